@@ -1,0 +1,109 @@
+# smarttrace.sso: every command a contributor or CI needs. Works with only PyPI reachable.
+#   make demo   set everything up, run playbooks/configure.yml against the sandbox twice
+#   make test   set everything up, run every check (sanity, units, sandbox, integration, lint, docs, conformance)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+BUILD := $(CURDIR)/.build
+COLLECTIONS := $(BUILD)/collections
+TREE := $(COLLECTIONS)/ansible_collections/smarttrace/sso
+SHARED ?= $(CURDIR)/../shared
+ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
+PIP_BOOTSTRAP_VERSION := 24.2
+PIP_BOOTSTRAP := $(ANSIBLE_TEST_CACHE)/get_pip_$(subst .,_,$(PIP_BOOTSTRAP_VERSION)).py
+SANDBOX_STATE ?= .sandbox
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+
+.PHONY: help venv tree sanity units sandbox-tests integration lint docs-lint conformance test demo sandbox \
+	ansible-test-bootstrap build clean
+
+help:
+	@echo "make demo            run the main playbook against the built-in sandbox (twice: the second changes nothing)"
+	@echo "make test            every check: sanity, units, sandbox, integration, ansible-lint, docs lint, Graph conformance"
+	@echo "make sandbox         run the sandbox in the foreground (state in $(SANDBOX_STATE)/, flags in SANDBOX_FLAGS)"
+	@echo "make build           build the Galaxy artifact"
+
+# ---------------------------------------------------------------------------- environment
+$(VENV)/.installed: requirements.txt tests/requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# ansible-test bootstraps pip in its sanity environments with a script from its own download host,
+# unless the script is in its cache; put a stand-in there that installs pip from PyPI's wheel.
+ansible-test-bootstrap: $(PIP_BOOTSTRAP)
+$(PIP_BOOTSTRAP): tests/tools/get_pip_offline.py | venv
+	mkdir -p $(ANSIBLE_TEST_CACHE)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+		-d $(ANSIBLE_TEST_CACHE) pip==$(PIP_BOOTSTRAP_VERSION)
+	cp tests/tools/get_pip_offline.py $@
+
+# ansible-test needs the collection at a real .../ansible_collections/smarttrace/sso path (no symlink).
+tree: venv
+	rm -rf $(TREE)
+	mkdir -p $(TREE)
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(TREE)
+	cd $(TREE) && git init -q && git add -A  # ansible-test lists files with git; the copy is its own repository
+
+build: venv
+	mkdir -p $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+# ---------------------------------------------------------------------------- checks
+sanity: tree ansible-test-bootstrap
+	cd $(TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test sanity --python 3.11 --color no
+
+units: tree
+	cd $(TREE) && PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+sandbox-tests: venv
+	PYTHONPATH=tests $(BIN)/python -m pytest -q -p no:cacheprovider tests/sandbox/tests
+
+# Integration targets run with ansible-test against a sandbox started for the run; its request
+# log is then checked against Microsoft's Graph v1.0 description.
+integration: tree
+	rm -rf $(BUILD)/sandbox-integration
+	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BUILD)/sandbox-integration -- bash -c '\
+		$(BIN)/python tests/tools/integration_config.py "$$SANDBOX_ENDPOINT" $(TREE)/tests/integration/integration_config.yml && \
+		cd $(TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test integration --python 3.11 --color no $(TARGETS)'
+
+conformance:
+	@if [ -f $(SHARED)/tools/graph_conformance.py ]; then \
+		$(BIN)/python tests/tools/graph_log.py $(BUILD)/sandbox-integration/requests.jsonl $(BUILD)/graph-requests.jsonl && \
+		$(BIN)/python $(SHARED)/tools/graph_conformance.py --spec $(SHARED)/reference/graph-v1.0-subset.json $(BUILD)/graph-requests.jsonl; \
+	else echo "conformance: skipped, $(SHARED)/tools/graph_conformance.py not found (set SHARED=...)"; fi
+
+lint: tree
+	cd $(TREE) && $(BIN)/ansible-lint --profile production --offline
+
+docs-lint: tree
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck $(TREE)
+
+test: sanity units sandbox-tests integration conformance lint docs-lint
+	@echo "make test: all checks passed"
+
+# ---------------------------------------------------------------------------- demo and sandbox
+demo: build
+	rm -rf $(BUILD)/demo-collections $(BUILD)/sandbox-demo
+	$(BIN)/ansible-galaxy collection install --force -p $(BUILD)/demo-collections $(BUILD)/dist/smarttrace-sso-*.tar.gz
+	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BUILD)/sandbox-demo -- bash -c '\
+		eval "$$($(BIN)/python tests/tools/sandbox_env.py "$$SANDBOX_ENDPOINT")" && \
+		export ANSIBLE_COLLECTIONS_PATH=$(BUILD)/demo-collections && \
+		echo "== first run: configures SmartTrace SSO for instance acme ==" && \
+		$(BIN)/ansible-playbook smarttrace.sso.configure -e smarttrace_sso_instance=acme -e @playbooks/demo_vars.yml && \
+		echo "== second run: nothing to change ==" && \
+		$(BIN)/ansible-playbook smarttrace.sso.configure -e smarttrace_sso_instance=acme -e @playbooks/demo_vars.yml'
+
+sandbox: venv
+	PYTHONPATH=tests $(BIN)/python -m sandbox --state $(SANDBOX_STATE) $(SANDBOX_FLAGS)
+
+clean:
+	rm -rf $(BUILD) tests/output
