@@ -18,6 +18,7 @@ class Request:
     raw_body: bytes = b""
     base_url: str = ""              # e.g. https://127.0.0.1:8443 (for absolute links)
     surface: str = ""               # login, graph, smarttrace, sandbox
+    request_id: str = ""            # the sandbox's id of this request (request-id header, innerError)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
