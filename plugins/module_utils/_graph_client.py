@@ -1,0 +1,426 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Microsoft Graph v1.0 over HTTP: retries, paging, ``$batch``, replication retries, safe create.
+
+What the client does on its own (graph-contract sections 6.2-6.7):
+
+* 429, 503 and 504 are retried honouring ``Retry-After``; 408, 424, 500 and 502 with exponential
+  backoff and jitter; all within ``max_wait`` seconds per call (then a ``GraphError`` says so).
+  A POST is not idempotent: it is retried only on 429 and 503 (the request was not processed);
+  after a timeout, a connection error or another 5xx ``create()`` looks for the object first.
+* ``@odata.nextLink`` is followed verbatim (and only on the Graph host: the token goes nowhere else).
+* Replication lag is retried only where the caller asks, with the predicates below.
+
+Every request carries ``client-request-id`` and ``User-Agent: smarttrace.sso/<version>``;
+``request_count`` counts HTTP requests and ``trace`` keeps the last ones (no bodies, no headers).
+"""
+
+import collections
+import email.utils
+import json
+import random
+import time
+import traceback
+import uuid
+from urllib.parse import urlsplit
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
+
+try:
+    import requests
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+API_VERSION = "v1.0"
+BATCH_LIMIT = 20
+RETRY_AFTER_STATUSES = (429, 503, 504)
+BACKOFF_STATUSES = (408, 424, 500, 502)
+NOT_PROCESSED_STATUSES = (429, 503)  # safe to repeat even for a POST
+IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE")
+
+
+# ---------------------------------------------------------------------- replication predicates (contract 6.4)
+def not_found(error):
+    """404: the object was just created and is not visible yet (GET/PATCH after create, assignment POST)."""
+    return error.status == 404
+
+
+def no_backing_application(error):
+    """400 NoBackingApplicationObject: a service principal created right after its application."""
+    return error.status == 400 and ("NoBackingApplicationObject" in error.detail_codes
+                                    or "does not reference a valid application object" in error.message)
+
+
+def not_a_valid_reference_update(error):
+    """400 "Not a valid reference update.": an assignment naming a just-created principal or resource."""
+    return error.status == 400 and "not a valid reference update" in error.message.lower()
+
+
+def owned_by_backing_app_403(error):
+    """403 with Application.ReadWrite.OwnedBy: the backing application of a new service principal is not visible yet."""
+    return error.status == 403 and "backing application" in error.message.lower()
+
+
+def conflict_409(error):
+    """409 on PATCH of a just-created application (e.g. Error_MsaAppDoesNotExist); not the "already exists" conflict."""
+    return error.status == 409 and error.code != "Request_MultipleObjectsWithSameKeyValue"
+
+
+REPLICATION_PREDICATES = {
+    "not_found": not_found,
+    "no_backing_application": no_backing_application,
+    "not_a_valid_reference_update": not_a_valid_reference_update,
+    "owned_by_backing_app_403": owned_by_backing_app_403,
+    "conflict_409": conflict_409,
+}
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a ``Retry-After`` header (integer seconds or an HTTP date); None when absent or unreadable."""
+    if value in (None, ""):
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+_Outcome = collections.namedtuple("_Outcome", ["body", "error", "delay"])
+
+
+def _is_ambiguous(error):
+    """True when a write may or may not have happened: no response, a timeout, or a 5xx other than 501/503."""
+    return error.status is None or error.status in (408, 500, 502, 504)
+
+
+class GraphClient:
+    """Microsoft Graph client on a ``requests.Session``; ``token_provider()`` returns a bearer token."""
+
+    def __init__(self, session, graph_root, token_provider, timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=300.0,
+                 max_attempts=16, backoff_base=1.0, backoff_cap=60.0, trace_size=50):
+        root = graph_root.rstrip("/")
+        for suffix in ("/" + API_VERSION, "/beta"):
+            if root.endswith(suffix):
+                root = root[:-len(suffix)]
+        self.session = session
+        self.graph_root = root
+        self.base_url = "%s/%s" % (root, API_VERSION)
+        self.token_provider = token_provider
+        self.timeout = timeout
+        self.max_wait = max_wait
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.request_count = 0
+        self.trace = collections.deque(maxlen=trace_size)
+        self._sleep = sleep
+        self._clock = clock
+
+    # ------------------------------------------------------------------ plain requests
+    def request(self, method, path, params=None, body=None, headers=None, retry_on=(), expected=None, idempotent=None):
+        """Send one logical request (retried as described in the module docstring); return the parsed body (None for 204).
+
+        ``retry_on``: predicates of a ``GraphError`` that mean "not replicated yet, try again".
+        ``expected``: statuses counted as success (default: any 2xx).
+        ``idempotent``: whether a lost response may be re-sent (default: every method but POST).
+        """
+        method = method.upper()
+        url = self.url_for(path)
+        idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        client_request_id = str(uuid.uuid4())
+        deadline = self._clock() + self.max_wait
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            outcome = self._attempt(method, url, params, body, headers, client_request_id, attempt, idempotent, retry_on, expected)
+            if outcome.error is None:
+                return outcome.body
+            error, delay = outcome.error, outcome.delay
+            if delay is None:
+                raise error
+            if attempt >= self.max_attempts or self._clock() + delay > deadline:
+                error.attempts, error.waited = attempt, waited
+                error.message += " Gave up: %s." % (
+                    "%d attempts made" % attempt if attempt >= self.max_attempts else
+                    "waiting another %.0f s would exceed max_wait (%.0f s)" % (delay, self.max_wait))
+                raise error
+            self.trace[-1]["retry_in"] = round(delay, 2)
+            self._sleep(delay)
+            waited += delay
+
+    def _attempt(self, method, url, params, body, headers, client_request_id, attempt, idempotent, retry_on, expected):
+        """One HTTP exchange: its parsed body, or the error and the delay before a retry (None: do not retry)."""
+        try:
+            response = self._send(method, url, params, body, headers, client_request_id)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            error = GraphError("no response from Microsoft Graph (%s)" % type(exc).__name__, code=type(exc).__name__, method=method, url=url,
+                               client_request_id=client_request_id)
+            return _Outcome(None, error, self._backoff(attempt) if idempotent else None)
+        status = response.status_code
+        if (status in expected) if expected else 200 <= status < 300:
+            return _Outcome(_parse_body(response), None, None)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        error = GraphError.from_response(status, response.content, response.headers, method=method, url=url, retry_after=retry_after)
+        error.client_request_id = error.client_request_id or client_request_id
+        if status in RETRY_AFTER_STATUSES + BACKOFF_STATUSES and (idempotent or status in NOT_PROCESSED_STATUSES):
+            return _Outcome(None, error, retry_after if retry_after is not None else self._backoff(attempt))
+        if any(predicate(error) for predicate in retry_on):
+            return _Outcome(None, error, self._backoff(attempt))
+        return _Outcome(None, error, None)
+
+    def _send(self, method, url, params, body, headers, client_request_id):
+        all_headers = {
+            "Authorization": "Bearer %s" % self.token_provider(),
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            "client-request-id": client_request_id,
+            "return-client-request-id": "true",
+        }
+        data = None
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+            data = json.dumps(body)
+        all_headers.update(headers or {})
+        self.request_count += 1
+        started = self._clock()
+        entry = {"method": method, "url": url.replace(self.base_url, "", 1) or "/", "params": dict(params) if params else None,
+                 "client_request_id": client_request_id}
+        self.trace.append(entry)
+        try:
+            response = self.session.request(method, url, params=params, data=data, headers=all_headers, timeout=self.timeout, allow_redirects=False)
+        except Exception as exc:
+            entry["error"] = type(exc).__name__
+            raise
+        finally:
+            entry["ms"] = int((self._clock() - started) * 1000)
+        entry["status"] = response.status_code
+        entry["request_id"] = response.headers.get("request-id")
+        return response
+
+    def _backoff(self, attempt):
+        """Exponential backoff with jitter: base * 2^(attempt-1), capped, times 0.5..1.0."""
+        return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)  # nosec - jitter, not crypto
+
+    def url_for(self, path):
+        """Absolute URL for a Graph path (``/applications``) or an absolute URL on the Graph host (a nextLink)."""
+        if path.startswith(("https://", "http://")):
+            if _origin(path) != _origin(self.graph_root):
+                raise GraphError("refusing to send the Graph token to %s (not the Graph host %s)" % (_origin(path), _origin(self.graph_root)),
+                                 code="ForeignNextLink", url=path)
+            return path
+        return self.base_url + ("" if path.startswith("/") else "/") + path
+
+    # ------------------------------------------------------------------ conveniences
+    def get(self, path, params=None, **kwargs):
+        return self.request("GET", path, params=params, **kwargs)
+
+    def get_or_none(self, path, params=None, **kwargs):
+        """GET, with 404 answered as None."""
+        try:
+            return self.request("GET", path, params=params, **kwargs)
+        except GraphError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def list_all(self, path, params=None, **kwargs):
+        """Every item of a collection, following ``@odata.nextLink`` verbatim until there is none."""
+        items = []
+        url = path
+        while url:
+            page = self.request("GET", url, params=params, **kwargs) or {}
+            items.extend(page.get("value", []))
+            url, params = page.get("@odata.nextLink"), None
+        return items
+
+    def post(self, path, body=None, **kwargs):
+        return self.request("POST", path, body=body, **kwargs)
+
+    def patch(self, path, body, **kwargs):
+        return self.request("PATCH", path, body=body, **kwargs)
+
+    def delete(self, path, missing_ok=False, **kwargs):
+        """DELETE; with ``missing_ok`` a 404 returns False instead of raising. Returns True when deleted."""
+        try:
+            self.request("DELETE", path, **kwargs)
+        except GraphError as error:
+            if missing_ok and error.status == 404:
+                return False
+            raise
+        return True
+
+    def create(self, path, body, find_existing, retry_on=(), max_posts=3, **kwargs):
+        """A non-idempotent POST that never makes a duplicate knowingly.
+
+        When the outcome of a POST is unknown (timeout, connection error, 408/500/502/504),
+        ``find_existing()`` is asked (with backoff, within ``max_wait``) whether the object exists,
+        and what it returns is returned; only when it keeps answering None is the POST sent again.
+        """
+        last_error = None
+        for _post in range(max_posts):
+            try:
+                return self.request("POST", path, body=body, retry_on=retry_on, idempotent=False, **kwargs)
+            except GraphError as error:
+                if not _is_ambiguous(error):
+                    raise
+                last_error = error
+            found = self._find_after_ambiguous_write(find_existing)
+            if found is not None:
+                return found
+        raise last_error
+
+    def _find_after_ambiguous_write(self, find_existing, lookups=4):
+        """Ask ``find_existing`` a few times: the object may be created but not yet visible (replication)."""
+        deadline = self._clock() + self.max_wait
+        for lookup in range(1, lookups + 1):
+            found = find_existing()
+            if found is not None:
+                return found
+            delay = self._backoff(lookup + 1)
+            if lookup == lookups or self._clock() + delay > deadline:
+                return None
+            self._sleep(delay)
+        return None  # pragma: no cover
+
+    # ------------------------------------------------------------------ $batch (contract 6.7)
+    def batch(self, requests_):
+        """Send many requests through ``$batch`` (20 per call); return one result per request, in input order.
+
+        Each request is a dict: ``method``, ``url`` (a Graph path such as ``/users/x``, no ``/v1.0``),
+        optional ``body``, ``headers``, ``params``, ``id`` and ``dependsOn`` (ids within the same chunk of 20).
+        A result is the response body (None when empty) or a ``GraphError``; nothing is raised for the whole
+        batch. Inner 429/503 (and 504 for non-POST) are retried honouring the inner ``Retry-After``, with the
+        requests that depend on them (424), within ``max_wait``.
+        """
+        items = [self._batch_item(index, request) for index, request in enumerate(requests_)]
+        _check_batch_ids(items)
+        results = [None] * len(items)
+        deadline = self._clock() + self.max_wait
+        pending, round_ = list(range(len(items))), 0
+        while pending:
+            round_ += 1
+            retry, delays = self._batch_round(items, pending, results)
+            if not retry:
+                break
+            delay = max(delays) if delays else self._backoff(round_)
+            if round_ >= self.max_attempts or self._clock() + delay > deadline:
+                for index in retry:
+                    results[index].message += " Gave up after %d batch rounds." % round_
+                break
+            self._sleep(delay)
+            pending = retry
+        return results
+
+    def _batch_item(self, index, request):
+        url = request.get("url") or request.get("path")
+        for prefix in (self.base_url, "/" + API_VERSION):
+            if url.startswith(prefix + "/"):
+                url = url[len(prefix):]
+        if not url.startswith("/"):
+            url = "/" + url
+        if request.get("params"):
+            url += "?" + "&".join("%s=%s" % (key, value) for key, value in request["params"].items())
+        item = {"id": str(request.get("id", index + 1)), "method": request.get("method", "GET").upper(), "url": url}
+        headers = dict(request.get("headers") or {})
+        if request.get("body") is not None:
+            item["body"] = request["body"]
+            if not any(key.lower() == "content-type" for key in headers):
+                headers["Content-Type"] = "application/json"
+        if headers:
+            item["headers"] = headers
+        if request.get("dependsOn"):
+            item["dependsOn"] = [str(dependency) for dependency in request["dependsOn"]]
+        return item
+
+    def _batch_round(self, items, pending, results):
+        """Send ``pending`` (indexes into ``items``) in chunks; fill ``results``; return (indexes to retry, their delays)."""
+        retry, delays = [], []
+        for start in range(0, len(pending), BATCH_LIMIT):
+            chunk = pending[start:start + BATCH_LIMIT]
+            chunk_ids = set(items[index]["id"] for index in chunk)
+            payload = []
+            for index in chunk:
+                item = dict(items[index])
+                # in a retry round, a dependency outside the chunk has already succeeded
+                item["dependsOn"] = [dep for dep in item.get("dependsOn", ()) if dep in chunk_ids]
+                if not item["dependsOn"]:
+                    del item["dependsOn"]
+                payload.append(item)
+            idempotent = all(item["method"] in IDEMPOTENT_METHODS for item in payload)
+            try:
+                answer = self.request("POST", "/$batch", body={"requests": payload}, idempotent=idempotent) or {}
+            except GraphError as error:
+                for index in chunk:
+                    results[index] = error
+                continue
+            responses = dict((str(response.get("id")), response) for response in answer.get("responses", []))
+            for index in chunk:
+                delay = self._batch_result(items[index], responses.get(items[index]["id"]), results, index)
+                if delay is not None:
+                    retry.append(index)
+                    delays.append(delay)
+        # a request that failed only because its dependency is retried is retried with it
+        retried_ids = set(items[index]["id"] for index in retry)
+        for index in pending:
+            result = results[index]
+            if index not in retry and isinstance(result, GraphError) and result.status == 424 and retried_ids.intersection(items[index].get("dependsOn", ())):
+                retry.append(index)
+        return sorted(retry), delays
+
+    def _batch_result(self, item, response, results, index):
+        """Store the result of one inner response; return a delay when it should be retried, else None."""
+        url = self.base_url + item["url"]
+        if response is None:
+            results[index] = GraphError("the $batch response has no answer for request %s" % item["id"], method=item["method"], url=url)
+            return None
+        status = int(response.get("status") or 0)
+        body = response.get("body")
+        if 200 <= status < 300:
+            results[index] = body or None
+            return None
+        headers = response.get("headers") or {}
+        retry_after = parse_retry_after(dict((key.lower(), value) for key, value in headers.items()).get("retry-after"))
+        results[index] = GraphError.from_response(status, body, headers, method=item["method"], url=url, retry_after=retry_after)
+        if status in NOT_PROCESSED_STATUSES or (status == 504 and item["method"] in IDEMPOTENT_METHODS):
+            return retry_after if retry_after is not None else self._backoff(1)
+        return None
+
+
+def _check_batch_ids(items):
+    """Ids must be unique, and ``dependsOn`` may only name requests of the same chunk of 20 (Graph's rule)."""
+    ids = [item["id"] for item in items]
+    if len(set(ids)) != len(ids):
+        raise ValueError("batch request ids must be unique")
+    for start in range(0, len(items), BATCH_LIMIT):
+        chunk_ids = set(ids[start:start + BATCH_LIMIT])
+        for item in items[start:start + BATCH_LIMIT]:
+            outside = [dep for dep in item.get("dependsOn", ()) if dep not in chunk_ids]
+            if outside:
+                raise ValueError("batch request %s depends on %s, outside its chunk of %d" % (item["id"], ", ".join(outside), BATCH_LIMIT))
+
+
+def _parse_body(response):
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return "%s://%s" % (parts.scheme.lower(), parts.netloc.lower())
