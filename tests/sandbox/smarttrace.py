@@ -190,7 +190,7 @@ class SmartTraceSurface:
         return Response(200, {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME})
 
     def _authenticate(self, authorization: str | None) -> str:
-        scheme, _, token = (authorization or "").strip().partition(" ")
+        scheme, _space, token = (authorization or "").strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "unauthorized", "a bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="smarttrace"'})

@@ -102,7 +102,7 @@ def test_keep_alive_and_content_length(fresh_sandbox):
     context = ssl.create_default_context(cafile=str(fresh_sandbox.tls.ca_cert))
     connection = http.client.HTTPSConnection("127.0.0.1", _port(fresh_sandbox), context=context, timeout=10)
     try:
-        for _ in range(3):  # three requests on one connection
+        for _attempt in range(3):  # three requests on one connection
             connection.request("GET", "/_sandbox/health")
             response = connection.getresponse()
             payload = response.read()
@@ -358,7 +358,7 @@ def test_admin_unknown_route(fresh_sandbox, session):
 
 def test_throttle_every_nth_request(fresh_sandbox, session):
     session.post(fresh_sandbox.url + "/_sandbox/faults", json={"throttle_every": 3, "retry_after": 7}, timeout=10)
-    statuses = [session.get(fresh_sandbox.url + "/v1.0/organization", timeout=10) for _ in range(6)]
+    statuses = [session.get(fresh_sandbox.url + "/v1.0/organization", timeout=10) for _number in range(6)]
     throttled = [r for r in statuses if r.status_code == 429]
     assert [statuses.index(r) for r in throttled] == [2, 5]
     assert all(r.headers["Retry-After"] == "7" for r in throttled)
@@ -379,7 +379,7 @@ def test_login_and_sandbox_requests_are_never_faulted(fresh_sandbox, session):
 
 def test_unavailable_every_nth_request(fresh_sandbox, session):
     session.post(fresh_sandbox.url + "/_sandbox/faults", json={"unavailable_every": 2}, timeout=10)
-    responses = [session.get(fresh_sandbox.url + "/v1.0/organization", timeout=10) for _ in range(4)]
+    responses = [session.get(fresh_sandbox.url + "/v1.0/organization", timeout=10) for _number in range(4)]
     assert [r.status_code == 503 for r in responses] == [False, True, False, True]
     assert responses[1].headers["Retry-After"] == "1"  # the default
     assert responses[1].json()["error"]["code"] == "serviceNotAvailable"
