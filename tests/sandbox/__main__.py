@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda _number, _frame: stop.set())
-    sandbox = Sandbox(args.state, host=args.host, port=args.port, faults=config).start()
+    sandbox = Sandbox(args.state, host=args.host, port=args.port, faults=config)
+    try:
+        sandbox.start()
+    except OSError as exc:
+        parser.exit(1, "sandbox: cannot listen on %s:%d: %s\n" % (args.host, args.port, exc.strerror or exc))
     try:
         print("sandbox listening on %s (endpoint: %s)" % (sandbox.url, sandbox.endpoint_path.resolve()), flush=True)
         while not stop.wait(1.0):

@@ -400,7 +400,9 @@ class _Handler(BaseHTTPRequestHandler):
             req, body_error = self._parse()
         except ValueError as exc:  # unusable framing, target or Host: answer and hang up
             self.close_connection = True
-            self._send(_error_body("sandbox", 400, str(exc)))
+            request_id = str(uuid.uuid4())
+            ids = {"request-id": request_id, "client-request-id": self.headers.get("client-request-id") or request_id}
+            self._send(_error_body("sandbox", 400, str(exc), ids))
             return
         self._send(self.server.sandbox.respond(req, body_error))
 

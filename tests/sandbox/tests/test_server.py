@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import ssl
 import stat
 import subprocess
@@ -133,7 +134,7 @@ def test_unusable_request_framing(fresh_sandbox):
         connection.putheader("Content-Length", "-5")
         connection.endheaders()
         response = connection.getresponse()
-        assert response.status == 400 and response.will_close
+        assert response.status == 400 and response.will_close and response.headers["request-id"]
         assert json.loads(response.read())["error"]["code"] == "bad_request"
     finally:
         connection.close()
@@ -468,3 +469,14 @@ def test_cli_rejects_a_bad_knob_from_the_environment(tmp_path):
                             capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2 and "often" in result.stderr
     assert not (tmp_path / "s" / "endpoint.json").exists()
+
+
+def test_cli_reports_a_busy_port(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(_cli_command("--state", str(tmp_path / "s"), "--port", str(port)), env=_cli_env(),
+                                capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 1 and "cannot listen on 127.0.0.1:%d" % port in result.stderr
+    assert "Traceback" not in result.stderr
