@@ -22,10 +22,15 @@ SECRET_KEYS = frozenset((
 ))
 
 
+def _is_secret(key: t.Any, item: t.Any) -> bool:
+    """A string leaf under a secret key (objects and lists under such keys are walked, not replaced)."""
+    return key in SECRET_KEYS and isinstance(item, str)
+
+
 def mask(value: t.Any) -> t.Any:
     """A copy of value in which every string under a secret key is replaced by ``"***"``."""
     if isinstance(value, dict):
-        return {key: MASK if key in SECRET_KEYS and isinstance(item, str) else mask(item) for key, item in value.items()}
+        return {key: MASK if _is_secret(key, item) else mask(item) for key, item in value.items()}
     if isinstance(value, list):
         return [mask(item) for item in value]
     return value
@@ -36,7 +41,7 @@ def secret_values(value: t.Any) -> set[str]:
     found: set[str] = set()
     if isinstance(value, dict):
         for key, item in value.items():
-            if key in SECRET_KEYS and isinstance(item, str) and item:
+            if _is_secret(key, item):
                 found.add(item)
             else:
                 found |= secret_values(item)
@@ -47,8 +52,8 @@ def secret_values(value: t.Any) -> set[str]:
 
 
 def scrub(text: str, secrets: t.Iterable[str]) -> str:
-    """text with every occurrence of the given secrets replaced by ``"***"`` (longest first)."""
-    for secret in sorted(secrets, key=len, reverse=True):
+    """text with every occurrence of the given (non-empty) secrets replaced by ``"***"``, longest first."""
+    for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
 

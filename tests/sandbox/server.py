@@ -107,7 +107,7 @@ def _request_secrets(req: Request) -> set[str]:
     """Secret strings a request carries (body secrets, the Authorization header and its token)."""
     secrets = secret_values(req.body)
     authorization = req.header("authorization") or ""
-    secrets.update(part for part in (authorization, authorization.partition(" ")[2].strip()) if part)
+    secrets.update((authorization, authorization.partition(" ")[2].strip()))
     return secrets
 
 
@@ -256,7 +256,7 @@ class Sandbox:
         for part in (self.directory, self.smarttrace, self.login, self.graph):
             known_secrets = getattr(part, "known_secrets", None)
             if callable(known_secrets):
-                found.update(secret for secret in known_secrets() if secret)
+                found.update(known_secrets())
         return found
 
     def _dispatch(self, req: Request, body_error: str | None) -> Response:
