@@ -44,6 +44,7 @@ AADSTS_HINTS = {
 }
 
 _AADSTS_RE = re.compile(r"AADSTS(\d+)")
+_TRACE_SUFFIX_RE = re.compile(r"\s+Trace ID:.*$")
 
 
 def mask_secrets(text):
@@ -190,6 +191,7 @@ class AuthenticationError(SsoError):
         aadsts = str(codes[0]) if codes else (match.group(1) if match else None)
         # The first line of an AADSTS description is the human part; trace and correlation ids follow.
         summary = description.strip().splitlines()[0] if description.strip() else (result.get("error") or "unknown error")
+        summary = _TRACE_SUFFIX_RE.sub("", summary)
         message = "%s%s" % (context + ": " if context else "", summary)
         return cls(message, aadsts=aadsts, error=result.get("error"), description=description, status=status, method=method,
                    trace_id=result.get("trace_id"), correlation_id=result.get("correlation_id"))

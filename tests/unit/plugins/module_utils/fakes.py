@@ -48,9 +48,11 @@ class FakeServer(BaseAdapter):
         super().__init__()
         self.handler = handler
         self.requests = []
+        self.send_options = []
 
     def send(self, request, **kwargs):
         self.requests.append(request)
+        self.send_options.append(kwargs)
         reply = self.handler(request)
         if isinstance(reply, Exception):
             raise reply

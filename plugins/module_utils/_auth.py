@@ -1,0 +1,426 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From the shared Entra options to a Microsoft Graph access token.
+
+Methods (``auth_method``): ``client_secret`` and ``certificate`` (msal client credentials),
+``managed_identity`` (msal, system- or user-assigned), ``access_token`` (given), ``azure_cli``
+(``az account get-access-token``), and ``auto``, which picks from what is given.
+
+Rules this file keeps:
+
+* with ``token_cache`` on, a valid token in the persistent cache is used without any HTTP request
+  (it is looked up before msal is constructed: msal's constructor fetches the OpenID configuration);
+* msal's error dicts and exceptions become ``AuthenticationError`` with the AADSTS code and a fix;
+  429 and 5xx from the login endpoint are retried honouring ``Retry-After``, for a bounded time;
+* one ``requests.Session`` with ``trust_env=False`` (so ``REQUESTS_CA_BUNDLE`` cannot override
+  ``ca_path``, and ``~/.netrc`` cannot replace the bearer token), proxies still taken from the
+  environment per URL, and a default timeout.
+"""
+
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import time
+import traceback
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._clouds import CLOUDS, DEFAULT_CLOUD, get_cloud, is_microsoft_authority, normalize_root
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, mask_secrets
+from ansible_collections.smarttrace.sso.plugins.module_utils._token_cache import PersistentTokenCache
+
+try:
+    import requests
+    from requests.utils import get_environ_proxies
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+    _SessionBase = object
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+    _SessionBase = requests.Session
+
+try:
+    import msal
+    from msal.exceptions import MsalServiceError
+except ImportError:
+    HAS_MSAL = False
+    MSAL_IMPORT_ERROR = traceback.format_exc()
+    MsalServiceError = None
+else:
+    HAS_MSAL = True
+    MSAL_IMPORT_ERROR = None
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+else:
+    HAS_CRYPTOGRAPHY = True
+
+AUTH_METHODS = ("auto", "client_secret", "certificate", "managed_identity", "access_token", "azure_cli")
+MSAL_METHODS = ("client_secret", "certificate", "managed_identity")
+# Environment variables that reveal a managed identity endpoint (App Service, Functions, Arc, Azure ML).
+MANAGED_IDENTITY_ENV = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")
+MIN_REMAINING_SECONDS = 300
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+MAX_ATTEMPTS = 6
+
+
+def entra_argument_spec():
+    """The options every Entra module shares (documented in the ``smarttrace.sso.entra`` doc fragment)."""
+    return dict(
+        tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID", "AZURE_TENANT"])),
+        client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
+        client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET", "AZURE_SECRET"])),
+        client_certificate_path=dict(type="path", fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PATH"])),
+        client_certificate_password=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
+        access_token=dict(type="str", no_log=True),
+        auth_method=dict(type="str", default="auto", choices=list(AUTH_METHODS)),
+        cloud=dict(type="str", default=DEFAULT_CLOUD, choices=sorted(CLOUDS)),
+        authority_url=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
+        graph_url=dict(type="str", fallback=(env_fallback, ["ENTRA_GRAPH_URL"])),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path", fallback=(env_fallback, ["REQUESTS_CA_BUNDLE"])),
+        timeout=dict(type="int", default=30),
+        token_cache=dict(type="bool", default=True),
+    )
+
+
+class AuthConfig:
+    """The shared Entra options, resolved: cloud defaults applied, URLs normalized."""
+
+    def __init__(self, params):
+        self.tenant_id = params.get("tenant_id")
+        self.client_id = params.get("client_id")
+        self.client_secret = params.get("client_secret")
+        self.client_certificate_path = params.get("client_certificate_path")
+        self.client_certificate_password = params.get("client_certificate_password")
+        self.access_token = params.get("access_token")
+        self.auth_method = params.get("auth_method") or "auto"
+        self.cloud = get_cloud(params.get("cloud"))
+        self.authority_root = normalize_root(params.get("authority_url")) or self.cloud.authority_root
+        self.graph_root = normalize_root(params.get("graph_url")) or self.cloud.graph_root
+        self.validate_certs = params.get("validate_certs", True) is not False
+        self.ca_path = params.get("ca_path") or None
+        self.timeout = params.get("timeout") or 30
+        self.token_cache = params.get("token_cache", True) is not False
+
+    @property
+    def authority(self):
+        """``<authority root>/<tenant>`` (an authority_url that already ends with the tenant is kept)."""
+        if self.authority_root.lower().endswith("/" + (self.tenant_id or "").lower()):
+            return self.authority_root
+        return "%s/%s" % (self.authority_root, self.tenant_id)
+
+    @property
+    def scope(self):
+        """The Graph scope stays the cloud's, also when ``graph_url`` points elsewhere (a proxy, the sandbox)."""
+        return self.cloud.scope
+
+
+def select_auth_method(config, which=shutil.which, environ=None):
+    """The method ``auto`` stands for, given what ``config`` holds; an explicit method is returned as is."""
+    if config.auth_method != "auto":
+        return config.auth_method
+    environ = os.environ if environ is None else environ
+    if config.access_token:
+        return "access_token"
+    if config.client_secret:
+        return "client_secret"
+    if config.client_certificate_path:
+        return "certificate"
+    if any(environ.get(name) for name in MANAGED_IDENTITY_ENV):
+        return "managed_identity"
+    if which("az"):
+        return "azure_cli"
+    raise AuthenticationError(
+        "no credential was given",
+        hint="set client_secret (or AZURE_CLIENT_SECRET), client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH) or access_token, "
+             "together with tenant_id and client_id; or choose auth_method managed_identity or azure_cli")
+
+
+_REQUIRED = {
+    "client_secret": (("tenant_id", "AZURE_TENANT_ID"), ("client_id", "AZURE_CLIENT_ID"), ("client_secret", "AZURE_CLIENT_SECRET")),
+    "certificate": (("tenant_id", "AZURE_TENANT_ID"), ("client_id", "AZURE_CLIENT_ID"), ("client_certificate_path", "AZURE_CLIENT_CERTIFICATE_PATH")),
+    "access_token": (("access_token", None),),
+}
+
+
+def check_required(config, method):
+    """Raise ``AuthenticationError`` naming every option (and its environment variable) ``method`` lacks."""
+    missing = ["%s%s" % (name, " (or %s)" % env if env else "") for name, env in _REQUIRED.get(method, ()) if not getattr(config, name)]
+    if missing:
+        raise AuthenticationError("auth_method %s needs %s" % (method, ", ".join(missing)), hint="set the missing option(s) or environment variable(s)")
+
+
+class GraphSession(_SessionBase):
+    """``requests.Session`` that ignores the environment for TLS and credentials but not for proxies, with a default timeout."""
+
+    def __init__(self, timeout=30):
+        super().__init__()
+        self.trust_env = False
+        self.default_timeout = timeout
+
+    def request(self, method, url, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        if kwargs.get("proxies") is None:
+            kwargs["proxies"] = get_environ_proxies(url)  # HTTPS_PROXY / NO_PROXY, as requests would do with trust_env
+        return super().request(method, url, **kwargs)
+
+
+def build_session(validate_certs=True, ca_path=None, timeout=30, warn=None):
+    """The session for the login endpoint and Graph; ``validate_certs=False`` always warns."""
+    session = GraphSession(timeout=timeout)
+    if not validate_certs:
+        session.verify = False
+        if warn:
+            warn("validate_certs is false: TLS certificates of the login endpoint and Microsoft Graph are not verified, "
+                 "so the credentials and token can be intercepted. Give the CA with ca_path instead.")
+    else:
+        session.verify = ca_path or True
+    return session
+
+
+def load_certificate_credential(path, password=None):
+    """msal ``client_credential`` for a PEM (key + certificate) or PFX/P12 file; errors never show key material."""
+    if not HAS_CRYPTOGRAPHY:
+        raise AuthenticationError("the certificate method needs the Python library cryptography", hint="install cryptography")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        raise AuthenticationError("cannot read client_certificate_path %s (%s)" % (path, exc.strerror or exc))
+    secret = password.encode("utf-8") if password else None
+    try:
+        if b"-----BEGIN" in data:
+            key_pem = _pem_block(data, b"PRIVATE KEY", path)
+            # a password set for a PFX (e.g. in the environment) is not an error for an unencrypted PEM key
+            key = serialization.load_pem_private_key(key_pem, secret if b"ENCRYPTED" in key_pem else None)
+            certificate = x509.load_pem_x509_certificate(_pem_block(data, b"CERTIFICATE", path))
+        else:
+            key, certificate, _chain = pkcs12.load_key_and_certificates(data, secret)
+            if key is None or certificate is None:
+                raise ValueError("the PFX/P12 file must hold the private key and the certificate")
+    except AuthenticationError:
+        raise
+    except (ValueError, TypeError) as exc:
+        reason = str(exc) if "must hold" in str(exc) else "wrong client_certificate_password, or not a PEM/PFX certificate with its key"
+        raise AuthenticationError("cannot load the client certificate %s: %s" % (path, reason))
+    credential = {
+        "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode("ascii"),
+        "public_certificate": certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+    }
+    if _msal_version() < (1, 35):  # older msal needs the SHA-1 thumbprint (newer ones compute a SHA-256 one)
+        credential["thumbprint"] = certificate.fingerprint(hashes.SHA1()).hex()  # nosec - thumbprint, not security
+    return credential
+
+
+def _pem_block(data, kind, path):
+    match = re.search(br"-----BEGIN [A-Z ]*" + kind + br"-----.+?-----END [A-Z ]*" + kind + br"-----", data, re.S)
+    if not match:
+        raise AuthenticationError("client_certificate_path %s must hold the certificate and its private key (PEM); %s is missing"
+                                  % (path, kind.decode("ascii").lower()))
+    return match.group(0)
+
+
+def _msal_version():
+    return tuple(int(part) for part in re.findall(r"\d+", getattr(msal, "__version__", "0"))[:2])
+
+
+class TokenProvider:
+    """Callable returning a valid Graph access token, acquired once per process and cached on disk.
+
+    ``requests`` counts the HTTP requests made to acquire tokens (for tests and ``-vvv``);
+    ``source`` tells where the last token came from: ``cache``, ``identity_provider``, ``given``, ``azure_cli``.
+    """
+
+    def __init__(self, config, session, warn=None, sleep=time.sleep, clock=time.time, max_wait=60.0, cache_dir=None,
+                 which=shutil.which, run_command=None, environ=None):
+        self.config = config
+        self.session = session
+        self.method = select_auth_method(config, which=which, environ=environ)
+        check_required(config, self.method)
+        self.requests = 0
+        self.source = None
+        self._warn = warn or (lambda message: None)
+        self._sleep = sleep
+        self._clock = clock
+        self._max_wait = max_wait
+        self._cache_dir = cache_dir
+        self._which = which
+        self._run_command = run_command or _run_command
+        self._token = None
+        self._last_response = None
+        self._listening = False
+        session.hooks.setdefault("response", []).append(self._on_response)
+
+    def __call__(self):
+        if self._token and (self._token.get("expires_on") is None or self._token["expires_on"] - self._clock() > MIN_REMAINING_SECONDS):
+            return self._token["access_token"]
+        if self.method in MSAL_METHODS and not HAS_MSAL:
+            raise AuthenticationError("auth_method %s needs the Python library msal" % self.method, hint="pip install msal")
+        acquire = {
+            "client_secret": self._confidential_client_token,
+            "certificate": self._confidential_client_token,
+            "managed_identity": self._managed_identity_token,
+            "access_token": self._given_token,
+            "azure_cli": self._azure_cli_token,
+        }[self.method]
+        self._listening = True
+        try:
+            self._token = acquire()
+        finally:
+            self._listening = False
+        return self._token["access_token"]
+
+    # ------------------------------------------------------------------ methods
+    def _given_token(self):
+        self.source = "given"
+        return {"access_token": self.config.access_token, "expires_on": None}
+
+    def _persistent_cache(self, authority, tenant_id, client_id):
+        if not self.config.token_cache:
+            return None
+        return PersistentTokenCache(authority, tenant_id, client_id, directory=self._cache_dir, warn=self._warn, clock=self._clock)
+
+    def _confidential_client_token(self):
+        config = self.config
+        cache = self._persistent_cache(config.authority, config.tenant_id, config.client_id)
+        if cache:
+            cached = cache.find_access_token(config.client_id, config.scope)
+            if cached:
+                self.source = "cache"
+                return cached
+        if self.method == "certificate":
+            credential = load_certificate_credential(config.client_certificate_path, config.client_certificate_password)
+        else:
+            credential = config.client_secret
+        http_cache = {}
+        options = {} if is_microsoft_authority(config.authority_root) else {"instance_discovery": False}
+        app = self._with_retries(
+            lambda: msal.ConfidentialClientApplication(
+                config.client_id, client_credential=credential, authority=config.authority, http_client=self.session,
+                token_cache=cache.cache if cache else None, http_cache=http_cache, **options),
+            "reading the OpenID configuration of %s" % config.authority, http_cache)
+        result = self._with_retries(lambda: app.acquire_token_for_client(scopes=[config.scope]), "requesting a token", http_cache)
+        return self._finish(result, cache)
+
+    def _managed_identity_token(self):
+        client_id = self.config.client_id
+        cache = self._persistent_cache("managed_identity", "", client_id or "system")
+        identity = msal.UserAssignedManagedIdentity(client_id=client_id) if client_id else msal.SystemAssignedManagedIdentity()
+        http_cache = {}
+        client = msal.ManagedIdentityClient(identity, http_client=self.session, token_cache=cache.cache if cache else None, http_cache=http_cache)
+        result = self._with_retries(lambda: client.acquire_token_for_client(resource=self.config.cloud.resource),
+                                    "requesting a managed identity token", http_cache, retry_connection_errors=False)
+        return self._finish(result, cache)
+
+    def _finish(self, result, cache):
+        """msal result -> token dict, or AuthenticationError; persist the cache if msal changed it."""
+        if "access_token" not in result:
+            raise AuthenticationError.from_token_response(result, status=self._last_status(), method=self.method)
+        if cache:
+            cache.save()
+        self.source = result.get("token_source", "identity_provider")
+        expires_in = int(result.get("expires_in") or 3600)
+        return {"access_token": result["access_token"], "expires_on": self._clock() + expires_in}
+
+    def _azure_cli_token(self):
+        executable = self._which("az")
+        if not executable:
+            raise AuthenticationError("auth_method azure_cli needs the Azure CLI (az) on PATH", hint="install the Azure CLI or choose another auth_method")
+        command = [executable, "account", "get-access-token", "--resource", self.config.cloud.resource, "--output", "json"]
+        if self.config.tenant_id:
+            command += ["--tenant", self.config.tenant_id]
+        rc, stdout, stderr = self._run_command(command, self.config.timeout)
+        if rc != 0:
+            first_line = (mask_secrets(stderr).strip().splitlines() or ["exit code %s" % rc])[0]
+            login = "az login" + (" --tenant " + self.config.tenant_id if self.config.tenant_id else "")
+            raise AuthenticationError("az account get-access-token failed: %s" % first_line, hint="sign in with '%s' as the user running Ansible" % login)
+        try:
+            answer = json.loads(stdout)
+            token = answer["accessToken"]
+        except (ValueError, KeyError, TypeError):
+            raise AuthenticationError("az account get-access-token printed no token", hint="update the Azure CLI")
+        self.source = "azure_cli"
+        expires_on = answer.get("expires_on")
+        return {"access_token": token, "expires_on": int(expires_on) if expires_on else self._clock() + 600}
+
+    # ------------------------------------------------------------------ retries
+    def _on_response(self, response, *args, **kwargs):
+        """Session hook: remember the last login response's status and Retry-After (msal hides them)."""
+        if self._listening:
+            self.requests += 1
+            self._last_response = response
+        return response
+
+    def _last_status(self):
+        return self._last_response.status_code if self._last_response is not None else None
+
+    def _with_retries(self, call, what, http_cache, retry_connection_errors=True):
+        """Run an msal ``call``; retry 429/5xx (error dict or exception) and connection errors, bounded by ``max_wait``."""
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            self._last_response = None
+            try:
+                result = call()
+            except MsalServiceError as exc:
+                problem = "%s (HTTP %s)" % (exc, self._last_status())
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if not retry_connection_errors:
+                    raise AuthenticationError("%s failed: cannot connect (%s)" % (what, type(exc).__name__), method=self.method,
+                                              hint="check that this machine has a managed identity endpoint" if self.method == "managed_identity" else None)
+                problem = "cannot connect (%s)" % type(exc).__name__
+            except ValueError as exc:
+                raise self._construction_error(what, exc)
+            else:
+                if not (isinstance(result, dict) and "error" in result and self._last_status() in RETRY_STATUSES):
+                    return result
+                problem = "HTTP %s %s" % (self._last_status(), result.get("error"))
+            delay = self._retry_delay(attempt)
+            if attempt >= MAX_ATTEMPTS or waited + delay > self._max_wait:
+                raise AuthenticationError("%s failed after %d attempts: %s" % (what, attempt, mask_secrets(problem)), status=self._last_status(),
+                                          method=self.method, hint="the identity platform is throttling or unavailable: retry later")
+            http_cache.clear()  # else msal answers the retry from its throttle cache
+            self._sleep(delay)
+            waited += delay
+
+    def _retry_delay(self, attempt):
+        header = self._last_response.headers.get("Retry-After") if self._last_response is not None else None
+        try:
+            return max(0.0, float(header))
+        except (TypeError, ValueError):
+            return min(30.0, 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+
+    def _construction_error(self, what, exc):
+        """msal raises ValueError when the authority is unusable (bad URL, unknown tenant): explain which."""
+        response = self._last_response
+        if response is not None and response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            if isinstance(body, dict) and body.get("error"):
+                return AuthenticationError.from_token_response(body, status=response.status_code, method=self.method, context=what)
+            return AuthenticationError("%s failed: HTTP %s" % (what, response.status_code), status=response.status_code, method=self.method,
+                                       hint="check tenant_id and authority_url")
+        return AuthenticationError("%s failed: %s" % (what, mask_secrets(exc)), method=self.method, hint="check tenant_id and authority_url (an https URL)")
+
+
+def _run_command(command, timeout):
+    """Run ``command`` without a shell; return (rc, stdout, stderr)."""
+    try:
+        completed = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=max(timeout, 60), check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 1, "", str(exc)
+    return completed.returncode, completed.stdout.decode("utf-8", "replace"), completed.stderr.decode("utf-8", "replace")

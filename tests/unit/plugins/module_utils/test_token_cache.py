@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PersistentTokenCache: file safety (0700/0600, owner, corruption), expiry rule, atomic writes, no secrets."""
+
+import json
+import os
+import stat
+import time
+
+import pytest
+
+from ansible_collections.smarttrace.sso.plugins.module_utils import _token_cache
+from ansible_collections.smarttrace.sso.plugins.module_utils._token_cache import PersistentTokenCache, cache_file_name, default_cache_dir
+from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import CLIENT, LOGIN_ROOT, SECRET, TENANT
+
+SCOPE = "https://graph.microsoft.com/.default"
+AUTHORITY = "%s/%s" % (LOGIN_ROOT, TENANT)
+
+
+def add_token(cache, access_token="AT-1", expires_in=3599, **response):
+    """Add a token the way msal does after a client-credentials grant (the secret is in the request data)."""
+    response.update({"access_token": access_token, "expires_in": expires_in, "token_type": "Bearer"})
+    cache.cache.add({"client_id": CLIENT, "scope": [SCOPE], "token_endpoint": AUTHORITY + "/oauth2/v2.0/token", "environment": "login.example.test",
+                     "grant_type": "client_credentials", "params": {}, "data": {"client_secret": SECRET, "client_id": CLIENT}, "response": response})
+
+
+@pytest.fixture
+def warnings():
+    return []
+
+
+@pytest.fixture
+def directory(tmp_path):
+    return str(tmp_path / "cache")
+
+
+def open_cache(directory, warnings):
+    return PersistentTokenCache(AUTHORITY, TENANT, CLIENT, directory=directory, warn=warnings.append)
+
+
+def test_default_folder_honours_override_then_xdg_then_home(monkeypatch):
+    assert default_cache_dir({"SMARTTRACE_SSO_TOKEN_CACHE_DIR": "/x/y"}) == "/x/y"
+    assert default_cache_dir({"XDG_CACHE_HOME": "/xdg"}) == "/xdg/smarttrace.sso"
+    monkeypatch.setenv("HOME", "/home/someone")
+    assert default_cache_dir({}) == "/home/someone/.cache/smarttrace.sso"
+
+
+def test_one_file_per_identity():
+    identities = [(AUTHORITY, TENANT, CLIENT), (AUTHORITY, TENANT, "other"), ("https://other/" + TENANT, TENANT, CLIENT)]
+    names = set(cache_file_name(*identity) for identity in identities)
+    assert len(names) == 3
+    assert cache_file_name(AUTHORITY.upper() + "/", TENANT, CLIENT) == cache_file_name(AUTHORITY, TENANT, CLIENT)
+    assert TENANT not in cache_file_name(AUTHORITY, TENANT, CLIENT)
+
+
+def test_saved_file_is_0600_in_0700_folder_and_holds_no_secret(directory, warnings):
+    cache = open_cache(directory, warnings)
+    add_token(cache)
+    assert cache.save() is True
+    assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(cache.path).st_mode) == 0o600
+    with open(cache.path, encoding="utf-8") as handle:
+        content = handle.read()
+    assert SECRET not in content and "AT-1" in content
+    assert os.listdir(directory) == [os.path.basename(cache.path)]  # no temporary file left
+    assert warnings == []
+
+
+def test_written_only_when_changed(directory, warnings):
+    cache = open_cache(directory, warnings)
+    assert cache.save() is False and not os.path.exists(directory)
+    add_token(cache)
+    assert cache.save() is True
+    assert cache.save() is False
+    reloaded = open_cache(directory, warnings)
+    assert reloaded.find_access_token(CLIENT, SCOPE)["access_token"] == "AT-1"
+    assert reloaded.save() is False
+
+
+def test_token_within_five_minutes_of_expiry_is_not_used(directory, warnings):
+    cache = open_cache(directory, warnings)
+    add_token(cache, expires_in=299)
+    assert cache.find_access_token(CLIENT, SCOPE) is None
+    add_token(cache, access_token="AT-2", expires_in=400)
+    assert cache.find_access_token(CLIENT, SCOPE)["access_token"] == "AT-2"
+
+
+def test_token_due_for_refresh_is_left_to_msal(directory, warnings):
+    cache = open_cache(directory, warnings)
+    add_token(cache, expires_in=7200, refresh_in=-1)
+    assert cache.find_access_token(CLIENT, SCOPE) is None
+
+
+def test_other_client_or_scope_does_not_match(directory, warnings):
+    cache = open_cache(directory, warnings)
+    add_token(cache)
+    assert cache.find_access_token("another-client", SCOPE) is None
+    assert cache.find_access_token(CLIENT, "https://graph.microsoft.us/.default") is None
+
+
+def test_injected_clock_decides_expiry(directory, warnings):
+    cache = PersistentTokenCache(AUTHORITY, TENANT, CLIENT, directory=directory, warn=warnings.append, clock=lambda: time.time() + 3400)
+    add_token(cache, expires_in=3599)
+    assert cache.find_access_token(CLIENT, SCOPE) is None
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"AccessToken": []}', "\x00\xff"])
+def test_corrupt_file_warns_and_is_ignored(directory, warnings, content):
+    os.makedirs(directory, mode=0o700)
+    path = os.path.join(directory, cache_file_name(AUTHORITY, TENANT, CLIENT))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    cache = open_cache(directory, warnings)
+    assert cache.find_access_token(CLIENT, SCOPE) is None
+    assert len(warnings) == 1 and "corrupt" in warnings[0]
+    add_token(cache)
+    assert cache.save() is True  # replaced by a good one
+    assert json.load(open(path, encoding="utf-8"))["AccessToken"]
+
+
+def write_good_cache(directory):
+    cache = open_cache(directory, [])
+    add_token(cache)
+    cache.save()
+    return cache.path
+
+
+def test_world_readable_file_is_ignored(directory, warnings):
+    path = write_good_cache(directory)
+    os.chmod(path, 0o644)
+    cache = open_cache(directory, warnings)
+    assert cache.find_access_token(CLIENT, SCOPE) is None
+    assert "group or others" in warnings[0] and "0o644" in warnings[0]
+
+
+def test_file_of_another_user_is_ignored(directory, warnings, monkeypatch):
+    write_good_cache(directory)
+    monkeypatch.setattr(_token_cache.os, "geteuid", lambda: os.getuid() + 4242)
+    cache = open_cache(directory, warnings)
+    assert cache.find_access_token(CLIENT, SCOPE) is None
+    assert "owned by another user" in warnings[0]
+
+
+def test_symlink_is_not_followed(directory, warnings, tmp_path):
+    path = write_good_cache(directory)
+    os.rename(path, str(tmp_path / "elsewhere.json"))
+    os.symlink(str(tmp_path / "elsewhere.json"), path)
+    cache = open_cache(directory, warnings)
+    assert cache.find_access_token(CLIENT, SCOPE) is None and len(warnings) == 1
+
+
+def test_shared_folder_is_not_written_into(directory, warnings):
+    os.makedirs(directory)
+    os.chmod(directory, 0o777)
+    cache = open_cache(directory, warnings)
+    add_token(cache)
+    assert cache.save() is False
+    assert os.listdir(directory) == [] and "0700 expected" in warnings[0]
+    assert stat.S_IMODE(os.stat(directory).st_mode) == 0o777  # never chmod a folder we did not create
+
+
+def test_unwritable_location_is_a_warning_not_an_error(warnings, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    cache = open_cache(str(blocker / "cache"), warnings)
+    add_token(cache)
+    assert cache.save() is False and "not cached" in warnings[0]
+
+
+def test_concurrent_writers_leave_a_valid_file(directory):
+    first, second = open_cache(directory, []), open_cache(directory, [])
+    add_token(first, access_token="AT-first")
+    add_token(second, access_token="AT-second")
+    assert first.save() and second.save()
+    assert open_cache(directory, []).find_access_token(CLIENT, SCOPE)["access_token"] == "AT-second"
+    assert len(os.listdir(directory)) == 1
