@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``EntraModule``: the base class of the Entra modules (shared options, Graph client, fail/exit helpers).
+
+A module reads like::
+
+    module = EntraModule(argument_spec=dict(name=dict(type="str", required=True)))
+    try:
+        current = module.graph.get_or_none("/applications(appId='%s')" % app_id)
+        delta = module.would_change(current, desired)
+        if delta and not module.check_mode:
+            module.graph.patch(...)
+    except Exception as exc:
+        module.fail_from(exc)
+    module.exit_with(bool(delta), before=current, after=desired, app_id=app_id)
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
+    HAS_MSAL,
+    HAS_REQUESTS,
+    MSAL_IMPORT_ERROR,
+    MSAL_METHODS,
+    REQUESTS_IMPORT_ERROR,
+    AuthConfig,
+    TokenProvider,
+    build_session,
+    entra_argument_spec,
+)
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import mask_secrets, to_fail_kwargs
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
+from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import changed_properties, make_diff
+
+DEBUG_VERBOSITY = 3  # -vvv adds the Graph request trace to the result
+
+
+class EntraModule(AnsibleModule):
+    """``AnsibleModule`` with the shared Entra options, a lazily built ``graph`` client and error/diff helpers."""
+
+    def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
+        spec = entra_argument_spec()
+        spec.update(argument_spec or {})
+        super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        self._graph = None
+        self._token_provider = None
+
+    @property
+    def tenant_id(self):
+        return self.params.get("tenant_id")
+
+    @property
+    def token_provider(self):
+        """The ``TokenProvider``; every token it returns is registered as a no_log value."""
+        if self._token_provider is None:
+            try:
+                config = AuthConfig(self.params)
+                session = build_session(config.validate_certs, config.ca_path, config.timeout, warn=self.warn)
+                provider = TokenProvider(config, session, warn=self.warn)
+            except Exception as exc:  # noqa: BLE001 - reported through fail_json, secret-free
+                self.fail_from(exc)
+            if provider.method in MSAL_METHODS and not HAS_MSAL:
+                self.fail_json(msg=missing_required_lib("msal", reason="for auth_method %s" % provider.method), exception=MSAL_IMPORT_ERROR)
+            self._token_provider = provider
+        return self._token_provider
+
+    @property
+    def graph(self):
+        """The ``GraphClient`` (built on first use, so modules that fail validation never touch the network)."""
+        if self._graph is None:
+            provider = self.token_provider
+
+            def registered_token():
+                token = provider()
+                self.no_log_values.add(token)
+                return token
+
+            self._graph = GraphClient(provider.session, provider.config.graph_root, registered_token, timeout=provider.config.timeout)
+        return self._graph
+
+    def would_change(self, current, desired):
+        """The properties of ``desired`` that differ from ``current`` (a minimal PATCH body; {} when none)."""
+        return changed_properties(current, desired)
+
+    def fail_from(self, exc, msg=None, **result):
+        """``fail_json`` for any exception: typed errors give ``graph_error``/``auth_error``; nothing secret is shown."""
+        kwargs = to_fail_kwargs(exc)
+        if msg:
+            kwargs["msg"] = "%s: %s" % (msg, kwargs["msg"])
+        kwargs.update(result)
+        kwargs.update(self._debug_fields())
+        if exc.__traceback__ is not None:  # masked here; fail_json also removes every no_log value
+            kwargs["exception"] = mask_secrets("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        self.fail_json(**kwargs)
+
+    def exit_with(self, changed, before=None, after=None, **result):
+        """``exit_json`` with ``changed``, and ``diff`` (secret-free) when running with ``--diff``."""
+        result["changed"] = bool(changed)
+        if self._diff and (before is not None or after is not None):
+            result["diff"] = make_diff(before, after, self.no_log_values)
+        result.update(self._debug_fields())
+        self.exit_json(**result)
+
+    def _debug_fields(self):
+        """At -vvv: how the token was obtained and the last Graph requests (no bodies, no headers)."""
+        if self._verbosity < DEBUG_VERBOSITY:
+            return {}
+        fields = {}
+        if self._token_provider is not None:
+            fields["auth_debug"] = {"method": self._token_provider.method, "source": self._token_provider.source,
+                                    "login_requests": self._token_provider.requests}
+        if self._graph is not None:
+            fields["graph_debug"] = {"request_count": self._graph.request_count, "trace": list(self._graph.trace)}
+        return fields
