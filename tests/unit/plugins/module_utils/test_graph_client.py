@@ -207,8 +207,8 @@ def test_replication_predicates():
     assert no_backing_application(error(400, "Request_BadRequest", "x", [{"code": "NoBackingApplicationObject", "target": "appId"}]))
     assert not no_backing_application(error(400, "Request_BadRequest", "Property userPrincipalName is invalid."))
     assert not_a_valid_reference_update(error(400, "Request_BadRequest", "Not a valid reference update."))
-    assert owned_by_backing_app_403(error(403, "Authorization_RequestDenied",
-                                          "When using this permission, the backing application of the service principal being created must in the local tenant"))
+    lag_403 = "When using this permission, the backing application of the service principal being created must in the local tenant"
+    assert owned_by_backing_app_403(error(403, "Authorization_RequestDenied", lag_403))
     assert not owned_by_backing_app_403(error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
     assert conflict_409(error(409, "Error_MsaAppDoesNotExist", "The corresponding MSA application does not exist."))
     assert not conflict_409(error(409, "Request_MultipleObjectsWithSameKeyValue", "already in use"))
