@@ -262,7 +262,7 @@ class Sandbox:
     def _dispatch(self, req: Request, body_error: str | None) -> Response:
         if req.surface == "sandbox":
             return self._admin(req, body_error)
-        faultable = req.surface in FAULTABLE_SURFACES and req.path != GRAPH_BATCH_PATH
+        faultable = req.surface in FAULTABLE_SURFACES and req.path.rstrip("/") != GRAPH_BATCH_PATH
         if faultable:
             injected = self.faults.before(req.surface, req.method)
             if injected is not None:
