@@ -20,7 +20,6 @@ Rules this file keeps:
 
 import json
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -31,6 +30,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._clouds import CLOUDS, DEFAULT_CLOUD, get_cloud, is_microsoft_authority, normalize_root
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, mask_secrets
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import backoff_delay, parse_retry_after
 from ansible_collections.smarttrace.sso.plugins.module_utils._token_cache import PersistentTokenCache
 
 try:
@@ -396,11 +396,8 @@ class TokenProvider:
             waited += delay
 
     def _retry_delay(self, attempt):
-        header = self._last_response.headers.get("Retry-After") if self._last_response is not None else None
-        try:
-            return max(0.0, float(header))
-        except (TypeError, ValueError):
-            return min(30.0, 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+        retry_after = parse_retry_after(self._last_response.headers.get("Retry-After")) if self._last_response is not None else None
+        return retry_after if retry_after is not None else backoff_delay(attempt, cap=30.0)
 
     def _construction_error(self, what, exc):
         """msal raises ValueError when the authority is unusable (bad URL, unknown tenant): explain which."""

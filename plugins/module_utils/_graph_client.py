@@ -98,6 +98,11 @@ def parse_retry_after(value, now=None):
     return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 
+def backoff_delay(attempt, base=1.0, cap=60.0):
+    """Exponential backoff with jitter for retry number ``attempt`` (1, 2, ...): base * 2^(attempt-1), capped, times 0.5..1.0."""
+    return min(cap, base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)  # nosec - jitter, not cryptography
+
+
 _Outcome = collections.namedtuple("_Outcome", ["body", "error", "delay"])
 
 
@@ -211,8 +216,7 @@ class GraphClient:
         return response
 
     def _backoff(self, attempt):
-        """Exponential backoff with jitter: base * 2^(attempt-1), capped, times 0.5..1.0."""
-        return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)  # nosec - jitter, not crypto
+        return backoff_delay(attempt, self.backoff_base, self.backoff_cap)
 
     def url_for(self, path):
         """Absolute URL for a Graph path (``/applications``) or an absolute URL on the Graph host (a nextLink)."""
