@@ -56,7 +56,7 @@ class EntraModule(AnsibleModule):
 
     @property
     def token_provider(self):
-        """The ``TokenProvider``; every token it returns is registered as a no_log value."""
+        """The ``TokenProvider`` for the module's options (configuration errors end the module with ``fail_json``)."""
         if self._token_provider is None:
             try:
                 config = AuthConfig(self.params)
@@ -71,7 +71,7 @@ class EntraModule(AnsibleModule):
 
     @property
     def graph(self):
-        """The ``GraphClient`` (built on first use, so modules that fail validation never touch the network)."""
+        """The ``GraphClient`` (built on first use); every token it sends is registered as a no_log value."""
         if self._graph is None:
             provider = self.token_provider
 
