@@ -282,6 +282,22 @@ class TokenProvider:
             self._listening = False
         return self._token["access_token"]
 
+    def invalidate(self):
+        """Graph rejected the current token: forget it (here and in the persistent cache) so the next call gets a new one.
+
+        Returns True when a new token can be had (not for a given ``access_token`` or an Azure CLI token).
+        """
+        token, self._token = self._token, None
+        if token is None or self.method not in MSAL_METHODS:
+            return False
+        if self.source == "cache" and self.config.token_cache:
+            config = self.config
+            cache = (self._persistent_cache(config.authority, config.tenant_id, config.client_id) if self.method != "managed_identity"
+                     else self._persistent_cache("managed_identity", "", config.client_id or "system"))
+            if cache and cache.forget_access_token(token["access_token"]):
+                cache.save()
+        return True
+
     # ------------------------------------------------------------------ methods
     def _given_token(self):
         self.source = "given"

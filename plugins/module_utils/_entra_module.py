@@ -80,7 +80,8 @@ class EntraModule(AnsibleModule):
                 self.no_log_values.add(token)
                 return token
 
-            self._graph = GraphClient(provider.session, provider.config.graph_root, registered_token, timeout=provider.config.timeout)
+            self._graph = GraphClient(provider.session, provider.config.graph_root, registered_token, timeout=provider.config.timeout,
+                                      on_token_rejected=provider.invalidate)
         return self._graph
 
     def would_change(self, current, desired):

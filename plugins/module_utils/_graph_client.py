@@ -115,7 +115,7 @@ class GraphClient:
     """Microsoft Graph client on a ``requests.Session``; ``token_provider()`` returns a bearer token."""
 
     def __init__(self, session, graph_root, token_provider, timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=300.0,
-                 max_attempts=16, backoff_base=1.0, backoff_cap=60.0, trace_size=50):
+                 max_attempts=16, backoff_base=1.0, backoff_cap=60.0, trace_size=50, on_token_rejected=None):
         root = graph_root.rstrip("/")
         for suffix in ("/" + API_VERSION, "/beta"):
             if root.endswith(suffix):
@@ -124,6 +124,8 @@ class GraphClient:
         self.graph_root = root
         self.base_url = "%s/%s" % (root, API_VERSION)
         self.token_provider = token_provider
+        self.on_token_rejected = on_token_rejected
+        self._token_renewed = False
         self.timeout = timeout
         self.max_wait = max_wait
         self.max_attempts = max_attempts
@@ -180,6 +182,8 @@ class GraphClient:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         error = GraphError.from_response(status, response.content, response.headers, method=method, url=url, retry_after=retry_after)
         error.client_request_id = error.client_request_id or client_request_id
+        if self._should_renew_token(error):
+            return _Outcome(None, error, 0.0)
         if status in RETRY_AFTER_STATUSES + BACKOFF_STATUSES and (idempotent or status in NOT_PROCESSED_STATUSES):
             return _Outcome(None, error, retry_after if retry_after is not None else self._backoff(attempt))
         if any(predicate(error) for predicate in retry_on):
@@ -217,6 +221,16 @@ class GraphClient:
 
     def _backoff(self, attempt):
         return backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+
+    def _should_renew_token(self, error):
+        """A 401 InvalidAuthenticationToken for a cached token (revoked, signing key rolled over): drop it and retry once.
+
+        Graph rejected the request before doing anything, so even a POST is safe to repeat.
+        """
+        if error.status != 401 or error.code != "InvalidAuthenticationToken" or self.on_token_rejected is None or self._token_renewed:
+            return False
+        self._token_renewed = True
+        return bool(self.on_token_rejected())
 
     def url_for(self, path):
         """Absolute URL for a Graph path (``/applications``) or an absolute URL on the Graph host (a nextLink)."""

@@ -116,6 +116,15 @@ class PersistentTokenCache:
             return {"access_token": entry["secret"], "expires_on": expires_on, "token_type": entry.get("token_type", "Bearer")}
         return None
 
+    def forget_access_token(self, access_token):
+        """Remove a cached access token that the service rejected; True when one was removed."""
+        removed = False
+        for entry in list(self.cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+            if entry.get("secret") == access_token:
+                self.cache.remove_at(entry)
+                removed = True
+        return removed
+
     # ------------------------------------------------------------------ writing
     def save(self):
         """Write the cache if msal changed it; return True when written. Problems are warnings, never errors."""

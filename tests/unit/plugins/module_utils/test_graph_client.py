@@ -408,3 +408,25 @@ def test_trace_is_short_and_secret_free():
     dump = json.dumps(list(client.trace))
     assert TOKEN not in dump and "TOPSECRET" not in dump and "passwordCredential" not in dump
     assert client.trace[-1]["status"] == 200 and client.trace[-1]["url"] == "/users"
+
+
+# ---------------------------------------------------------------------- rejected token
+def test_rejected_token_is_renewed_once_and_the_request_repeated():
+    renewals = []
+    client, server, clock = make_client(scripted(graph_error(401, "InvalidAuthenticationToken", "Access token validation failure."),
+                                                 Reply(201, {"id": "new"})),
+                                        on_token_rejected=lambda: renewals.append(1) or True)
+    assert client.post("/applications", {"displayName": "x"}) == {"id": "new"}
+    assert renewals == [1] and len(server.requests) == 2 and sum(clock.sleeps) == 0
+
+
+def test_rejected_token_twice_or_without_renewal_is_an_error():
+    client, server, _clock = make_client(scripted(*[graph_error(401, "InvalidAuthenticationToken", "Access token has expired.")] * 2),
+                                         on_token_rejected=lambda: True)
+    with pytest.raises(GraphError) as raised:
+        client.get("/applications")
+    assert raised.value.status == 401 and len(server.requests) == 2
+    client, server, _clock = make_client(scripted(graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")))
+    with pytest.raises(GraphError):
+        client.get("/applications")
+    assert len(server.requests) == 1

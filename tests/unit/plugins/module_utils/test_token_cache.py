@@ -176,3 +176,13 @@ def test_concurrent_writers_leave_a_valid_file(directory):
     assert first.save() and second.save()
     assert open_cache(directory, []).find_access_token(CLIENT, SCOPE)["access_token"] == "AT-second"
     assert len(os.listdir(directory)) == 1
+
+
+def test_a_rejected_token_can_be_forgotten(directory, warnings):
+    cache = open_cache(directory, warnings)
+    add_token(cache, access_token="AT-rejected")
+    cache.save()
+    cache = open_cache(directory, warnings)
+    assert cache.forget_access_token("AT-rejected") and not cache.forget_access_token("AT-other")
+    cache.save()
+    assert open_cache(directory, warnings).find_access_token(CLIENT, SCOPE) is None
