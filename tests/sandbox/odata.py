@@ -23,6 +23,7 @@ import urllib.parse
 from . import graph_schema
 
 MAX_TOP = 999
+DIRECTORY_OBJECT_TYPES = ("microsoft.graph.user", "microsoft.graph.group", "microsoft.graph.servicePrincipal", "microsoft.graph.application")
 ADVANCED_HINT = ("Try adding $count=true query parameter and ConsistencyLevel:eventual header. "
                  "Refer to https://aka.ms/graph-docs/advanced-queries for more information")
 
@@ -538,7 +539,9 @@ def parse_select(text: str | None, type_name: str) -> list[str] | None:
     names = [n.strip() for n in text.split(",")]
     if not all(names):
         raise bad_request("Syntax error at position %d in '%s'." % (len(text), text), code="BadRequest")
-    known = graph_schema.properties(type_name)
+    known = set(graph_schema.properties(type_name))
+    for derived in DIRECTORY_OBJECT_TYPES if type_name == "microsoft.graph.directoryObject" else ():
+        known |= set(graph_schema.properties(derived))   # Graph lets $select name properties of the derived types here
     for name in names:
         if name != "*" and name not in known:
             raise bad_request("Parsing OData Select and Expand failed: Could not find a property named '%s' on type '%s'." % (name, type_name),
