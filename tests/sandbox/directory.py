@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from .faults import Faults
 from .http import Response
 from .tls import write_private_file
-from .tokens import GRAPH_APP_ID, TokenIssuer, process_key, self_signed, thumbprints
+from .tokens import GRAPH_APP_ID, TokenIssuer, process_key, self_signed
 
 MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
@@ -109,6 +109,17 @@ def iso(ts: float) -> str:
 
 def to_ts(value: datetime.datetime) -> float:
     return value.timestamp()
+
+
+def _thumbprint_bytes(value: str | None) -> bytes | None:
+    """A JWT x5t / x5t#S256 header value (base64url, padded or not) as bytes; None when absent or not base64."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().rstrip("=").replace("+", "-").replace("/", "_")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return None
 
 
 def admin_error(status: int, message: str) -> Response:
@@ -634,13 +645,17 @@ class Directory:
                 "startDateTime": iso(start), "type": "AsymmetricX509Cert", "usage": "Verify"}
 
     def certificate_for(self, app: dict, x5t: str | None, x5t256: str | None) -> tuple[dict, bytes] | None:
-        """The (keyCredential, DER) of an app whose thumbprint matches a JWT header's x5t or x5t#S256."""
+        """The (keyCredential, DER) of an app whose thumbprint matches a JWT header's x5t or x5t#S256.
+
+        Thumbprints are compared as bytes: msal sends them base64url with ``=`` padding, other clients without.
+        """
+        wanted_sha1, wanted_sha256 = _thumbprint_bytes(x5t), _thumbprint_bytes(x5t256)
         for credential in app.get("keyCredentials") or []:
             der = self.key_material.get(credential["keyId"])
             if der is None or credential.get("usage") != "Verify":
                 continue
-            sha1, sha256 = thumbprints(der)
-            if (x5t and hmac.compare_digest(x5t, sha1)) or (x5t256 and hmac.compare_digest(x5t256, sha256)):
+            sha1, sha256 = hashlib.sha1(der).digest(), hashlib.sha256(der).digest()  # noqa: S324 - x5t is SHA-1 by definition
+            if (wanted_sha1 and hmac.compare_digest(wanted_sha1, sha1)) or (wanted_sha256 and hmac.compare_digest(wanted_sha256, sha256)):
                 return credential, der
         return None
 
