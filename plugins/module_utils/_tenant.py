@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a preflight needs to know about the tenant, read in as few requests as possible.
+
+* the tenant's id and verified domains (``GET /organization``);
+* which Microsoft Graph permissions the automation identity holds: read from the access token's
+  claims (``roles`` for an application token, ``scp`` for a delegated one), so it costs no request;
+* whether named groups and users exist (one ``$batch`` with the organization read).
+"""
+
+import base64
+import json
+import re
+from urllib.parse import quote
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+ORGANIZATION_REQUEST = {"id": "organization", "method": "GET", "url": "/organization?$select=id,displayName,verifiedDomains"}
+
+
+def is_guid(value):
+    return bool(GUID_RE.match(value or ""))
+
+
+def token_claims(token):
+    """The claims of a JSON Web Token, without verifying it (the token is only read, never trusted for anything); {} if opaque."""
+    parts = (token or "").split(".")
+    if len(parts) != 3:
+        return {}
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")).decode("utf-8"))
+    except (ValueError, UnicodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def identity_from_claims(claims):
+    """Who the token speaks for and what it may do: permissions, their kind (application, delegated or unknown)."""
+    roles = claims.get("roles")
+    scopes = claims.get("scp")
+    if isinstance(roles, list) and not scopes:
+        kind, permissions = "application", sorted(str(role) for role in roles)
+    elif isinstance(scopes, str) and scopes.strip():
+        kind, permissions = "delegated", sorted(scopes.split())
+    elif claims.get("idtyp") == "app" or (claims and "roles" not in claims and "scp" not in claims and claims.get("oid")):
+        kind, permissions = "application", []
+    else:
+        kind, permissions = "unknown", []
+    return {
+        "kind": kind,
+        "permissions": permissions,
+        "app_id": claims.get("appid") or claims.get("azp"),
+        "object_id": claims.get("oid"),
+        "display_name": claims.get("app_displayname"),
+        "tenant_id": claims.get("tid"),
+    }
+
+
+def _odata_string(value):
+    return "'%s'" % value.replace("'", "''")
+
+
+def group_request(index, name):
+    """A batch request that finds a group by object id or display name."""
+    if is_guid(name):
+        url = "/groups/%s?$select=id,displayName" % name.lower()
+    else:
+        url = "/groups?$filter=%s&$select=id,displayName" % quote("displayName eq %s" % _odata_string(name), safe="'")
+    return {"id": "group-%d" % index, "method": "GET", "url": url}
+
+
+def user_request(index, name):
+    """A batch request that finds a user by object id or user principal name."""
+    return {"id": "user-%d" % index, "method": "GET",
+            "url": "/users/%s?$select=id,userPrincipalName,displayName,accountEnabled" % quote(name, safe="@")}
+
+
+def group_result(name, result):
+    """``{name, found, id, display_name, matches}`` from a group lookup's result (a body or a GraphError)."""
+    if _is_error(result):
+        if result.status == 404:
+            return {"name": name, "found": False, "id": None, "display_name": None, "matches": 0}
+        raise result
+    items = result.get("value") if isinstance(result, dict) and "value" in result else [result]
+    items = [item for item in items if item]
+    found = items[0] if len(items) == 1 else None
+    return {"name": name, "found": len(items) == 1, "id": found and found.get("id"), "display_name": found and found.get("displayName"),
+            "matches": len(items), "ids": [item.get("id") for item in items] if len(items) > 1 else []}
+
+
+def user_result(name, result):
+    """``{name, found, id, user_principal_name, account_enabled}`` from a user lookup's result."""
+    if _is_error(result):
+        if result.status == 404:
+            return {"name": name, "found": False, "id": None, "user_principal_name": None, "account_enabled": None}
+        raise result
+    return {"name": name, "found": True, "id": result.get("id"), "user_principal_name": result.get("userPrincipalName"),
+            "account_enabled": result.get("accountEnabled")}
+
+
+def organization_result(result):
+    """``(tenant_id, display_name, verified domain names, default domain)`` from ``GET /organization``."""
+    if _is_error(result):
+        raise result
+    organizations = result.get("value") if isinstance(result, dict) and "value" in result else [result]
+    organization = (organizations or [{}])[0] or {}
+    domains = organization.get("verifiedDomains") or []
+    names = [domain.get("name") for domain in domains if domain.get("name")]
+    default = next((domain.get("name") for domain in domains if domain.get("isDefault")), names[0] if names else None)
+    return organization.get("id"), organization.get("displayName"), names, default
+
+
+def _is_error(result):
+    return isinstance(result, Exception)

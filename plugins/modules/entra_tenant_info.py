@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: entra_tenant_info
+short_description: Read the tenant, the automation identity's Graph permissions, and whether groups and users exist
+version_added: 0.1.0
+description:
+  - Reads what a preflight check needs before anything is written, in one Microsoft Graph request
+    (a C($batch) when O(groups) or O(users) are given).
+  - The tenant's id, display name and verified domains (user principal names must use one of them).
+  - The Microsoft Graph permissions of the automation identity, read from the claims of its access token
+    (no request): the application permissions (C(roles)) of an app-only token, or the delegated scopes (C(scp)) of a user's token.
+  - Whether each group of O(groups) and each user of O(users) exists, and their object ids.
+extends_documentation_fragment:
+  - smarttrace.sso.entra
+  - smarttrace.sso.attributes.info_module
+  - smarttrace.sso.attributes.actiongroup_entra
+options:
+  groups:
+    description:
+      - Groups to look up, by display name (exact, case-insensitive) or object id.
+    type: list
+    elements: str
+    default: []
+  users:
+    description:
+      - Users to look up, by user principal name or object id.
+    type: list
+    elements: str
+    default: []
+notes:
+  - Needs C(Directory.Read.All) (or C(Organization.Read.All) with C(Group.Read.All) and C(User.Read.All)).
+seealso:
+  - module: smarttrace.sso.entra_app_info
+author:
+  - smarttrace.sso contributors
+"""
+
+EXAMPLES = r"""
+- name: Check the tenant before configuring single sign-on
+  smarttrace.sso.entra_tenant_info:
+    groups: [SmartTrace Users]
+    users: [B.Simon@contoso.onmicrosoft.com]
+  register: tenant
+
+- name: Fail early when the automation identity cannot create apps
+  ansible.builtin.assert:
+    that: tenant.identity.kind != 'application' or 'Application.ReadWrite.OwnedBy' in tenant.identity.permissions
+      or 'Application.ReadWrite.All' in tenant.identity.permissions
+    fail_msg: grant the automation identity Application.ReadWrite.OwnedBy
+"""
+
+RETURN = r"""
+tenant_id:
+  description: The directory (tenant) id.
+  returned: success
+  type: str
+  sample: 72f988bf-86f1-41af-91ab-2d7cd011db47
+tenant_display_name:
+  description: The organization's display name.
+  returned: success
+  type: str
+  sample: Contoso
+verified_domains:
+  description: Names of the tenant's verified domains.
+  returned: success
+  type: list
+  elements: str
+  sample: [contoso.onmicrosoft.com, contoso.com]
+default_domain:
+  description: The tenant's default domain.
+  returned: success
+  type: str
+  sample: contoso.onmicrosoft.com
+identity:
+  description: The automation identity, as its access token describes it.
+  returned: success
+  type: dict
+  contains:
+    kind:
+      description:
+        - V(application) for an app-only token (its C(permissions) are application permissions), V(delegated) for a user's token
+          (C(permissions) are delegated scopes; the user's directory roles also apply), V(unknown) for an opaque token.
+      type: str
+      sample: application
+    permissions:
+      description: The Microsoft Graph permissions in the token, sorted.
+      type: list
+      elements: str
+      sample: [Application.ReadWrite.OwnedBy, AppRoleAssignment.ReadWrite.All, Directory.Read.All, User.ReadWrite.All]
+    app_id:
+      description: The application (client) id of the automation identity.
+      type: str
+    object_id:
+      description: The object id of its service principal (or of the signed-in user).
+      type: str
+    display_name:
+      description: The display name of the automation identity's app.
+      type: str
+    tenant_id:
+      description: The tenant the token was issued in.
+      type: str
+groups:
+  description: One entry per O(groups) item, in order.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name: {description: The name or id as given., type: str}
+    found: {description: Whether exactly one group matches., type: bool}
+    id: {description: The group's object id when found., type: str}
+    display_name: {description: The group's display name when found., type: str}
+    matches: {description: How many groups match (more than one means the name is ambiguous)., type: int}
+    ids: {description: The object ids of the groups when the name is ambiguous., type: list, elements: str}
+users:
+  description: One entry per O(users) item, in order.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name: {description: The user principal name or id as given., type: str}
+    found: {description: Whether the user exists., type: bool}
+    id: {description: The user's object id when found., type: str}
+    user_principal_name: {description: The user principal name when found., type: str}
+    account_enabled: {description: Whether the account is enabled., type: bool}
+"""
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
+    ORGANIZATION_REQUEST,
+    group_request,
+    group_result,
+    identity_from_claims,
+    organization_result,
+    token_claims,
+    user_request,
+    user_result,
+)
+
+
+def main():
+    module = EntraModule(argument_spec=dict(
+        groups=dict(type="list", elements="str", default=[]),
+        users=dict(type="list", elements="str", default=[]),
+    ))
+    groups = module.params["groups"]
+    users = module.params["users"]
+    for option, names in (("groups", groups), ("users", users)):
+        if any(not (name or "").strip() for name in names):
+            module.fail_json(msg="%s: every item must be a non-empty name or object id; remove the empty item" % option)
+    requests = [dict(ORGANIZATION_REQUEST)]
+    requests += [group_request(index, name) for index, name in enumerate(groups)]
+    requests += [user_request(index, name) for index, name in enumerate(users)]
+    try:
+        if len(requests) == 1:
+            results = [module.graph.get(requests[0]["url"])]
+        else:
+            results = module.graph.batch(requests)
+        tenant_id, display_name, domains, default_domain = organization_result(results[0])
+        group_results = [group_result(name, result) for name, result in zip(groups, results[1:1 + len(groups)])]
+        user_results = [user_result(name, result) for name, result in zip(users, results[1 + len(groups):])]
+        identity = identity_from_claims(token_claims(module.token_provider()))
+    except Exception as exc:  # noqa: BLE001 - reported by fail_from, secret-free
+        module.fail_from(exc, msg="could not read the tenant")
+    module.exit_with(False, tenant_id=tenant_id, tenant_display_name=display_name, verified_domains=domains, default_domain=default_domain,
+                     identity=identity, groups=group_results, users=user_results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_tenant: token claims, batch lookups of groups and users, organization parsing."""
+
+import base64
+import json
+
+import pytest
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
+    group_request,
+    group_result,
+    identity_from_claims,
+    organization_result,
+    token_claims,
+    user_request,
+    user_result,
+)
+
+GROUP_ID = "5419eefc-d5e7-4e3f-a736-17d94d7bd307"
+
+
+def jwt(claims):
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return "%s.%s.signature" % (part({"alg": "RS256"}), part(claims))
+
+
+def test_application_token_lists_roles_sorted():
+    claims = token_claims(jwt({"roles": ["User.ReadWrite.All", "Application.ReadWrite.OwnedBy"], "appid": "a", "oid": "o", "idtyp": "app"}))
+    identity = identity_from_claims(claims)
+    assert identity["kind"] == "application"
+    assert identity["permissions"] == ["Application.ReadWrite.OwnedBy", "User.ReadWrite.All"]
+    assert (identity["app_id"], identity["object_id"]) == ("a", "o")
+
+
+def test_delegated_token_lists_scopes():
+    identity = identity_from_claims(token_claims(jwt({"scp": "User.Read Application.ReadWrite.All", "oid": "u"})))
+    assert identity["kind"] == "delegated"
+    assert identity["permissions"] == ["Application.ReadWrite.All", "User.Read"]
+
+
+def test_app_token_without_roles_has_no_permissions():
+    assert identity_from_claims(token_claims(jwt({"idtyp": "app", "oid": "o"})))["permissions"] == []
+
+
+@pytest.mark.parametrize("token", ["opaque", "a.b.c", "a.%s.c" % base64.urlsafe_b64encode(b"[1]").decode(), "", None])
+def test_opaque_or_broken_tokens_are_unknown(token):
+    assert identity_from_claims(token_claims(token))["kind"] == "unknown"
+
+
+def test_group_by_name_is_an_escaped_filter_and_by_id_a_direct_read():
+    assert group_request(0, "O'Brien Team")["url"] == "/groups?$filter=displayName%20eq%20'O''Brien%20Team'&$select=id,displayName"
+    assert group_request(1, GROUP_ID.upper())["url"] == "/groups/%s?$select=id,displayName" % GROUP_ID
+    assert user_request(2, "B.Simon@contoso.com")["url"].startswith("/users/B.Simon@contoso.com?$select=")
+
+
+def test_group_results():
+    assert group_result("G", {"value": [{"id": GROUP_ID, "displayName": "G"}]})["id"] == GROUP_ID
+    missing = group_result("G", {"value": []})
+    assert (missing["found"], missing["matches"]) == (False, 0)
+    ambiguous = group_result("G", {"value": [{"id": "1"}, {"id": "2"}]})
+    assert (ambiguous["found"], ambiguous["ids"]) == (False, ["1", "2"])
+    assert group_result(GROUP_ID, {"id": GROUP_ID, "displayName": "G"})["found"]
+    assert not group_result(GROUP_ID, GraphError("gone", status=404))["found"]
+    with pytest.raises(GraphError):
+        group_result("G", GraphError("denied", status=403))
+
+
+def test_user_results():
+    assert user_result("u", {"id": "1", "userPrincipalName": "u@x", "accountEnabled": True})["found"]
+    assert not user_result("u", GraphError("Resource 'u' does not exist", status=404))["found"]
+    with pytest.raises(GraphError):
+        user_result("u", GraphError("throttled", status=429))
+
+
+def test_organization_result_takes_default_domain():
+    body = {"value": [{"id": "t", "displayName": "Contoso", "verifiedDomains": [
+        {"name": "contoso.onmicrosoft.com", "isDefault": False}, {"name": "contoso.com", "isDefault": True}]}]}
+    assert organization_result(body) == ("t", "Contoso", ["contoso.onmicrosoft.com", "contoso.com"], "contoso.com")
+    with pytest.raises(GraphError):
+        organization_result(GraphError("denied", status=403))
