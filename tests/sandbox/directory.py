@@ -157,8 +157,8 @@ class Directory:
     def new_secret(self) -> str:
         """A client secret shaped like Entra's: 40 characters, ``<3 chars><digit>Q~<34 chars>``."""
         pick = self.rng.choice
-        head = "".join(pick(string.ascii_letters + string.digits) for _ in range(3)) + pick(string.digits) + "Q~"
-        return head + "".join(pick(SECRET_ALPHABET) for _ in range(34))
+        head = "".join(pick(string.ascii_letters + string.digits) for _index in range(3)) + pick(string.digits) + "Q~"
+        return head + "".join(pick(SECRET_ALPHABET) for _index in range(34))
 
     def new_opaque_id(self, principal_id: str) -> str:
         """An id like an appRoleAssignment's: base64url of 32 bytes, starting with the principal's GUID bytes."""
@@ -455,7 +455,7 @@ class Directory:
         return self.register(self.app_role_assignments, assignment, created=ts)
 
     def _sid(self) -> str:
-        parts = [str(self.rng.getrandbits(32)) for _ in range(4)]
+        parts = [str(self.rng.getrandbits(32)) for _index in range(4)]
         return "S-1-12-1-" + "-".join(parts)
 
     # ------------------------------------------------------------------ deletion
@@ -532,7 +532,7 @@ class Directory:
         self.automation_app["keyCredentials"].append(cert_credential)
         self.automation_sp["keyCredentials"].append(copy.deepcopy(cert_credential))
         self.limited_app, self.limited_sp, self.limited_secret = self._seed_client("SmartTrace Automation (read-only)", LIMITED_ROLES, born)
-        self.managed_identity_header = "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(32))
+        self.managed_identity_header = "".join(self.rng.choice(string.ascii_letters + string.digits) for _index in range(32))
 
         users = []
         for display_name, given, surname, nickname, job in SEED_USERS:
@@ -552,12 +552,12 @@ class Directory:
     def _seed_client(self, name: str, roles: tuple[str, ...], born: float) -> tuple[dict, dict, str]:
         app = self.new_application(name, created=born)
         app["requiredResourceAccess"] = [{"resourceAppId": GRAPH_APP_ID, "resourceAccess": [
-            {"id": role_id, "type": "Role"} for value, role_id, _ in GRAPH_ROLES if value in roles]}]
+            {"id": role_id, "type": "Role"} for value, role_id, _title in GRAPH_ROLES if value in roles]}]
         credential, secret = self.new_password_credential("automation", born, born + TWO_YEARS.total_seconds(), created=born)
         app["passwordCredentials"].append(credential)
         self.register(self.applications, app, created=born)
         sp = self.register(self.service_principals, self.new_service_principal(app), created=born)
-        role_ids = {value: role_id for value, role_id, _ in GRAPH_ROLES}
+        role_ids = {value: role_id for value, role_id, _title in GRAPH_ROLES}
         for value in roles:
             self.new_app_role_assignment("servicePrincipal", sp, self.graph_sp, role_ids[value], created=born)
         return app, sp, secret
@@ -623,7 +623,7 @@ class Directory:
         cert_pem = cert.public_bytes(serialization.Encoding.PEM)
         key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         password_rng = random.Random("pfx-%d" % self.seed)
-        self.client_certificate_password = "".join(password_rng.choice(string.ascii_letters + string.digits) for _ in range(24))
+        self.client_certificate_password = "".join(password_rng.choice(string.ascii_letters + string.digits) for _index in range(24))
         pfx = pkcs12.serialize_key_and_certificates(b"smarttrace-automation", key, cert, None,
                                                     serialization.BestAvailableEncryption(self.client_certificate_password.encode()))
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -699,7 +699,7 @@ class Directory:
                 "appRoleAssignments": ordered(self.app_role_assignments),
                 "oauth2PermissionGrants": ordered(self.oauth2_permission_grants),
                 "deletedItems": [dict(self._public(d["object"]), **{"@odata.type": "#microsoft.graph." + d["kind"]})
-                                 for _, d in sorted(self.deleted.items(), key=lambda item: self.seq(item[0]))],
+                                 for _id, d in sorted(self.deleted.items(), key=lambda item: self.seq(item[0]))],
                 "applicationTemplates": copy.deepcopy(self.application_templates),
             }
 
@@ -757,7 +757,7 @@ class Directory:
             return admin_error(400, "userPrincipalName (name@domain) is required")
         if self.user_by_upn(upn) or self.deleted_user_by_upn(upn):
             return admin_error(400, "userPrincipalName %s is taken" % upn)
-        nickname = str(body.get("mailNickname") or upn.split("@")[0])
+        nickname = str(body.get("mailNickname") or upn.split("@", maxsplit=1)[0])
         user = self.new_user(upn, str(body.get("displayName") or nickname), nickname, account_enabled=bool(body.get("accountEnabled", True)))
         self.register(self.users, user, created=self.clock() - SEED_AGE if body.get("settled", True) else None)
         self.user_passwords[user["id"]] = str(body.get("password") or self.new_secret())

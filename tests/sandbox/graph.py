@@ -98,7 +98,7 @@ class GraphSurface:
 
     def _authenticate(self, req: Request, request_id: str) -> gb.Ctx:
         header = req.header("authorization") or ""
-        scheme, _, token = header.partition(" ")
+        scheme, _space, token = header.partition(" ")
         if not header or scheme.lower() != "bearer" or not token.strip():
             raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.")
         try:
@@ -217,7 +217,7 @@ class GraphSurface:
             response = self._error(inner, request_id, bad_request(
                 "Invalid request URL '%s': a batch request url is relative to the version root, e.g. /users." % url, code="BadRequest"))
         if response is None:
-            path, _, query = url.partition("?")
+            path, _mark, query = url.partition("?")
             inner.path = "/v1.0/" + urllib.parse.unquote(path.lstrip("/"))
             inner.query = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
             response = self.faults.before("graph", method)

@@ -388,8 +388,7 @@ def update_application(ctx: gb.Ctx, app: dict) -> Response:
     gb.check_options(ctx, frozenset())
     body = gb.require_body(ctx)
     _reject_password_credentials(body)
-    read_only = [p for p in APP_READ_ONLY]
-    gb.validate_body(APP, body, read_only=read_only)
+    gb.validate_body(APP, body, read_only=APP_READ_ONLY)
     merged = copy.deepcopy(app)
     gb.merge(merged, body)
     validate_application(ctx, merged, app)

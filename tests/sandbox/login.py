@@ -261,7 +261,7 @@ class LoginSurface:
             decoded = base64.b64decode(header[6:].strip()).decode()
         except ValueError:
             return None, None
-        user, _, password = decoded.partition(":")
+        user, _colon, password = decoded.partition(":")
         return urllib.parse.unquote_plus(user), urllib.parse.unquote_plus(password)
 
     def _audience(self, scope: str, correlation_id: str | None) -> str:

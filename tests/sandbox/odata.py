@@ -383,7 +383,7 @@ class FilterCheck:
             raise _incompatible(prop_edm, lit[2], op)
 
     def _check_cmp(self, node, negated: bool) -> None:
-        _, op, left, right = node
+        _kind, op, left, right = node
         if left[0] == "lit" and right[0] == "prop":
             left, right = right, left
         name, prop = self._require_prop(left)
@@ -397,7 +397,7 @@ class FilterCheck:
         self._op_allowed(name, effective)
 
     def _check_func(self, node) -> None:
-        _, fn, target, arg = node
+        _kind, fn, target, arg = node
         if target[0] == "var":
             return
         name, prop = self._require_prop(target)
@@ -407,7 +407,7 @@ class FilterCheck:
         self._op_allowed(name, fn, "endsWith" if fn == "endswith" else fn)
 
     def _check_lambda(self, node) -> None:
-        _, quantifier, path, _var, body = node
+        _kind, quantifier, path, _var, body = node
         name, prop = self._prop(("prop", path))
         if prop["t"] != "array":
             raise bad_request("The '%s' query option is only supported on collection properties." % quantifier, code="BadRequest")
@@ -457,7 +457,7 @@ def evaluate(node, obj: dict, env: dict | None = None) -> bool:
     if kind == "not":
         return not evaluate(node[1], obj, env)
     if kind == "cmp":
-        _, op, left, right = node
+        _kind, op, left, right = node
         if left[0] == "lit":
             left, right = right, left
         a, b = _fold(_operand(left, obj, env)), _fold(right[1])
@@ -472,13 +472,13 @@ def evaluate(node, obj: dict, env: dict | None = None) -> bool:
         a = _fold(_operand(node[1], obj, env))
         return any(a == _fold(v[1]) for v in node[2])
     if kind == "func":
-        _, fn, target, arg = node
+        _kind, fn, target, arg = node
         a, b = _fold(_operand(target, obj, env)), _fold(arg[1])
         if not isinstance(a, str) or not isinstance(b, str):
             return False
         return {"startswith": a.startswith, "endswith": a.endswith, "contains": a.__contains__}[fn](b)
     if kind == "lambda":
-        _, _quantifier, path, var, body = node
+        _kind, _quantifier, path, var, body = node
         values = _value(obj, path) or []
         return any(evaluate(body, obj, dict(env, **{var: v})) for v in values)
     raise bad_request("The $filter expression must evaluate to a single boolean value.", code="BadRequest")

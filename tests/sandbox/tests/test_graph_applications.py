@@ -193,8 +193,8 @@ def test_filter_by_app_id_and_empty_result(tenant):
     ("endswith(displayName,'x')", "Request_UnsupportedQuery", "Operator 'endsWith' is not supported because the required parameters might be missing."),
     ("not(startswith(displayName,'x'))", "Request_UnsupportedQuery", "Operator 'not' is not supported"),
     ("nosuch eq 'x'", "BadRequest", "Could not find a property named 'nosuch' on type 'microsoft.graph.application'."),
-    ("appId eq 00000003-0000-0000-c000-000000000000", "BadRequest", "A binary operator with incompatible types was detected. Found operand types "
-                                                                   "'Edm.String' and 'Edm.Guid' for operator kind 'Equal'."),
+    ("appId eq 00000003-0000-0000-c000-000000000000", "BadRequest",
+     "A binary operator with incompatible types was detected. Found operand types 'Edm.String' and 'Edm.Guid' for operator kind 'Equal'."),
     ("displayName eq", "BadRequest", "Syntax error at position 14 in 'displayName eq'."),
     ("displayName eq 'x", "BadRequest", "There is an unterminated string literal at position 15"),
     ("contains(displayName,'x')", "Request_UnsupportedQuery", "Unsupported or invalid query filter clause"),
@@ -334,13 +334,13 @@ def test_upsert_by_unique_name(tenant):
 def test_certificate_credentials_can_be_patched(tenant):
     der = tenant.directory.client_cert_der
     app = tenant.new_app()
-    tenant.ok("PATCH", "/applications/%s" % app["id"], {"keyCredentials": [{"type": "AsymmetricX509Cert", "usage": "Verify",
-                                                                               "key": base64.b64encode(der).decode()}]})
+    certificate = {"type": "AsymmetricX509Cert", "usage": "Verify", "key": base64.b64encode(der).decode()}
+    tenant.ok("PATCH", "/applications/%s" % app["id"], {"keyCredentials": [certificate]})
     credential = tenant.ok("GET", "/applications/%s" % app["id"])["keyCredentials"][0]
     assert credential["key"] is None and credential["displayName"] == "CN=SmartTrace Automation" and credential["keyId"]
     tenant.fails(400, "PATCH", "/applications/%s" % app["id"], {"keyCredentials": [{"type": "Symmetric", "usage": "Verify", "key": "AAAA"}]})
-    tenant.ok("PATCH", "/applications/%s" % app["id"], {"keyCredentials": [{"keyId": credential["keyId"], "type": "AsymmetricX509Cert",
-                                                                               "usage": "Verify"}]})
+    kept = {"keyId": credential["keyId"], "type": "AsymmetricX509Cert", "usage": "Verify"}
+    tenant.ok("PATCH", "/applications/%s" % app["id"], {"keyCredentials": [kept]})
     assert tenant.ok("GET", "/applications/%s" % app["id"])["keyCredentials"][0]["keyId"] == credential["keyId"]
 
 

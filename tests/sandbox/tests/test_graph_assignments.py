@@ -25,7 +25,7 @@ def _assign(tenant, sp: dict, principal_id: str, role_id: str = ZERO) -> dict:
 
 
 def test_assign_a_user_to_an_app_without_roles(tenant):
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     adele = tenant.user("AdeleV")
     response = tenant.call("POST", "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"], _assign(tenant, sp, adele["id"]))
     assert response.status == 201
@@ -41,7 +41,7 @@ def test_assign_a_user_to_an_app_without_roles(tenant):
 
 
 def test_duplicate_assignment_is_400_already_exists(tenant):
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     body = _assign(tenant, sp, tenant.user("AdeleV")["id"])
     tenant.ok("POST", "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"], body)
     error = tenant.fails(400, "POST", "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"], body)
@@ -49,7 +49,7 @@ def test_duplicate_assignment_is_400_already_exists(tenant):
 
 
 def test_role_must_exist_and_fit_the_principal(tenant):
-    _, sp = tenant.new_app_with_sp(appRoles=[USER_ROLE, APP_ROLE])
+    sp = tenant.new_app_with_sp(appRoles=[USER_ROLE, APP_ROLE])[1]
     path = "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"]
     adele, group = tenant.user("AdeleV")["id"], tenant.group("SmartTrace Users")["id"]
     not_found = "Permission being assigned was not found on application."
@@ -64,14 +64,14 @@ def test_role_must_exist_and_fit_the_principal(tenant):
 
 
 def test_disabled_role_cannot_be_assigned(tenant):
-    _, sp = tenant.new_app_with_sp(appRoles=[dict(USER_ROLE, isEnabled=False)])
+    sp = tenant.new_app_with_sp(appRoles=[dict(USER_ROLE, isEnabled=False)])[1]
     error = tenant.fails(400, "POST", "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"], _assign(tenant, sp, tenant.user("AdeleV")["id"],
                                                                                                     USER_ROLE["id"]))
     assert error["message"] == "Permission being assigned was not found on application."
 
 
 def test_assignment_body_rules(tenant):
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     other_app, other_sp = tenant.new_app_with_sp("Other")
     path = "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"]
     adele = tenant.user("AdeleV")["id"]
@@ -87,7 +87,7 @@ def test_assignment_body_rules(tenant):
 
 def test_list_is_paged_and_delete(tmp_path):
     tenant = Tenant(tmp_path, page_size=2)
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     path = "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"]
     for nickname in ("AdeleV", "AlexW", "MeganB"):
         tenant.ok("POST", path, _assign(tenant, sp, tenant.user(nickname)["id"]))
@@ -104,7 +104,7 @@ def test_list_is_paged_and_delete(tmp_path):
 
 
 def test_assignment_filters(tenant):
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     adele = tenant.user("AdeleV")["id"]
     tenant.ok("POST", "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"], _assign(tenant, sp, adele))
     mine = tenant.ok("GET", "/users/%s/appRoleAssignments" % adele, query={"$filter": "resourceId eq %s" % sp["id"]})["value"]
@@ -121,7 +121,7 @@ def test_assignment_filters(tenant):
 
 
 def test_assign_from_the_principal_side(tenant):
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     group = tenant.group("Contractors")["id"]
     assignment = tenant.ok("POST", "/groups/%s/appRoleAssignments" % group, _assign(tenant, sp, group))
     assert tenant.ok("GET", "/groups/%s/appRoleAssignments" % group)["value"][0]["id"] == assignment["id"]
@@ -142,7 +142,7 @@ def test_granting_a_graph_role_shows_in_the_next_token(tenant):
 
 
 def test_deleting_a_principal_removes_its_assignments(tenant):
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     alex = tenant.user("AlexW")["id"]
     tenant.ok("POST", "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"], _assign(tenant, sp, alex))
     tenant.ok("DELETE", "/users/%s" % alex)
@@ -156,7 +156,7 @@ def _grant(tenant, sp: dict, scope: str = "openid profile email User.Read", **ex
 
 
 def test_tenant_wide_consent_grant_lifecycle(tenant):
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     response = tenant.call("POST", "/oauth2PermissionGrants", _grant(tenant, sp))
     assert response.status == 201
     grant = response.body
@@ -172,7 +172,7 @@ def test_tenant_wide_consent_grant_lifecycle(tenant):
 
 
 def test_grant_rules(tenant):
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     tenant.ok("POST", "/oauth2PermissionGrants", _grant(tenant, sp))
     error = tenant.fails(409, "POST", "/oauth2PermissionGrants", _grant(tenant, sp, scope="openid"))
     assert (error["code"], error["message"]) == ("Request_MultipleObjectsWithSameKeyValue", "Permission entry already exists.")

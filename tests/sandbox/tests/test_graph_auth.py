@@ -126,7 +126,7 @@ def test_limited_token_reads_applications_but_cannot_change_them(tenant):
 
 def test_assignment_writes_need_a_read_permission_too(tenant):
     token = tenant.set_roles(["AppRoleAssignment.ReadWrite.All"])
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     body = {"principalId": tenant.user("AdeleV")["id"], "resourceId": sp["id"], "appRoleId": "00000000-0000-0000-0000-000000000000"}
     tenant.fails(403, "POST", "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"], body, token=token)
 

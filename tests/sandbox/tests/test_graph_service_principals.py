@@ -47,7 +47,7 @@ def test_create_refusals(tenant):
 
 
 def test_second_service_principal_for_an_app_is_409(tenant):
-    app, _ = tenant.new_app_with_sp()
+    app = tenant.new_app_with_sp()[0]
     error = tenant.fails(409, "POST", "/servicePrincipals", {"appId": app["appId"]})
     assert error["code"] == "Request_MultipleObjectsWithSameKeyValue"
     assert error["message"] == ("The service principal cannot be created, updated, or restored because the service principal name %s is already in use."
@@ -103,7 +103,7 @@ def test_app_changes_flow_to_the_service_principal(tenant):
 
 
 def test_owners_of_a_service_principal(tenant):
-    _, sp = tenant.new_app_with_sp()
+    sp = tenant.new_app_with_sp()[1]
     assert tenant.ok("GET", "/servicePrincipals/%s/owners" % sp["id"])["value"] == []
     adele = tenant.user("AdeleV")["id"]
     tenant.ok("POST", "/servicePrincipals/%s/owners/$ref" % sp["id"], {"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/%s" % adele},

@@ -277,7 +277,7 @@ def test_assertion_signed_by_an_unregistered_certificate_is_aadsts700027(tenant)
 
 def test_assertion_with_a_bad_signature_is_aadsts700027(tenant):
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    _, der = _key_and_cert(tenant)
+    der = _key_and_cert(tenant)[1]
     text = assert_aadsts(tenant.token_request(_assertion_form(tenant, _assertion(tenant, key=stranger, der=der))), 401, "invalid_client", 700027)
     assert "did not match the expected signature value" in text
 
@@ -313,8 +313,8 @@ def test_malformed_assertion_and_wrong_assertion_type(tenant):
 def test_certificate_files_are_private_and_the_pfx_opens_with_its_password(tenant):
     for name in ("client_cert.pem", "client_key.pem", "client_cert.pfx"):
         assert tenant.state_dir.joinpath(name).stat().st_mode & 0o777 == 0o600
-    key, cert, _ = pkcs12.load_key_and_certificates(tenant.state_dir.joinpath("client_cert.pfx").read_bytes(),
-                                                    tenant.fields["client_certificate_password"].encode())
+    pfx = tenant.state_dir.joinpath("client_cert.pfx").read_bytes()
+    key, cert, _chain = pkcs12.load_key_and_certificates(pfx, tenant.fields["client_certificate_password"].encode())
     assert key is not None and cert is not None
     pem = tenant.state_dir.joinpath("client_cert.pem").read_text()
     assert "BEGIN CERTIFICATE" in pem and "PRIVATE KEY" in pem

@@ -50,7 +50,7 @@ def test_authority_by_verified_domain_name(endpoint, session):
 
 
 def test_certificate_with_sha1_thumbprint(endpoint, session):
-    key_pem, _ = _pem_parts(endpoint)
+    key_pem = _pem_parts(endpoint)[0]
     credential = {"private_key": key_pem, "thumbprint": endpoint["client_certificate_thumbprint"]}
     result = _app(endpoint, session, credential).acquire_token_for_client(scopes=GRAPH_SCOPE)
     assert "access_token" in result, result
