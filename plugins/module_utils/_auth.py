@@ -177,14 +177,14 @@ class GraphSession(_SessionBase):
         return super().request(method, url, **kwargs)
 
 
-def build_session(validate_certs=True, ca_path=None, timeout=30, warn=None):
-    """The session for the login endpoint and Graph; ``validate_certs=False`` always warns."""
+def build_session(validate_certs=True, ca_path=None, timeout=30, warn=None, service="the login endpoint and Microsoft Graph"):
+    """The session for the login endpoint and Graph (or ``service``, named in the warning); ``validate_certs=False`` always warns."""
     session = GraphSession(timeout=timeout)
     if not validate_certs:
         session.verify = False
         if warn:
-            warn("validate_certs is false: TLS certificates of the login endpoint and Microsoft Graph are not verified, "
-                 "so the credentials and token can be intercepted. Give the CA with ca_path instead.")
+            warn("validate_certs is false: TLS certificates of %s are not verified, "
+                 "so the credentials and token can be intercepted. Give the CA with ca_path instead." % service)
     else:
         session.verify = ca_path or True
     return session

@@ -4,7 +4,8 @@
 """Typed errors of the collection and their translation into ``fail_json`` arguments.
 
 ``GraphError`` carries what Microsoft Graph said (the ``{"error": {...}}`` envelope);
-``AuthenticationError`` carries what the identity platform said (AADSTS code) plus what to do about it.
+``AuthenticationError`` carries what the identity platform said (AADSTS code) plus what to do about it;
+``SmartTraceError`` what the SmartTrace API said (status, code, field) plus what to do about it.
 No secret may appear in any of them: every text that reaches a message goes through ``mask_secrets``.
 """
 
@@ -215,6 +216,45 @@ class AuthenticationError(SsoError):
             "trace_id": self.trace_id,
             "correlation_id": self.correlation_id,
         }
+
+
+class SmartTraceError(SsoError):
+    """An unsuccessful SmartTrace API request (``status`` None: no answer), with what to do about it in ``hint``.
+
+    Generic on purpose: what the SmartTrace codes mean is known only to ``_smarttrace_client``, which builds these.
+    """
+
+    result_key = "smarttrace_error"
+
+    def __init__(self, message, status=None, code=None, field=None, hint=None, method=None, path=None, attempts=None, waited=None):
+        self.message = mask_secrets(message) or "unknown error"
+        self.status = status
+        self.code = code
+        self.field = field
+        self.hint = mask_secrets(hint)
+        self.method = method
+        self.path = mask_secrets(path)
+        self.attempts = attempts
+        self.waited = waited
+        super().__init__(self.message)
+
+    def __str__(self):
+        where = " ".join(part for part in (self.method, self.path) if part)
+        status = "HTTP %s" % self.status if self.status is not None else "no response"
+        text = "SmartTrace %s failed (%s%s): %s" % (where or "request", status, ", " + self.code if self.code else "", self.message)
+        if self.attempts and self.attempts > 1:
+            text += " (after %d attempts, %.0f s of waiting)" % (self.attempts, self.waited or 0)
+        if self.hint:
+            text += " -> Fix: %s." % self.hint
+        return text
+
+    def to_dict(self):
+        result = {"status": self.status, "code": self.code, "field": self.field, "message": self.message, "hint": self.hint,
+                  "method": self.method, "path": self.path}
+        if self.attempts:
+            result["attempts"] = self.attempts
+            result["waited"] = round(self.waited or 0, 1)
+        return result
 
 
 def to_fail_kwargs(error):
