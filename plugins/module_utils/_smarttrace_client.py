@@ -1,0 +1,448 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Everything the collection knows about the SmartTrace API. No other file knows it.
+
+SmartTrace publishes no API reference; the collection speaks the contract of ``smarttrace-api.yaml``
+(paths, field names, error codes, callback URIs below). When the vendor confirms its real API, adapt
+this file only: the modules see input checks, an integration "view", a plan and typed errors.
+
+What the contract says and this file relies on:
+
+* ``POST /auth/login`` ``{email, password}`` gives a bearer token; otherwise an administrator's API token.
+* ``/instances/{instance}/integrations/azure-ad``: ``GET`` (never configured: ``enabled`` false, ids null),
+  ``PUT`` (the Save button: replaces every value and enables), ``PATCH`` (some values; ``client_secret``
+  without ``client_secret_id`` clears the stored id; 409 ``not_configured`` before a PUT), ``DELETE`` (204).
+* ``POST .../test`` redeems the stored credentials at Entra ID: ``{ok, error}``, 409 when not configured.
+* The API never returns a secret, only ``client_secret_hint`` (its first 3 characters) and the
+  ``client_secret_id`` (Entra keyId) the caller declared: that is what idempotency compares.
+* Errors: ``{"error": {code, message, field}}``; 429 carries ``Retry-After``.
+
+Every request is safe to repeat (GET, PUT, PATCH with the same body and DELETE are idempotent; login and
+the test create nothing), so 429/503 are retried after ``Retry-After`` and 408/500/502/504 and lost
+connections with backoff, within ``max_wait`` seconds.
+"""
+
+import collections
+import datetime
+import re
+import time
+import traceback
+from urllib.parse import quote, urlsplit
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SmartTraceError, mask_secrets
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import backoff_delay, parse_retry_after
+from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
+
+try:
+    import requests
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+DEFAULT_API_URL = "https://api.smarttrace.ai/v1"
+# SmartTrace's OIDC callbacks always live on its public API host, whatever api_url is used to configure it.
+REDIRECT_URI = "https://api.smarttrace.ai/v1/auth/callback/azure/%s"
+LOGOUT_URI = "https://api.smarttrace.ai/v1/auth/callback/azure-logout/%s"
+INSTANCE_DOMAIN = "smarttrace.ai"
+
+LOGIN_PATH = "/auth/login"
+INTEGRATION_PATH = "/instances/%s/integrations/azure-ad"
+TEST_PATH = INTEGRATION_PATH + "/test"
+
+INSTANCE_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+DATE_TIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d+))?([Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))\Z")
+SECRET_MIN_LENGTH, SECRET_MAX_LENGTH, HINT_LENGTH = 16, 256, 3
+
+# AzureAdIntegration: what the modules return. Anything else an answer holds is dropped (a secret never passes).
+INTEGRATION_FIELDS = ("instance", "enabled", "application_id", "tenant_id", "client_secret_set", "client_secret_hint",
+                      "client_secret_id", "client_secret_expires_at", "redirect_uri", "logout_uri", "updated_at")
+# What a person compares in --diff (the secret only as its hint).
+DIFF_FIELDS = ("enabled", "application_id", "tenant_id", "client_secret_hint", "client_secret_id", "client_secret_expires_at", "updated_at")
+# Request body fields of PUT/PATCH and the module option each comes from (422 names the field).
+FIELD_OPTIONS = {"application_id": "application_id", "tenant_id": "tenant_id", "client_secret": "client_secret",
+                 "client_secret_id": "client_secret_id", "client_secret_expires_at": "client_secret_expires_at",
+                 "enabled": "state", "email": "username", "password": "password"}
+# Errors the test relays from Entra ID that a just-created secret gives until it has replicated.
+TRANSIENT_TEST_ERRORS = ("AADSTS7000215",)
+KNOWN_AFTER_RUN = "(known after the real run)"
+
+RETRY_AFTER_STATUSES = (429, 503)
+BACKOFF_STATUSES = (408, 500, 502, 504)
+
+Plan = collections.namedtuple("Plan", ["method", "body", "after"])
+
+
+class InputError(ValueError):
+    """Module input that cannot work; the message names the option and the fix."""
+
+
+class NeedsSecretError(ValueError):
+    """The change needs ``client_secret`` (SmartTrace cannot be given the secret's id alone); the message says why."""
+
+
+# ---------------------------------------------------------------------- input
+def check_instance(value):
+    """The instance name (lower-cased, DNS names are case-insensitive); ``InputError`` when it cannot be one."""
+    text = (value or "").strip()
+    host = urlsplit(text).hostname if "://" in text else text.split("/")[0]
+    if host and "." in host and INSTANCE_RE.match(host.split(".")[0].lower()):
+        raise InputError("instance must be only the first label of the SmartTrace address: instance=%s for %s" % (host.split(".")[0].lower(), text))
+    name = text.lower()
+    if not INSTANCE_RE.match(name):
+        raise InputError("instance %r is not a SmartTrace instance name: give the first label of your SmartTrace address <instance>.%s "
+                         "(1 to 63 letters, digits and hyphens, no hyphen first or last), e.g. instance=acme for https://acme.%s"
+                         % (text, INSTANCE_DOMAIN, INSTANCE_DOMAIN))
+    return name
+
+
+def parse_date_time(value):
+    """An aware ``datetime`` for an RFC 3339 date-time with a time zone, or None when ``value`` is not one."""
+    match = DATE_TIME_RE.match(value or "") if isinstance(value, str) else None
+    if not match:
+        return None
+    year, month, day, hour, minute, second = (int(match.group(index)) for index in range(1, 7))
+    micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
+    offset = datetime.timedelta(0)
+    if match.group(9):
+        offset = datetime.timedelta(hours=int(match.group(10)), minutes=int(match.group(11))) * (-1 if match.group(9) == "-" else 1)
+    try:
+        return datetime.datetime(year, month, day, hour, minute, second, micro, tzinfo=datetime.timezone(offset))
+    except ValueError:
+        return None
+
+
+def _uuid_problem(option, value, what):
+    if value is None or UUID_RE.match(value.strip()):
+        return None
+    text = "%s must be %s, a GUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6" % (option, what)
+    if option == "tenant_id" and "." in value:
+        text += "; SmartTrace does not take a domain name: use the Directory (tenant) ID from the tenant's Overview page"
+    return text
+
+
+def desired_integration(params):
+    """The values to store, normalized, from the module options; ``InputError`` listing every problem (option and fix)."""
+    problems = []
+    for option, what in (("application_id", "the Application (client) ID of the app registration (not its Object ID)"),
+                         ("tenant_id", "the Directory (tenant) ID"),
+                         ("client_secret_id", "the Secret ID (keyId) of client_secret in the app registration")):
+        problem = _uuid_problem(option, params.get(option), what)
+        if problem:
+            problems.append(problem)
+    secret = params.get("client_secret")
+    if secret is not None:
+        if UUID_RE.match(secret.strip()):
+            problems.append("client_secret looks like a Secret ID (a GUID): give the secret's Value, shown once when the secret was created")
+        elif not SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH:
+            problems.append("client_secret must be %d to %d characters long (it has %d): give the secret's Value"
+                            % (SECRET_MIN_LENGTH, SECRET_MAX_LENGTH, len(secret)))
+    expires_at = params.get("client_secret_expires_at")
+    if expires_at is not None and parse_date_time(expires_at) is None:
+        problems.append("client_secret_expires_at must be an RFC 3339 date-time with a time zone, e.g. 2027-01-31T12:00:00Z "
+                        "(the secret's endDateTime in Entra ID)")
+    if problems:
+        raise InputError("; ".join(problems))
+    return {
+        "application_id": _lower(params.get("application_id")),
+        "tenant_id": _lower(params.get("tenant_id")),
+        "client_secret": secret,
+        "client_secret_id": _lower(params.get("client_secret_id")),
+        "client_secret_expires_at": expires_at,
+    }
+
+
+def _lower(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# ---------------------------------------------------------------------- the integration and what to change
+def callback_uris(instance):
+    """(redirect URI, front-channel logout URI) SmartTrace expects in the app registration for ``instance``."""
+    return REDIRECT_URI % instance, LOGOUT_URI % instance
+
+
+def integration_view(body, instance):
+    """The integration as SmartTrace reports it, restricted to ``INTEGRATION_FIELDS`` (nothing secret can pass)."""
+    body = body if isinstance(body, dict) else {}
+    view = dict((name, body.get(name)) for name in INTEGRATION_FIELDS)
+    redirect_uri, logout_uri = callback_uris(instance)
+    view["instance"] = view["instance"] or instance
+    view["enabled"] = bool(view["enabled"])
+    view["client_secret_set"] = bool(view["client_secret_set"])
+    view["redirect_uri"] = view["redirect_uri"] or redirect_uri
+    view["logout_uri"] = view["logout_uri"] or logout_uri
+    return view
+
+
+def diff_view(view):
+    """The part of an integration view shown in ``--diff`` (the secret only as its hint)."""
+    return dict((name, view.get(name)) for name in DIFF_FIELDS) if view else None
+
+
+def same_id(first, second):
+    return (first or "").lower() == (second or "").lower()
+
+
+def same_instant(first, second):
+    """Whether two date-times name the same moment (``2027-01-31T12:00:00Z`` = ``2027-01-31T13:00:00+01:00``)."""
+    if first is None or second is None:
+        return first == second
+    parsed = parse_date_time(first), parse_date_time(second)
+    return parsed[0] == parsed[1] if None not in parsed else first == second
+
+
+def has_values(view):
+    """Whether there is anything to remove."""
+    return bool(view["enabled"] or view["client_secret_set"] or view["application_id"] or view["tenant_id"])
+
+
+def plan_present(current, desired):
+    """``Plan`` that makes SmartTrace hold ``desired`` (``method`` None: nothing to do); ``NeedsSecretError`` when it needs a secret.
+
+    The secret is never read back: it counts as unchanged when its hint (first 3 characters) and, if
+    ``client_secret_id`` is given, its key id match. A new secret is saved with ``PUT`` (all values, so a
+    stale key id or expiry of the old secret goes too); other changes are a ``PATCH`` of what differs.
+    """
+    secret, secret_id = desired["client_secret"], desired["client_secret_id"]
+    instance = current["instance"]
+    if not current["client_secret_set"]:
+        if secret is None:
+            raise NeedsSecretError("SmartTrace holds no client secret for instance %s yet: give client_secret (the secret's Value) "
+                                   "to configure the integration" % instance)
+        return _put_plan(current, desired)
+    if secret is not None:
+        if secret[:HINT_LENGTH] != current["client_secret_hint"] or (secret_id is not None and not same_id(secret_id, current["client_secret_id"])):
+            return _put_plan(current, desired)
+    elif secret_id is not None and not same_id(secret_id, current["client_secret_id"]):
+        raise NeedsSecretError("client_secret_id %s is not the key id of the secret SmartTrace holds for instance %s (%s): "
+                               "give client_secret, the Value of secret %s, to replace it"
+                               % (secret_id, instance, current["client_secret_id"] or "no key id recorded", secret_id))
+    patch = dict((name, desired[name]) for name in ("application_id", "tenant_id") if not same_id(desired[name], current[name]))
+    if desired["client_secret_expires_at"] is not None and not same_instant(desired["client_secret_expires_at"], current["client_secret_expires_at"]):
+        patch["client_secret_expires_at"] = desired["client_secret_expires_at"]
+    if not current["enabled"]:
+        patch["enabled"] = True
+    if not patch:
+        return Plan(None, None, current)
+    after = dict(current, updated_at=KNOWN_AFTER_RUN, **patch)
+    return Plan("PATCH", patch, after)
+
+
+def _put_plan(current, desired):
+    body = dict((name, desired[name]) for name in ("application_id", "tenant_id", "client_secret", "client_secret_id", "client_secret_expires_at")
+                if desired[name] is not None)
+    after = dict(current, enabled=True, application_id=desired["application_id"], tenant_id=desired["tenant_id"], client_secret_set=True,
+                 client_secret_hint=desired["client_secret"][:HINT_LENGTH], client_secret_id=desired["client_secret_id"],
+                 client_secret_expires_at=desired["client_secret_expires_at"], updated_at=KNOWN_AFTER_RUN)
+    return Plan("PUT", body, after)
+
+
+def plan_absent(current):
+    """``Plan`` that removes the integration: ``DELETE``, after which it reads as never configured; None when nothing is set."""
+    if not has_values(current):
+        return Plan(None, None, current)
+    after = dict(current, enabled=False, application_id=None, tenant_id=None, client_secret_set=False, client_secret_hint=None,
+                 client_secret_id=None, client_secret_expires_at=None, updated_at=None)
+    return Plan("DELETE", None, after)
+
+
+def is_transient_test_error(error):
+    """Whether the test's error is one a just-created secret gives until Entra ID has replicated it."""
+    return any(code in (error or "") for code in TRANSIENT_TEST_ERRORS)
+
+
+# ---------------------------------------------------------------------- errors
+def _error_envelope(response):
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    envelope = body.get("error") if isinstance(body, dict) else None
+    return envelope if isinstance(envelope, dict) else {}
+
+
+def error_hint(status, code, field, path, credential, instance=None, api_url=None):
+    """What to do about an error answer: ``credential`` says how the request authenticated ("api_token" or "user 'x'")."""
+    if path == LOGIN_PATH and status == 401:
+        return ("check username (the SmartTrace administrator's e-mail address, or SMARTTRACE_USERNAME) and password "
+                "(or SMARTTRACE_PASSWORD)")
+    if status == 401:
+        if credential == "api_token":
+            return ("api_token (or SMARTTRACE_API_TOKEN) is not a valid SmartTrace API token, or it expired: give an administrator's "
+                    "API token, or username and password")
+        return "the session token of %s was refused: run again; if it persists, give an API token in api_token" % credential
+    if status == 403:
+        return ("the %s may read but not change integrations: use the credentials of a SmartTrace administrator, who may change "
+                "Integrations > Azure Active Directory" % credential)
+    if status == 404 and code == "instance_not_found":
+        return ("instance is the first label of the SmartTrace address <instance>.%s (e.g. acme for https://acme.%s); check "
+                "instance%s and that api_url (%s) is the API of that instance's region" % (INSTANCE_DOMAIN, INSTANCE_DOMAIN,
+                                                                                          " (%s)" % instance if instance else "", api_url))
+    if status in (404, 405):
+        return "api_url (%s) does not serve the SmartTrace API: give its root, such as %s" % (api_url, DEFAULT_API_URL)
+    if status == 409 and code == "not_configured":
+        return "configure the integration first (state=present with client_secret)"
+    if status == 422:
+        if field:
+            return "correct option %s" % FIELD_OPTIONS.get(field, field)
+        return "check the values given"
+    if status == 429:
+        return "SmartTrace is throttling requests: run again later"
+    if status is not None and status >= 500:
+        return "SmartTrace is unavailable: run again later"
+    if status is not None and 300 <= status < 400:
+        return "api_url redirects elsewhere: give the final address of the SmartTrace API in api_url"
+    return None
+
+
+# ---------------------------------------------------------------------- HTTP
+class SmartTraceClient:
+    """The SmartTrace API on a ``requests.Session`` (see the module docstring for what is retried).
+
+    Authenticates with ``api_token``, or with ``username``/``password`` at ``/auth/login`` (once, on first use);
+    ``on_token(token)`` is called with every bearer token obtained, so the caller can keep it out of logs.
+    """
+
+    def __init__(self, session, api_url=DEFAULT_API_URL, api_token=None, username=None, password=None, on_token=None,
+                 timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=120.0, max_attempts=6, trace_size=50):
+        self.session = session
+        self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        self.username = username
+        self._password = password
+        self._token = api_token
+        self._on_token = on_token or (lambda token: None)
+        self.credential = "api_token" if api_token else "user %r" % username
+        self.timeout = timeout
+        self.max_wait = max_wait
+        self.max_attempts = max_attempts
+        self.request_count = 0
+        self.trace = collections.deque(maxlen=trace_size)
+        self._sleep = sleep
+        self._clock = clock
+
+    # ------------------------------------------------------------------ the API
+    def get_integration(self, instance):
+        return integration_view(self.request("GET", INTEGRATION_PATH % quote(instance), instance=instance), instance)
+
+    def apply(self, instance, plan):
+        """Carry out a ``Plan``; return the integration as SmartTrace reports it afterwards."""
+        if plan.method is None:
+            return plan.after
+        body = self.request(plan.method, INTEGRATION_PATH % quote(instance), body=plan.body, instance=instance)
+        return plan.after if plan.method == "DELETE" else integration_view(body, instance)
+
+    def run_test(self, instance):
+        """Run SmartTrace's test of the stored values: (ok, error text from Entra ID or None)."""
+        body = self.request("POST", TEST_PATH % quote(instance), instance=instance)
+        body = body if isinstance(body, dict) else {}
+        return bool(body.get("ok")), (mask_secrets(body.get("error")) if not body.get("ok") else None)
+
+    def verify(self, instance, timeout):
+        """The test, repeated with backoff for up to ``timeout`` seconds while it fails only because a new secret is replicating.
+
+        Returns ``{ok, error, attempts, waited}``; any other failure returns at once.
+        """
+        started, attempt = self._clock(), 0
+        while True:
+            attempt += 1
+            ok, error = self.run_test(instance)
+            outcome = {"ok": ok, "error": error, "attempts": attempt, "waited": round(self._clock() - started, 1)}
+            if ok or not is_transient_test_error(error):
+                return outcome
+            delay = backoff_delay(attempt, base=2.0, cap=15.0)
+            if self._clock() + delay > started + timeout:
+                return outcome
+            self._sleep(delay)
+
+    # ------------------------------------------------------------------ requests
+    def bearer_token(self):
+        if self._token is None:
+            answer = self.request("POST", LOGIN_PATH, body={"email": self.username, "password": self._password}, authenticated=False)
+            token = answer.get("access_token") if isinstance(answer, dict) else None
+            if not token:
+                raise SmartTraceError("the login answer holds no access_token", status=200, method="POST", path=LOGIN_PATH,
+                                      hint="check that api_url is the SmartTrace API")
+            self._on_token(token)
+            self._token = token
+        return self._token
+
+    def request(self, method, path, body=None, authenticated=True, instance=None):
+        """One logical request, retried as the module docstring says; the parsed JSON answer (None when empty)."""
+        started, attempt = self._clock(), 0
+        while True:
+            attempt += 1
+            headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+            if authenticated:
+                headers["Authorization"] = "Bearer %s" % self.bearer_token()
+            response, error = self._send(method, path, body, headers, instance)
+            if error is None:
+                return _parse(response)
+            delay = self._retry_delay(response, error, attempt)
+            waited = self._clock() - started
+            if delay is None or attempt >= self.max_attempts or waited + delay > self.max_wait:
+                if attempt > 1:
+                    error.attempts, error.waited = attempt, waited
+                raise error
+            self.trace[-1]["retry_in"] = round(delay, 2)
+            self._sleep(delay)
+
+    def _send(self, method, path, body, headers, instance):
+        """One HTTP exchange: (response, None) on success, else (response or None, SmartTraceError)."""
+        entry = {"method": method, "path": path}
+        self.trace.append(entry)
+        self.request_count += 1
+        started = self._clock()
+        try:
+            response = self.session.request(method, self.api_url + path, json=body, headers=headers, timeout=self.timeout, allow_redirects=False)
+        except requests.exceptions.SSLError as exc:
+            entry["error"] = type(exc).__name__
+            return None, SmartTraceError("the TLS certificate of %s could not be verified (%s)" % (self.api_url, _reason(exc)), method=method,
+                                         path=path, code="SSLError", hint="give the certificate authority of api_url in ca_path")
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            entry["error"] = type(exc).__name__
+            return None, SmartTraceError("no answer from %s (%s)" % (self.api_url, type(exc).__name__), method=method, path=path,
+                                         code=type(exc).__name__, hint="check api_url, the network and the proxy settings (HTTPS_PROXY)")
+        finally:
+            entry["ms"] = int((self._clock() - started) * 1000)
+        entry["status"] = response.status_code
+        if 200 <= response.status_code < 300:
+            return response, None
+        envelope = _error_envelope(response)
+        code, field = envelope.get("code"), envelope.get("field")
+        message = envelope.get("message") or "HTTP %s without a SmartTrace error message" % response.status_code
+        if 300 <= response.status_code < 400:
+            message = "redirected to %s" % response.headers.get("Location", "another address")
+        hint = error_hint(response.status_code, code, field, path, self.credential, instance, self.api_url)
+        return response, SmartTraceError(message, status=response.status_code, code=code, field=field, hint=hint, method=method, path=path)
+
+    def _retry_delay(self, response, error, attempt):
+        """Seconds to wait before repeating the request, or None when it must not be repeated."""
+        if response is None:
+            return None if error.code == "SSLError" else backoff_delay(attempt, cap=30.0)
+        if response.status_code in RETRY_AFTER_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return retry_after if retry_after is not None else backoff_delay(attempt, cap=30.0)
+        if response.status_code in BACKOFF_STATUSES:
+            return backoff_delay(attempt, cap=30.0)
+        return None
+
+
+def _parse(response):
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _reason(exc):
+    """The last, most specific part of a requests/urllib3 error text, without addresses repeated."""
+    text = str(exc)
+    match = re.search(r"\[SSL[^\]]*\][^)'\"]*", text)
+    return mask_secrets(match.group(0) if match else text[-200:])

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``SmartTraceModule``: the base class of the SmartTrace modules (connection options, client, input checks, fail/exit helpers).
+
+A module reads like::
+
+    module = SmartTraceModule(argument_spec=dict(instance=dict(type="str", required=True)))
+    (instance,) = module.check_input(lambda: check_instance(module.params["instance"]))
+    try:
+        current = module.client.get_integration(instance)
+    except Exception as exc:
+        module.fail_from(exc)
+    module.exit_with(False, integration=current)
+"""
+
+import re
+import traceback
+from urllib.parse import urlsplit
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._auth import build_session
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADSTS_HINTS, mask_secrets, to_fail_kwargs
+from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import make_diff
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import (
+    DEFAULT_API_URL,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    InputError,
+    SmartTraceClient,
+)
+
+DEBUG_VERBOSITY = 3  # -vvv adds the SmartTrace request trace to the result
+
+# What to do when SmartTrace's test relays these Entra ID errors, worded for the module's options.
+TEST_FIXES = {
+    "7000215": "give the Value (not the Secret ID) of a secret of application_id",
+    "7000222": "the secret has expired: create a new one and give it as client_secret",
+    "700016": "application_id is not an app registration of tenant_id: check both",
+    "7000229": "the app registration has no enterprise application (service principal) in tenant_id: create it",
+    "7000112": "the enterprise application of application_id is disabled: enable it",
+    "90002": "tenant_id is not an Entra ID tenant: give the Directory (tenant) ID",
+}
+_AADSTS_RE = re.compile(r"AADSTS(\d+)")
+
+
+def smarttrace_argument_spec():
+    """The options every SmartTrace module shares (documented in the ``smarttrace.sso.smarttrace`` doc fragment)."""
+    return dict(
+        api_url=dict(type="str", default=DEFAULT_API_URL, fallback=(env_fallback, ["SMARTTRACE_API_URL"])),
+        api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["SMARTTRACE_API_TOKEN"])),
+        username=dict(type="str", fallback=(env_fallback, ["SMARTTRACE_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["SMARTTRACE_PASSWORD"])),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path", fallback=(env_fallback, ["REQUESTS_CA_BUNDLE"])),
+        timeout=dict(type="int", default=30),
+    )
+
+
+def connection_problems(params):
+    """What is wrong with the connection options (each naming the option and the fix); [] when nothing."""
+    problems = []
+    url = params.get("api_url") or ""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        problems.append("api_url must be an https:// URL such as %s (requests carry the API token or password), not %r" % (DEFAULT_API_URL, url))
+    token, username, password = params.get("api_token"), params.get("username"), params.get("password")
+    if token and (username or password):
+        problems.append("give either api_token or username and password, not both (check SMARTTRACE_API_TOKEN, SMARTTRACE_USERNAME "
+                        "and SMARTTRACE_PASSWORD in the environment)")
+    elif not token and not (username or password):
+        problems.append("no SmartTrace credentials: give api_token (or SMARTTRACE_API_TOKEN), or username and password "
+                        "(or SMARTTRACE_USERNAME and SMARTTRACE_PASSWORD) of a SmartTrace administrator")
+    elif not token and not (username and password):
+        problems.append("%s is required with %s" % (("password", "username") if username else ("username", "password")))
+    if params.get("timeout") is not None and params["timeout"] <= 0:
+        problems.append("timeout must be a positive number of seconds")
+    return problems
+
+
+class SmartTraceModule(AnsibleModule):
+    """``AnsibleModule`` with the shared SmartTrace options, a lazily built ``client`` and input/error/diff helpers."""
+
+    def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
+        spec = smarttrace_argument_spec()
+        spec.update(argument_spec or {})
+        super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        self._client = None
+
+    def check_input(self, *checks):
+        """Check the connection options and run each ``check()``; fail with every problem before any request, else return their values."""
+        problems = connection_problems(self.params)
+        values = []
+        for check in checks:
+            try:
+                values.append(check())
+            except InputError as exc:
+                problems.append(str(exc))
+        if problems:
+            self.fail_json(msg="Invalid options: %s." % "; ".join(problems))
+        return values
+
+    @property
+    def client(self):
+        """The ``SmartTraceClient`` (built on first use); every bearer token it obtains is registered as a no_log value."""
+        if self._client is None:
+            params = self.params
+            session = build_session(params["validate_certs"], params.get("ca_path"), params["timeout"], warn=self.warn, service="the SmartTrace API")
+            self._client = SmartTraceClient(session, params["api_url"], api_token=params.get("api_token"), username=params.get("username"),
+                                            password=params.get("password"), on_token=self.no_log_values.add, timeout=params["timeout"])
+        return self._client
+
+    def fail_from(self, exc, msg=None, **result):
+        """``fail_json`` for any exception: a ``SmartTraceError`` gives ``smarttrace_error``; nothing secret is shown."""
+        kwargs = to_fail_kwargs(exc)
+        if msg:
+            kwargs["msg"] = "%s: %s" % (msg, kwargs["msg"])
+        kwargs.update(result)
+        kwargs.update(self._debug_fields())
+        if exc.__traceback__ is not None:  # masked here; fail_json also removes every no_log value
+            kwargs["exception"] = mask_secrets("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        self.fail_json(**kwargs)
+
+    def exit_with(self, changed, before=None, after=None, **result):
+        """``exit_json`` with ``changed``, and ``diff`` (secret-free) when running with ``--diff``."""
+        result["changed"] = bool(changed)
+        if self._diff and (before is not None or after is not None):
+            result["diff"] = make_diff(before, after, self.no_log_values)
+        result.update(self._debug_fields())
+        self.exit_json(**result)
+
+    def _debug_fields(self):
+        """At -vvv: the last SmartTrace requests (method, path, status, timing; no bodies, no headers)."""
+        if self._verbosity < DEBUG_VERBOSITY or self._client is None:
+            return {}
+        return {"smarttrace_debug": {"request_count": self._client.request_count, "trace": list(self._client.trace)}}
+
+
+def check_verify_timeout(value):
+    if value is not None and value < 0:
+        raise InputError("verify_timeout must be 0 or more seconds")
+    return value
+
+
+def verification_failure(instance, verification):
+    """The message when SmartTrace's test fails after saving: its error and what to do (and how long a new secret was waited for)."""
+    error = verification["error"] or "no reason given"
+    text = "SmartTrace saved the integration of instance %s, but its test of the stored values failed: %s" % (instance, error)
+    match = _AADSTS_RE.search(error)
+    code = match.group(1) if match else None
+    fix = TEST_FIXES.get(code) or AADSTS_HINTS.get(code)
+    if fix:
+        text += " -> Fix: %s" % fix
+    if code == "7000215":
+        text += ("; a secret created moments ago can take a few minutes to work (tested %d times over %.0f s): if so, raise verify_timeout"
+                 % (verification["attempts"], verification["waited"]))
+    return text + "."
