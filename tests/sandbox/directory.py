@@ -39,7 +39,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from .faults import Faults
+from .graph_schema import parse_date_time
 from .http import Response
+from .login import check_client_secret
 from .tls import write_private_file
 from .tokens import GRAPH_APP_ID, TokenIssuer, process_key, self_signed
 
@@ -211,6 +213,10 @@ class Directory:
     def app_by_app_id(self, app_id: str) -> dict | None:
         app_id = (app_id or "").lower()
         return next((a for a in self.applications.values() if a["appId"] == app_id), None)
+
+    def app_by_unique_name(self, unique_name: str) -> dict | None:
+        unique_name = (unique_name or "").lower()
+        return next((a for a in self.applications.values() if (a.get("uniqueName") or "").lower() == unique_name), None)
 
     def sp_by_app_id(self, app_id: str) -> dict | None:
         app_id = (app_id or "").lower()
@@ -740,7 +746,6 @@ class Directory:
         app = self._admin_app(body)
         if app is None:
             return admin_error(404, "no application with id or appId %r" % body.get("app_id"))
-        from .graph_schema import parse_date_time  # pylint: disable=import-outside-toplevel
         end = parse_date_time(str(body.get("end_date_time") or ""))
         if end is None:
             return admin_error(400, "end_date_time must be an ISO 8601 date-time with a zone, e.g. 2020-01-01T00:00:00Z")
@@ -807,7 +812,6 @@ class Directory:
 
     def redeem_client_secret(self, tenant: str, client_id: str, secret: str) -> tuple[bool, str | None]:
         """Would the token endpoint accept this client secret? (ok, None) or (False, the AADSTS error text)."""
-        from .login import check_client_secret  # pylint: disable=import-outside-toplevel
         with self.lock:
             error = check_client_secret(self, tenant, client_id, secret)
         return (True, None) if error is None else (False, error.description)

@@ -27,7 +27,7 @@ import urllib.parse
 from cryptography import x509
 
 from . import graph_base as gb
-from . import graph_schema
+from . import graph_grants, graph_schema
 from .directory import CUSTOM_TEMPLATE_ID, TWO_YEARS, ZERO_GUID, iso
 from .graph_schema import UUID_RE, parse_date_time
 from .http import Response
@@ -48,49 +48,6 @@ APP_NAVIGATION_EXTRA = ("addKey", "removeKey", "setVerifiedPublisher", "unsetVer
 
 
 # ---------------------------------------------------------------------------------------------- lookups
-
-def find_application(ctx: gb.Ctx, seg: gb.Segment, *, for_write: bool = False) -> dict:
-    """The app a path segment names (object id, appId or uniqueName); 404 while it replicates."""
-    directory = ctx.directory
-    key = seg.key or {}
-    if "appId" in key:
-        app = directory.app_by_app_id(key["appId"])
-        shown = key["appId"]
-    elif "uniqueName" in key:
-        app = next((a for a in directory.applications.values() if (a.get("uniqueName") or "").lower() == key["uniqueName"].lower()), None)
-        shown = key["uniqueName"]
-    elif "" in key:
-        app = directory.applications.get(gb.guid_key(key[""]))
-        shown = key[""]
-    else:
-        raise gb.segment_not_found(seg.name)
-    if app is None or not ctx.visible(app["id"]):
-        raise not_found(shown)
-    return app
-
-
-def find_service_principal(ctx: gb.Ctx, key: dict) -> dict:
-    directory = ctx.directory
-    if "appId" in key:
-        sp = directory.sp_by_app_id(key["appId"])
-        shown = key["appId"]
-    elif "" in key:
-        sp = directory.service_principals.get(gb.guid_key(key[""]))
-        shown = key[""]
-    else:
-        raise bad_request("Bad Request - Error in query syntax.", code="BadRequest")
-    if sp is None or not ctx.visible(sp["id"]):
-        raise not_found(shown)
-    return sp
-
-
-def segment_key(segments: list[gb.Segment], index: int) -> dict:
-    """Key of ``/collection/{id}`` or ``/collection(key)``: (key dict, index of the next segment)."""
-    seg = segments[index]
-    if seg.key is not None:
-        return seg.key
-    return {"": segments[index + 1].name}
-
 
 # ---------------------------------------------------------------------------------------------- validation
 
@@ -293,8 +250,8 @@ def app_view(ctx: gb.Ctx, app: dict) -> dict:
 
 def route_applications(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
     directory = ctx.directory
-    first = segments[0]
-    if first.key is None and len(segments) == 1:
+    key, rest = gb.split_key(segments)
+    if key is None:
         if ctx.method == "GET":
             ctx.require(gb.APP_READ)
             items = [app_view(ctx, a) for a in gb.visible_items(ctx, directory.applications)]
@@ -302,58 +259,48 @@ def route_applications(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
         if ctx.method == "POST":
             return create_application(ctx)
         raise gb.method_not_allowed()
-    if first.key is None and segments[1].name == "$count" and len(segments) == 2:
+    if key == gb.COUNT_KEY and not rest:
         if ctx.method != "GET":
             raise gb.method_not_allowed()
         ctx.require(gb.APP_READ)
         return gb.count_response(ctx, gb.visible_items(ctx, directory.applications), gb.APPLICATIONS)
-    if first.key is not None:
-        seg, rest = first, segments[1:]
-    else:
-        seg, rest = gb.Segment(first.name, {"": segments[1].name}), segments[2:]
     if not rest:
-        return _application_entity(ctx, seg)
+        return _application_entity(ctx, key)
     action = rest[0].name
     if action in ("addPassword", "removePassword") and len(rest) == 1:
         if ctx.method != "POST":
             raise gb.method_not_allowed()
         ctx.require(gb.APP_CREATE)
-        app = find_application(ctx, seg)
+        app = gb.find_application(ctx, key)
         ctx.require_app_write(app["id"])
         return add_password(ctx, app) if action == "addPassword" else remove_password(ctx, app)
     if action == "owners":
         ctx.require(gb.APP_READ)
-        app = find_application(ctx, seg)
-        return owners_route(ctx, app, rest[1:], "applications")
-    if action in directory_navigation(APP) or action in APP_NAVIGATION_EXTRA:
+        return owners_route(ctx, gb.find_application(ctx, key), rest[1:])
+    if action in graph_schema.navigation_names(APP) or action in APP_NAVIGATION_EXTRA:
         raise gb.not_implemented(ctx)
     raise gb.segment_not_found(action)
 
 
-def directory_navigation(type_name: str) -> list[str]:
-    return graph_schema.navigation_names(type_name)
-
-
-def _application_entity(ctx: gb.Ctx, seg: gb.Segment) -> Response:
+def _application_entity(ctx: gb.Ctx, key: dict) -> Response:
     directory = ctx.directory
     if ctx.method == "GET":
         ctx.require(gb.APP_READ)
-        app = find_application(ctx, seg)
+        app = gb.find_application(ctx, key)
         return Response(200, gb.entity_body(ctx, app_view(ctx, app), "applications", APP))
     if ctx.method == "PATCH":
         ctx.require(gb.APP_CREATE)
-        key = seg.key or {}
         if "uniqueName" in key:
-            existing = next((a for a in directory.applications.values() if (a.get("uniqueName") or "").lower() == key["uniqueName"].lower()), None)
+            existing = directory.app_by_unique_name(key["uniqueName"])
             if existing is None and ctx.prefers("create-if-missing"):
                 return create_application(ctx, unique_name=key["uniqueName"])
             if existing is not None and (ctx.prefers("create-if-missing") or ctx.visible(existing["id"])):
                 return update_application(ctx, existing)
             raise not_found(key["uniqueName"])
-        return update_application(ctx, find_application(ctx, seg))
+        return update_application(ctx, gb.find_application(ctx, key))
     if ctx.method == "DELETE":
         ctx.require(gb.APP_CREATE)
-        app = find_application(ctx, seg)
+        app = gb.find_application(ctx, key)
         ctx.require_app_write(app["id"])
         gb.check_options(ctx, frozenset())
         directory.soft_delete("application", app["id"])
@@ -453,7 +400,7 @@ def remove_password(ctx: gb.Ctx, app: dict) -> Response:
     return gb.no_content()
 
 
-def owners_route(ctx: gb.Ctx, obj: dict, rest: list[gb.Segment], collection: str) -> Response:
+def owners_route(ctx: gb.Ctx, obj: dict, rest: list[gb.Segment]) -> Response:
     """``/owners`` (GET), ``/owners/$ref`` (GET, POST) and ``/owners/{id}/$ref`` (DELETE)."""
     directory = ctx.directory
     owners = directory.owners(obj["id"])
@@ -498,23 +445,20 @@ def owners_route(ctx: gb.Ctx, obj: dict, rest: list[gb.Segment], collection: str
 # ---------------------------------------------------------------------------------------------- service principals
 
 def route_service_principals(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
-    from . import graph_grants  # pylint: disable=import-outside-toplevel
     directory = ctx.directory
-    first = segments[0]
-    if first.key is None and len(segments) == 1:
+    key, rest = gb.split_key(segments)
+    if key is None:
         if ctx.method == "GET":
             ctx.require(gb.APP_READ)
             return Response(200, gb.list_body(ctx, gb.visible_items(ctx, directory.service_principals), gb.SERVICE_PRINCIPALS, "servicePrincipals"))
         if ctx.method == "POST":
             return create_service_principal(ctx)
         raise gb.method_not_allowed()
-    if first.key is None and segments[1].name == "$count" and len(segments) == 2:
+    if key == gb.COUNT_KEY and not rest:
         if ctx.method != "GET":
             raise gb.method_not_allowed()
         ctx.require(gb.APP_READ)
         return gb.count_response(ctx, gb.visible_items(ctx, directory.service_principals), gb.SERVICE_PRINCIPALS)
-    key = first.key if first.key is not None else {"": segments[1].name}
-    rest = segments[1:] if first.key is not None else segments[2:]
     if not rest:
         return _service_principal_entity(ctx, key)
     nav = rest[0].name
@@ -526,8 +470,8 @@ def route_service_principals(ctx: gb.Ctx, segments: list[gb.Segment]) -> Respons
         return graph_grants.client_grants_route(ctx, key)
     if nav == "owners":
         ctx.require(gb.APP_READ)
-        return owners_route(ctx, find_service_principal(ctx, key), rest[1:], "servicePrincipals")
-    if nav in directory_navigation(SP) or nav in APP_NAVIGATION_EXTRA or nav in ("addPassword", "removePassword", "addTokenSigningCertificate"):
+        return owners_route(ctx, gb.find_service_principal(ctx, key), rest[1:])
+    if nav in graph_schema.navigation_names(SP) or nav in APP_NAVIGATION_EXTRA or nav in ("addPassword", "removePassword", "addTokenSigningCertificate"):
         raise gb.not_implemented(ctx)
     raise gb.segment_not_found(nav)
 
@@ -536,7 +480,7 @@ def _service_principal_entity(ctx: gb.Ctx, key: dict) -> Response:
     directory = ctx.directory
     if ctx.method == "GET":
         ctx.require(gb.APP_READ)
-        sp = find_service_principal(ctx, key)
+        sp = gb.find_service_principal(ctx, key)
         return Response(200, gb.entity_body(ctx, sp, "servicePrincipals", SP))
     if ctx.method == "PATCH":
         ctx.require(gb.APP_CREATE)
@@ -547,10 +491,10 @@ def _service_principal_entity(ctx: gb.Ctx, key: dict) -> Response:
             if existing is not None and (ctx.prefers("create-if-missing") or ctx.visible(existing["id"])):
                 return update_service_principal(ctx, existing)
             raise not_found(key["appId"])
-        return update_service_principal(ctx, find_service_principal(ctx, key))
+        return update_service_principal(ctx, gb.find_service_principal(ctx, key))
     if ctx.method == "DELETE":
         ctx.require(gb.APP_CREATE)
-        sp = find_service_principal(ctx, key)
+        sp = gb.find_service_principal(ctx, key)
         ctx.require_app_write(sp["id"])
         gb.check_options(ctx, frozenset())
         directory.soft_delete("servicePrincipal", sp["id"])
@@ -628,21 +572,16 @@ def update_service_principal(ctx: gb.Ctx, sp: dict) -> Response:
 # ---------------------------------------------------------------------------------------------- application templates
 
 def route_application_templates(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
-    directory = ctx.directory
-    templates = directory.application_templates
-    first = segments[0]
-    if first.key is None and len(segments) == 1:
+    templates = ctx.directory.application_templates
+    key, rest = gb.split_key(segments)
+    if key is None:
         if ctx.method != "GET":
             raise gb.method_not_allowed()
-        items = [dict(t_, **{"id": t_["id"]}) for t_ in templates]
-        return Response(200, gb.list_body(ctx, items, gb.TEMPLATES, "applicationTemplates"))
-    template_key = first.key[""] if first.key and "" in first.key else segments[1].name if first.key is None else None
-    if template_key is None:
-        raise bad_request("Bad Request - Error in query syntax.", code="BadRequest")
-    rest = segments[1:] if first.key is not None else segments[2:]
-    template = next((t_ for t_ in templates if t_["id"] == template_key.lower()), None)
+        return Response(200, gb.list_body(ctx, copy.deepcopy(templates), gb.TEMPLATES, "applicationTemplates"))
+    template_id = key.get("")
+    template = next((entry for entry in templates if entry["id"] == (template_id or "").lower()), None)
     if template is None:
-        raise not_found(template_key)
+        raise not_found(template_id or str(key))
     if not rest:
         if ctx.method != "GET":
             raise gb.method_not_allowed()

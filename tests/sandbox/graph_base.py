@@ -116,6 +116,19 @@ _SEGMENT_RE = re.compile(r"^([^()]+)(?:\((.*)\))?$")
 _KEY_RE = re.compile(r"^(?:(\w+)=)?(?:'((?:[^']|'')*)'|([^',()]+))$")
 
 
+def split_key(segments: list[Segment]) -> tuple[dict | None, list[Segment]]:
+    """(key, the segments after it) of ``/collection/{id}/...`` or ``/collection(key)/...``; key None for the collection itself."""
+    first = segments[0]
+    if first.key is not None:
+        return first.key, segments[1:]
+    if len(segments) == 1:
+        return None, []
+    return {"": segments[1].name}, segments[2:]
+
+
+COUNT_KEY = {"": "$count"}
+
+
 def parse_segments(path: str) -> list[Segment]:
     """URL path (after /v1.0) split into segments; quotes protect '/' inside key values."""
     parts, current, quoted = [], [], False
@@ -222,6 +235,67 @@ class Ctx:
     # ---- visibility
     def visible(self, object_id: str) -> bool:
         return not self.directory.is_young(object_id)
+
+
+# ---------------------------------------------------------------------------------------------- lookups (404 while replicating)
+
+def find_application(ctx: Ctx, key: dict) -> dict:
+    """The app a key names (object id, appId or uniqueName); 404 while it replicates."""
+    directory = ctx.directory
+    if "appId" in key:
+        app = directory.app_by_app_id(key["appId"])
+        shown = key["appId"]
+    elif "uniqueName" in key:
+        app = directory.app_by_unique_name(key["uniqueName"])
+        shown = key["uniqueName"]
+    elif "" in key:
+        app = directory.applications.get(guid_key(key[""]))
+        shown = key[""]
+    else:
+        raise bad_request("Bad Request - Error in query syntax.", code="BadRequest")
+    if app is None or not ctx.visible(app["id"]):
+        raise not_found(shown)
+    return app
+
+
+def find_service_principal(ctx: Ctx, key: dict) -> dict:
+    directory = ctx.directory
+    if "appId" in key:
+        sp = directory.sp_by_app_id(key["appId"])
+        shown = key["appId"]
+    elif "" in key:
+        sp = directory.service_principals.get(guid_key(key[""]))
+        shown = key[""]
+    else:
+        raise bad_request("Bad Request - Error in query syntax.", code="BadRequest")
+    if sp is None or not ctx.visible(sp["id"]):
+        raise not_found(shown)
+    return sp
+
+
+def find_user(ctx: Ctx, key: dict) -> dict:
+    """A user by object id or userPrincipalName (``/users/{x}``, ``/users('x')``, ``/users(userPrincipalName='x')``)."""
+    directory = ctx.directory
+    value = key.get("userPrincipalName", key.get(""))
+    if value is None:
+        raise bad_request("Bad Request - Error in query syntax.", code="BadRequest")
+    user = directory.users.get(value.lower()) if UUID_RE.match(value) and "userPrincipalName" not in key else directory.user_by_upn(value)
+    if user is None or not ctx.visible(user["id"]):
+        raise not_found(value)
+    return user
+
+
+def find_group(ctx: Ctx, key: dict) -> dict:
+    directory = ctx.directory
+    if "uniqueName" in key:
+        group = next((g for g in directory.groups.values() if (g.get("uniqueName") or "").lower() == key["uniqueName"].lower()), None)
+        shown = key["uniqueName"]
+    else:
+        shown = key.get("", "")
+        group = directory.groups.get(guid_key(shown))
+    if group is None or not ctx.visible(group["id"]):
+        raise not_found(shown)
+    return group
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -380,7 +454,7 @@ def list_body(ctx: Ctx, items: list[dict], spec: Queryable, fragment: str, *, de
     expand = expand_names(ctx, spec.type_name)
     if "$filter" in query:
         node = odata.parse_filter(query["$filter"])
-        odata.FilterCheck(spec, ctx.advanced).check(node)
+        odata.FilterCheck(spec, ctx.advanced).check_all(node)
         items = [i for i in items if odata.evaluate(node, i)]
     if "$search" in query:
         if not ctx.eventual:
@@ -457,7 +531,7 @@ def count_response(ctx: Ctx, items: list[dict], spec: Queryable) -> Response:
         raise bad_request("$count is not currently supported.")
     if "$filter" in ctx.query:
         node = odata.parse_filter(ctx.query["$filter"])
-        odata.FilterCheck(spec, True).check(node)
+        odata.FilterCheck(spec, True).check_all(node)
         items = [i for i in items if odata.evaluate(node, i)]
     if "$search" in ctx.query:
         groups = odata.parse_search(ctx.query["$search"], spec)

@@ -16,6 +16,8 @@ import copy
 import re
 
 from . import graph_base as gb
+from . import graph_grants, graph_schema
+from . import odata
 from .graph_schema import UUID_RE
 from .http import Response
 from .odata import GraphError, bad_request, not_found
@@ -39,40 +41,6 @@ DOMAIN_MESSAGE = ("The domain portion of the userPrincipalName property is inval
 
 
 # ---------------------------------------------------------------------------------------------- lookups
-
-def find_user(ctx: gb.Ctx, key: dict) -> dict:
-    """A user by object id or userPrincipalName (``/users/{x}``, ``/users('x')``, ``/users(userPrincipalName='x')``)."""
-    directory = ctx.directory
-    value = key.get("userPrincipalName", key.get(""))
-    if value is None:
-        raise bad_request("Bad Request - Error in query syntax.", code="BadRequest")
-    user = directory.users.get(value.lower()) if UUID_RE.match(value) and "userPrincipalName" not in key else directory.user_by_upn(value)
-    if user is None or not ctx.visible(user["id"]):
-        raise not_found(value)
-    return user
-
-
-def find_group(ctx: gb.Ctx, key: dict) -> dict:
-    directory = ctx.directory
-    if "uniqueName" in key:
-        group = next((g for g in directory.groups.values() if (g.get("uniqueName") or "").lower() == key["uniqueName"].lower()), None)
-        shown = key["uniqueName"]
-    else:
-        shown = key.get("", "")
-        group = directory.groups.get(gb.guid_key(shown))
-    if group is None or not ctx.visible(group["id"]):
-        raise not_found(shown)
-    return group
-
-
-def _split(segments: list[gb.Segment]) -> tuple[dict | None, list[gb.Segment]]:
-    first = segments[0]
-    if first.key is not None:
-        return first.key, segments[1:]
-    if len(segments) == 1:
-        return None, []
-    return {"": segments[1].name}, segments[2:]
-
 
 # ---------------------------------------------------------------------------------------------- users
 
@@ -126,9 +94,8 @@ def _check_user_fields(body: dict) -> None:
 
 
 def route_users(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
-    from . import graph_grants  # pylint: disable=import-outside-toplevel
     directory = ctx.directory
-    key, rest = _split(segments)
+    key, rest = gb.split_key(segments)
     if key is None:
         if ctx.method == "GET":
             ctx.require(gb.USER_READ)
@@ -136,7 +103,7 @@ def route_users(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
         if ctx.method == "POST":
             return create_user(ctx)
         raise gb.method_not_allowed()
-    if key == {"": "$count"} and not rest:
+    if key == gb.COUNT_KEY and not rest:
         if ctx.method != "GET":
             raise gb.method_not_allowed()
         ctx.require(gb.USER_READ)
@@ -150,10 +117,9 @@ def route_users(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
         if ctx.method != "GET":
             raise gb.method_not_allowed()
         ctx.require(gb.USER_READ)
-        user = find_user(ctx, key)
+        user = gb.find_user(ctx, key)
         groups = [g for g in gb.visible_items(ctx, directory.groups) if user["id"] in directory.group_members.get(g["id"], [])]
         return Response(200, gb.list_body(ctx, groups, gb.GROUPS, "directoryObjects", view=lambda g: gb.directory_object_view(ctx, g["id"])))
-    from . import graph_schema  # pylint: disable=import-outside-toplevel
     if nav in graph_schema.navigation_names(USER) or nav in ("changePassword", "revokeSignInSessions", "assignLicense"):
         raise gb.not_implemented(ctx)
     raise gb.segment_not_found(nav)
@@ -163,11 +129,11 @@ def _user_entity(ctx: gb.Ctx, key: dict) -> Response:
     directory = ctx.directory
     if ctx.method == "GET":
         ctx.require(gb.USER_READ)
-        user = find_user(ctx, key)
+        user = gb.find_user(ctx, key)
         return Response(200, gb.entity_body(ctx, user, "users", USER, default=gb.USER_DEFAULT_PROPERTIES))
     if ctx.method == "PATCH":
         ctx.require(gb.USER_WRITE)
-        user = find_user(ctx, key)
+        user = gb.find_user(ctx, key)
         gb.check_options(ctx, frozenset())
         body = gb.require_body(ctx)
         gb.validate_body(USER, body, read_only=USER_READ_ONLY)
@@ -187,7 +153,7 @@ def _user_entity(ctx: gb.Ctx, key: dict) -> Response:
         return gb.no_content()
     if ctx.method == "DELETE":
         ctx.require(gb.USER_WRITE)
-        user = find_user(ctx, key)
+        user = gb.find_user(ctx, key)
         gb.check_options(ctx, frozenset())
         directory.soft_delete("user", user["id"])
         return gb.no_content()
@@ -212,16 +178,15 @@ def create_user(ctx: gb.Ctx) -> Response:
     user["identities"] = [{"signInType": "userPrincipalName", "issuer": upn.split("@")[1], "issuerAssignedId": upn}]
     directory.register(directory.users, user)
     directory.user_passwords[user["id"]] = password
-    shown = gb.odata.apply_select(user, None, gb.USER_DEFAULT_PROPERTIES)
+    shown = odata.apply_select(user, None, gb.USER_DEFAULT_PROPERTIES)
     return gb.created(ctx, dict({"@odata.context": ctx.context("users/$entity")}, **shown), "User")
 
 
 # ---------------------------------------------------------------------------------------------- groups
 
 def route_groups(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
-    from . import graph_grants  # pylint: disable=import-outside-toplevel
     directory = ctx.directory
-    key, rest = _split(segments)
+    key, rest = gb.split_key(segments)
     if key is None:
         if ctx.method == "GET":
             ctx.require(gb.GROUP_READ)
@@ -229,7 +194,7 @@ def route_groups(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
         if ctx.method == "POST":
             return create_group(ctx)
         raise gb.method_not_allowed()
-    if key == {"": "$count"} and not rest:
+    if key == gb.COUNT_KEY and not rest:
         if ctx.method != "GET":
             raise gb.method_not_allowed()
         ctx.require(gb.GROUP_READ)
@@ -241,8 +206,7 @@ def route_groups(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
         return graph_grants.principal_assignments_route(ctx, "group", key, rest[1:])
     if nav == "members":
         ctx.require(gb.GROUP_READ)
-        return _members(ctx, find_group(ctx, key), rest[1:])
-    from . import graph_schema  # pylint: disable=import-outside-toplevel
+        return _members(ctx, gb.find_group(ctx, key), rest[1:])
     if nav in graph_schema.navigation_names(GROUP):
         raise gb.not_implemented(ctx)
     raise gb.segment_not_found(nav)
@@ -252,10 +216,10 @@ def _group_entity(ctx: gb.Ctx, key: dict) -> Response:
     directory = ctx.directory
     if ctx.method == "GET":
         ctx.require(gb.GROUP_READ)
-        return Response(200, gb.entity_body(ctx, find_group(ctx, key), "groups", GROUP))
+        return Response(200, gb.entity_body(ctx, gb.find_group(ctx, key), "groups", GROUP))
     if ctx.method == "PATCH":
         ctx.require(gb.GROUP_WRITE)
-        group = find_group(ctx, key)
+        group = gb.find_group(ctx, key)
         gb.check_options(ctx, frozenset())
         body = gb.require_body(ctx)
         gb.validate_body(GROUP, body, read_only=GROUP_READ_ONLY)
@@ -267,7 +231,7 @@ def _group_entity(ctx: gb.Ctx, key: dict) -> Response:
         return gb.no_content()
     if ctx.method == "DELETE":
         ctx.require(gb.GROUP_WRITE)
-        group = find_group(ctx, key)
+        group = gb.find_group(ctx, key)
         gb.check_options(ctx, frozenset())
         directory.soft_delete("group", group["id"])
         return gb.no_content()
@@ -340,7 +304,7 @@ def _members(ctx: gb.Ctx, group: dict, rest: list[gb.Segment]) -> Response:
 
 def route_domains(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
     directory = ctx.directory
-    key, rest = _split(segments)
+    key, rest = gb.split_key(segments)
     if ctx.method != "GET":
         raise gb.not_implemented(ctx) if ctx.method in ("POST", "PATCH", "DELETE") else gb.method_not_allowed()
     ctx.require(gb.DOMAIN_READ)
@@ -357,7 +321,7 @@ def route_domains(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
 
 def route_organization(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
     directory = ctx.directory
-    key, rest = _split(segments)
+    key, rest = gb.split_key(segments)
     if ctx.method != "GET":
         raise gb.not_implemented(ctx) if ctx.method == "PATCH" else gb.method_not_allowed()
     ctx.require(gb.ORGANIZATION_READ)
@@ -444,7 +408,7 @@ def _restore(ctx: gb.Ctx, object_id: str, item: dict) -> Response:
 
 def route_directory_objects(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
     """``GET /directoryObjects/{id}``: any user, group, application or service principal by id."""
-    key, rest = _split(segments)
+    key, rest = gb.split_key(segments)
     if key is None or rest:
         raise gb.not_implemented(ctx)
     if ctx.method != "GET":

@@ -31,12 +31,11 @@ NOT_VALID_REFERENCE = "Not a valid reference update."
 
 
 def _find_principal(ctx: gb.Ctx, kind: str, key: dict) -> dict:
-    from . import graph_apps, graph_directory  # pylint: disable=import-outside-toplevel
     if kind == "servicePrincipal":
-        return graph_apps.find_service_principal(ctx, key)
+        return gb.find_service_principal(ctx, key)
     if kind == "user":
-        return graph_directory.find_user(ctx, key)
-    return graph_directory.find_group(ctx, key)
+        return gb.find_user(ctx, key)
+    return gb.find_group(ctx, key)
 
 
 def _assignments(ctx: gb.Ctx, field: str, object_id: str) -> list[dict]:
@@ -78,9 +77,8 @@ def _collection(ctx: gb.Ctx, *, field: str, owner: dict, fragment: str, rest: li
 
 def assigned_to_route(ctx: gb.Ctx, key: dict, rest: list[gb.Segment]) -> Response:
     """``/servicePrincipals/{resource}/appRoleAssignedTo[/{id}]``."""
-    from . import graph_apps  # pylint: disable=import-outside-toplevel
     ctx.require(gb.ASSIGNMENT_READ)
-    resource = graph_apps.find_service_principal(ctx, key)
+    resource = gb.find_service_principal(ctx, key)
     fragment = "servicePrincipals('%s')/appRoleAssignedTo" % resource["id"]
     return _collection(ctx, field="resourceId", owner=resource, fragment=fragment, rest=rest,
                        create=lambda: create_assignment(ctx, fragment, resource=resource))
@@ -140,18 +138,17 @@ def create_assignment(ctx: gb.Ctx, fragment: str, *, resource: dict | None = Non
 
 def route_grants(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
     directory = ctx.directory
-    first = segments[0]
-    if first.key is None and len(segments) == 1:
+    key, rest = gb.split_key(segments)
+    if key is None:
         if ctx.method == "GET":
             ctx.require(gb.GRANT_READ)
             return Response(200, gb.list_body(ctx, gb.visible_items(ctx, directory.oauth2_permission_grants), gb.GRANTS, "oauth2PermissionGrants"))
         if ctx.method == "POST":
             return create_grant(ctx)
         raise gb.method_not_allowed()
-    grant_id = first.key.get("") if first.key else segments[1].name
-    rest = segments[1:] if first.key is not None else segments[2:]
+    grant_id = key.get("")
     if grant_id is None or rest:
-        raise gb.segment_not_found((rest[0].name if rest else first.name))
+        raise gb.segment_not_found(rest[0].name if rest else segments[0].name)
     grant = directory.oauth2_permission_grants.get(grant_id)
     if grant is None or not ctx.visible(grant_id):
         if ctx.method in ("GET", "PATCH", "DELETE"):
@@ -232,10 +229,9 @@ def create_grant(ctx: gb.Ctx) -> Response:
 
 def client_grants_route(ctx: gb.Ctx, key: dict) -> Response:
     """``GET /servicePrincipals/{id}/oauth2PermissionGrants``: grants where the service principal is the client."""
-    from . import graph_apps  # pylint: disable=import-outside-toplevel
     if ctx.method != "GET":
         raise gb.method_not_allowed()
     ctx.require(gb.GRANT_READ | gb.APP_READ)
-    sp = graph_apps.find_service_principal(ctx, key)
+    sp = gb.find_service_principal(ctx, key)
     items = [g for g in gb.visible_items(ctx, ctx.directory.oauth2_permission_grants) if g["clientId"] == sp["id"]]
     return Response(200, gb.list_body(ctx, items, gb.GRANTS, "oauth2PermissionGrants"))

@@ -23,6 +23,7 @@ import urllib.parse
 from . import graph_schema
 
 MAX_TOP = 999
+MAX_OR_CLAUSES = 15
 DIRECTORY_OBJECT_TYPES = ("microsoft.graph.user", "microsoft.graph.group", "microsoft.graph.servicePrincipal", "microsoft.graph.application")
 ADVANCED_HINT = ("Try adding $count=true query parameter and ConsistencyLevel:eventual header. "
                  "Refer to https://aka.ms/graph-docs/advanced-queries for more information")
@@ -331,6 +332,14 @@ class FilterCheck:
             raise no_such_property(path[-1] if prop is None else path[0], self.spec.type_name)
         return "/".join(path), prop
 
+    def check_all(self, node) -> None:
+        """The whole expression: Entra allows at most 15 alternatives (``or`` clauses, ``in`` values) in one filter."""
+        alternatives = _or_clauses(node)
+        if alternatives > MAX_OR_CLAUSES:
+            raise unsupported_query("Too many child clauses specified in search filter expression containing 'OR' operators: %d. Max allowed: %d."
+                                    % (alternatives, MAX_OR_CLAUSES))
+        self.check(node)
+
     def check(self, node, negated: bool = False) -> None:
         kind = node[0]
         if kind in ("and", "or"):
@@ -433,6 +442,17 @@ class FilterCheck:
         elif node[0] in ("or", "and"):
             self._lambda_literals(node[1], prop)
             self._lambda_literals(node[2], prop)
+
+
+def _or_clauses(node) -> int:
+    kind = node[0]
+    if kind == "or":
+        return _or_clauses(node[1]) + _or_clauses(node[2])
+    if kind == "in":
+        return len(node[2])
+    if kind in ("and", "not"):
+        return max(_or_clauses(child) for child in node[1:] if isinstance(child, tuple))
+    return 1
 
 
 def _fold(value):

@@ -131,6 +131,17 @@ def test_list_filters(tenant):
     assert [u["displayName"] for u in found] == ["Megan Bowen"]
 
 
+def test_in_filters_take_at_most_fifteen_values(tenant):
+    names = ["u%d@contoso.example" % i for i in range(15)] + ["AdeleV@contoso.onmicrosoft.com"]
+    in_filter = "userPrincipalName in (%s)" % ",".join("'%s'" % n for n in names[-15:])
+    assert [u["displayName"] for u in tenant.ok("GET", "/users", query={"$filter": in_filter})["value"]] == ["Adele Vance"]
+    error = tenant.fails(400, "GET", "/users", query={"$filter": "userPrincipalName in (%s)" % ",".join("'%s'" % n for n in names)})
+    assert error["code"] == "Request_UnsupportedQuery"
+    assert error["message"] == "Too many child clauses specified in search filter expression containing 'OR' operators: 16. Max allowed: 15."
+    or_filter = " or ".join("userPrincipalName eq '%s'" % n for n in names)
+    assert "16" in tenant.fails(400, "GET", "/users", query={"$filter": or_filter})["message"]
+
+
 def test_patch_and_delete_user(tenant):
     user = tenant.ok("POST", "/users", new_user_body())
     tenant.ok("PATCH", "/users/%s" % user["id"], {"displayName": "Jane Q. Doe", "accountEnabled": False, "jobTitle": "Engineer"})
