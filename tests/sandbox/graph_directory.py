@@ -18,7 +18,6 @@ import re
 from . import graph_base as gb
 from . import graph_grants, graph_schema
 from . import odata
-from .graph_schema import UUID_RE
 from .http import Response
 from .odata import GraphError, bad_request, not_found
 
