@@ -10,6 +10,8 @@ Knobs (set with CLI flags, SANDBOX_* environment variables or ``POST /_sandbox/f
 - ``unavailable_every`` (N): every Nth faultable request answers 503 with ``Retry-After``.
 - ``timeout_after_write_every`` (N): every Nth write is carried out and then answered 504, so a
   client that blindly re-sends a create makes a duplicate.
+- ``reject_writes`` (0 or 1): SmartTrace PUT and PATCH with a valid body answer 422 ``validation_failed``
+  naming the body's first property, like a rule of the vendor that a client cannot check beforehand.
 - ``retry_after`` (seconds, default 1): the Retry-After value sent with 429 and 503.
 - ``page_size`` (default 100): the page size of Graph collections (``$top`` may ask for less).
 - ``seed`` (default 0): seeds the generator of ids and secrets, so a run is repeatable.
@@ -34,6 +36,7 @@ class FaultConfig:
     throttle_every: int = 0
     unavailable_every: int = 0
     timeout_after_write_every: int = 0
+    reject_writes: int = 0
     retry_after: int = 1
     page_size: int = 100
     seed: int = 0

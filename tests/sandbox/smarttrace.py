@@ -6,7 +6,7 @@ Routes: ``POST /auth/login`` (no token), then with ``Authorization: Bearer <toke
 
 Choices where the contract is silent:
 - Order of checks: 401 (token) -> 404 ``not_found`` / 405 (route, method) -> 404 ``instance_not_found``
-  -> 403 (viewer writes) -> 422 (body) -> 409 (state).
+  -> 403 (viewer writes) -> 422 (body; then the ``reject_writes`` fault knob) -> 409 (state).
 - An instance name that does not match the pattern answers 404 ``instance_not_found`` (never 422):
   such an instance cannot exist, and GET, DELETE and test declare no 422 in the contract.
 - Malformed login bodies answer 401, as the contract declares only 401 for login.
@@ -206,6 +206,7 @@ class SmartTraceSurface:
 
     def _put(self, instance: str, body: t.Any) -> Response:
         _validate(body, PUT_PROPERTIES, PUT_REQUIRED)
+        self._vendor_rule(body)
         integration = _Integration(
             enabled=True,
             application_id=body["application_id"].lower(),
@@ -221,6 +222,7 @@ class SmartTraceSurface:
 
     def _patch(self, instance: str, body: t.Any) -> Response:
         _validate(body, PATCH_PROPERTIES, (), min_properties=1)
+        self._vendor_rule(body)
         with self._lock:
             integration = self._instances[instance]
             if integration.client_secret is None:
@@ -238,6 +240,13 @@ class SmartTraceSurface:
                 integration.enabled = body["enabled"]
             integration.updated_at = self._now()
             return Response(200, self._view(instance, integration))
+
+    def _vendor_rule(self, body: dict) -> None:
+        """Fault knob ``reject_writes``: refuse a valid body with 422, as a rule of the vendor a client cannot check first would."""
+        faults = getattr(self.directory, "faults", None)
+        if faults is not None and faults.config.reject_writes:
+            field = next(iter(body))
+            raise ApiError(422, "validation_failed", "%s was refused by a rule of this SmartTrace instance (sandbox fault reject_writes)" % field, field)
 
     def _test(self, instance: str) -> Response:
         with self._lock:
