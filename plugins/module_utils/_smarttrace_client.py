@@ -280,9 +280,9 @@ def error_hint(status, code, field, path, credential, instance=None, api_url=Non
         return ("the %s may read but not change integrations: use the credentials of a SmartTrace administrator, who may change "
                 "Integrations > Azure Active Directory" % credential)
     if status == 404 and code == "instance_not_found":
-        return ("instance is the first label of the SmartTrace address <instance>.%s (e.g. acme for https://acme.%s); check "
-                "instance%s and that api_url (%s) is the API of that instance's region" % (INSTANCE_DOMAIN, INSTANCE_DOMAIN,
-                                                                                          " (%s)" % instance if instance else "", api_url))
+        named = " (%s)" % instance if instance else ""
+        return ("instance is the first label of the SmartTrace address <instance>.%s, e.g. acme for https://acme.%s: check instance%s, "
+                "and api_url (%s)" % (INSTANCE_DOMAIN, INSTANCE_DOMAIN, named, api_url))
     if status in (404, 405):
         return "api_url (%s) does not serve the SmartTrace API: give its root, such as %s" % (api_url, DEFAULT_API_URL)
     if status == 409 and code == "not_configured":

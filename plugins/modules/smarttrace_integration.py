@@ -16,7 +16,7 @@ description:
     refuses them.
   - Returns the redirect and logout URIs SmartTrace expects, to check them against the app registration.
 author:
-  - smarttrace.sso contributors
+  - smarttrace.sso contributors (@smarttrace)
 options:
   instance:
     description:

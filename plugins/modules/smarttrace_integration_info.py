@@ -13,7 +13,7 @@ description:
   - With O(verify=true), runs SmartTrace's test of the stored values, which redeems them at Entra ID, and reports the outcome
     without failing.
 author:
-  - smarttrace.sso contributors
+  - smarttrace.sso contributors (@smarttrace)
 options:
   instance:
     description:
