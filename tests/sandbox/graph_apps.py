@@ -249,21 +249,11 @@ def app_view(ctx: gb.Ctx, app: dict) -> dict:
 # ---------------------------------------------------------------------------------------------- routes
 
 def route_applications(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
-    directory = ctx.directory
     key, rest = gb.split_key(segments)
-    if key is None:
-        if ctx.method == "GET":
-            ctx.require(gb.APP_READ)
-            items = [app_view(ctx, a) for a in gb.visible_items(ctx, directory.applications)]
-            return Response(200, gb.list_body(ctx, items, gb.APPLICATIONS, "applications"))
-        if ctx.method == "POST":
-            return create_application(ctx)
-        raise gb.method_not_allowed()
-    if key == gb.COUNT_KEY and not rest:
-        if ctx.method != "GET":
-            raise gb.method_not_allowed()
-        ctx.require(gb.APP_READ)
-        return gb.count_response(ctx, gb.visible_items(ctx, directory.applications), gb.APPLICATIONS)
+    response = gb.collection_request(ctx, key, rest, read=gb.APP_READ, spec=gb.APPLICATIONS, fragment="applications", create=create_application,
+                                     items=lambda: [app_view(ctx, a) for a in gb.visible_items(ctx, ctx.directory.applications)])
+    if response is not None:
+        return response
     if not rest:
         return _application_entity(ctx, key)
     action = rest[0].name
@@ -291,12 +281,8 @@ def _application_entity(ctx: gb.Ctx, key: dict) -> Response:
     if ctx.method == "PATCH":
         ctx.require(gb.APP_CREATE)
         if "uniqueName" in key:
-            existing = directory.app_by_unique_name(key["uniqueName"])
-            if existing is None and ctx.prefers("create-if-missing"):
-                return create_application(ctx, unique_name=key["uniqueName"])
-            if existing is not None and (ctx.prefers("create-if-missing") or ctx.visible(existing["id"])):
-                return update_application(ctx, existing)
-            raise not_found(key["uniqueName"])
+            return gb.upsert(ctx, directory.app_by_unique_name(key["uniqueName"]), key["uniqueName"],
+                             lambda: create_application(ctx, unique_name=key["uniqueName"]), lambda app: update_application(ctx, app))
         return update_application(ctx, gb.find_application(ctx, key))
     if ctx.method == "DELETE":
         ctx.require(gb.APP_CREATE)
@@ -401,64 +387,22 @@ def remove_password(ctx: gb.Ctx, app: dict) -> Response:
 
 
 def owners_route(ctx: gb.Ctx, obj: dict, rest: list[gb.Segment]) -> Response:
-    """``/owners`` (GET), ``/owners/$ref`` (GET, POST) and ``/owners/{id}/$ref`` (DELETE)."""
-    directory = ctx.directory
-    owners = directory.owners(obj["id"])
-    if not rest:
-        if ctx.method != "GET":
-            raise gb.method_not_allowed()
-        items = [directory.directory_object(o)[1] for o in owners if directory.directory_object(o) and ctx.visible(o)]
-        return Response(200, gb.list_body(ctx, items, gb.Queryable("DirectoryObject", "microsoft.graph.directoryObject", default={}),
-                                          "directoryObjects", view=lambda o: gb.directory_object_view(ctx, o["id"])))
-    if rest[0].name == "$ref" and len(rest) == 1:
-        if ctx.method == "GET":
-            refs = [{"@odata.id": "%s/directoryObjects/%s" % (ctx.graph_root, o)} for o in owners if ctx.visible(o)]
-            return Response(200, {"@odata.context": ctx.context("Collection($ref)"), "value": refs})
-        if ctx.method == "POST":
-            gb.require_body(ctx)
-            ctx.require(gb.APP_WRITE)   # OwnedBy cannot add owners (contract 8.1)
-            ctx.require_app_write(obj["id"])
-            body = ctx.body
-            if set(body) != {"@odata.id"}:
-                raise bad_request("Invalid request body: send {\"@odata.id\": \"<url of the directory object>\"}.", code="BadRequest")
-            owner = gb.object_id_of_reference(ctx, body["@odata.id"])
-            if directory.kind_of(owner) not in ("user", "servicePrincipal"):
-                raise bad_request("Invalid object identifier '%s'." % owner)
-            if owner in owners:
-                raise bad_request("One or more added object references already exist for the following modified properties: 'owners'.")
-            owners.append(owner)
-            return gb.no_content()
-        raise gb.method_not_allowed()
-    if len(rest) == 2 and rest[1].name == "$ref":
-        if ctx.method != "DELETE":
-            raise gb.method_not_allowed()
+    """Owners of an application or service principal; adding or removing one needs Application.ReadWrite.All (not OwnedBy)."""
+    def authorize() -> None:
         ctx.require(gb.APP_WRITE)
-        owner = gb.guid_key(rest[0].name)
-        if owner not in owners:
-            raise GraphError(404, "Request_ResourceNotFound",
-                             "One or more removed object references do not exist for the following modified properties: 'owners'.")
-        owners.remove(owner)
-        return gb.no_content()
-    raise gb.segment_not_found(rest[0].name)
+        ctx.require_app_write(obj["id"])
+    return gb.references_route(ctx, obj["id"], ctx.directory.owners(obj["id"]), "owners", rest, authorize_write=authorize,
+                               kinds=("user", "servicePrincipal"))
 
 
 # ---------------------------------------------------------------------------------------------- service principals
 
 def route_service_principals(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
-    directory = ctx.directory
     key, rest = gb.split_key(segments)
-    if key is None:
-        if ctx.method == "GET":
-            ctx.require(gb.APP_READ)
-            return Response(200, gb.list_body(ctx, gb.visible_items(ctx, directory.service_principals), gb.SERVICE_PRINCIPALS, "servicePrincipals"))
-        if ctx.method == "POST":
-            return create_service_principal(ctx)
-        raise gb.method_not_allowed()
-    if key == gb.COUNT_KEY and not rest:
-        if ctx.method != "GET":
-            raise gb.method_not_allowed()
-        ctx.require(gb.APP_READ)
-        return gb.count_response(ctx, gb.visible_items(ctx, directory.service_principals), gb.SERVICE_PRINCIPALS)
+    response = gb.collection_request(ctx, key, rest, read=gb.APP_READ, spec=gb.SERVICE_PRINCIPALS, fragment="servicePrincipals",
+                                     create=create_service_principal, items=lambda: gb.visible_items(ctx, ctx.directory.service_principals))
+    if response is not None:
+        return response
     if not rest:
         return _service_principal_entity(ctx, key)
     nav = rest[0].name
@@ -485,12 +429,8 @@ def _service_principal_entity(ctx: gb.Ctx, key: dict) -> Response:
     if ctx.method == "PATCH":
         ctx.require(gb.APP_CREATE)
         if "appId" in key:
-            existing = directory.sp_by_app_id(key["appId"])
-            if existing is None and ctx.prefers("create-if-missing"):
-                return create_service_principal(ctx, app_id=key["appId"])
-            if existing is not None and (ctx.prefers("create-if-missing") or ctx.visible(existing["id"])):
-                return update_service_principal(ctx, existing)
-            raise not_found(key["appId"])
+            return gb.upsert(ctx, directory.sp_by_app_id(key["appId"]), key["appId"],
+                             lambda: create_service_principal(ctx, app_id=key["appId"]), lambda sp: update_service_principal(ctx, sp))
         return update_service_principal(ctx, gb.find_service_principal(ctx, key))
     if ctx.method == "DELETE":
         ctx.require(gb.APP_CREATE)

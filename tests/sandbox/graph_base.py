@@ -566,6 +566,77 @@ def no_content() -> Response:
     return Response(204, None)
 
 
+def collection_request(ctx: Ctx, key: dict | None, rest: list[Segment], *, read: frozenset, items: t.Callable[[], list[dict]], spec: Queryable,
+                       fragment: str, create: t.Callable[[Ctx], Response], default: t.Sequence[str] | None = None) -> Response | None:
+    """The collection itself (GET lists, POST creates) and ``/$count``; None when the path names one object."""
+    if key is None:
+        if ctx.method == "GET":
+            ctx.require(read)
+            return Response(200, list_body(ctx, items(), spec, fragment, default=default))
+        if ctx.method == "POST":
+            return create(ctx)
+        raise method_not_allowed()
+    if key == COUNT_KEY and not rest:
+        if ctx.method != "GET":
+            raise method_not_allowed()
+        ctx.require(read)
+        return count_response(ctx, items(), spec)
+    return None
+
+
+def upsert(ctx: Ctx, existing: dict | None, shown: str, create: t.Callable[[], Response], update: t.Callable[[dict], Response]) -> Response:
+    """PATCH on an alternate key: with ``Prefer: create-if-missing`` create (201) or update (204), a write Entra
+    carries out on the object even while it replicates; without the header an unknown or still replicating key is 404."""
+    if existing is None and ctx.prefers("create-if-missing"):
+        return create()
+    if existing is not None and (ctx.prefers("create-if-missing") or ctx.visible(existing["id"])):
+        return update(existing)
+    raise not_found(shown)
+
+
+DIRECTORY_OBJECTS = Queryable("DirectoryObject", "microsoft.graph.directoryObject", default={})
+
+
+def references_route(ctx: Ctx, owner_id: str, ids: list[str], nav: str, rest: list[Segment], *, authorize_write: t.Callable[[], None],
+                     kinds: tuple[str, ...]) -> Response:
+    """A reference collection (owners, members): ``/{nav}`` (GET), ``/{nav}/$ref`` (GET, POST ``{"@odata.id": url}``)
+    and ``/{nav}/{id}/$ref`` (DELETE), with Graph's messages for a reference added twice or removed when absent."""
+    directory = ctx.directory
+    if not rest:
+        if ctx.method != "GET":
+            raise method_not_allowed()
+        items = [directory.directory_object(i)[1] for i in ids if directory.directory_object(i) and ctx.visible(i)]
+        return Response(200, list_body(ctx, items, DIRECTORY_OBJECTS, "directoryObjects", view=lambda o: directory_object_view(ctx, o["id"])))
+    if rest[0].name == "$ref" and len(rest) == 1:
+        if ctx.method == "GET":
+            refs = [{"@odata.id": "%s/directoryObjects/%s" % (ctx.graph_root, i)} for i in ids if ctx.visible(i)]
+            return Response(200, {"@odata.context": ctx.context("Collection($ref)"), "value": refs})
+        if ctx.method != "POST":
+            raise method_not_allowed()
+        authorize_write()
+        body = require_body(ctx)
+        if set(body) != {"@odata.id"}:
+            raise bad_request("Invalid request body: send {\"@odata.id\": \"<url of the directory object>\"}.", code="BadRequest")
+        added = object_id_of_reference(ctx, body["@odata.id"])
+        if directory.kind_of(added) not in kinds or added == owner_id:
+            raise bad_request("Invalid object identifier '%s'." % added)
+        if added in ids:
+            raise bad_request("One or more added object references already exist for the following modified properties: '%s'." % nav)
+        ids.append(added)
+        return no_content()
+    if len(rest) == 2 and rest[1].name == "$ref":
+        if ctx.method != "DELETE":
+            raise method_not_allowed()
+        authorize_write()
+        removed = guid_key(rest[0].name)
+        if removed not in ids:
+            raise GraphError(404, "Request_ResourceNotFound",
+                             "One or more removed object references do not exist for the following modified properties: '%s'." % nav)
+        ids.remove(removed)
+        return no_content()
+    raise segment_not_found(rest[0].name)
+
+
 def bind_owners(ctx: Ctx, body: dict) -> list[str]:
     """Owners of a new application/service principal: owners@odata.bind, plus the caller under OwnedBy."""
     owners = bound_ids(ctx, body, "owners")

@@ -95,18 +95,10 @@ def _check_user_fields(body: dict) -> None:
 def route_users(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
     directory = ctx.directory
     key, rest = gb.split_key(segments)
-    if key is None:
-        if ctx.method == "GET":
-            ctx.require(gb.USER_READ)
-            return Response(200, gb.list_body(ctx, gb.visible_items(ctx, directory.users), gb.USERS, "users", default=gb.USER_DEFAULT_PROPERTIES))
-        if ctx.method == "POST":
-            return create_user(ctx)
-        raise gb.method_not_allowed()
-    if key == gb.COUNT_KEY and not rest:
-        if ctx.method != "GET":
-            raise gb.method_not_allowed()
-        ctx.require(gb.USER_READ)
-        return gb.count_response(ctx, gb.visible_items(ctx, directory.users), gb.USERS)
+    response = gb.collection_request(ctx, key, rest, read=gb.USER_READ, spec=gb.USERS, fragment="users", create=create_user,
+                                     items=lambda: gb.visible_items(ctx, directory.users), default=gb.USER_DEFAULT_PROPERTIES)
+    if response is not None:
+        return response
     if not rest:
         return _user_entity(ctx, key)
     nav = rest[0].name
@@ -186,18 +178,10 @@ def create_user(ctx: gb.Ctx) -> Response:
 def route_groups(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
     directory = ctx.directory
     key, rest = gb.split_key(segments)
-    if key is None:
-        if ctx.method == "GET":
-            ctx.require(gb.GROUP_READ)
-            return Response(200, gb.list_body(ctx, gb.visible_items(ctx, directory.groups), gb.GROUPS, "groups"))
-        if ctx.method == "POST":
-            return create_group(ctx)
-        raise gb.method_not_allowed()
-    if key == gb.COUNT_KEY and not rest:
-        if ctx.method != "GET":
-            raise gb.method_not_allowed()
-        ctx.require(gb.GROUP_READ)
-        return gb.count_response(ctx, gb.visible_items(ctx, directory.groups), gb.GROUPS)
+    response = gb.collection_request(ctx, key, rest, read=gb.GROUP_READ, spec=gb.GROUPS, fragment="groups", create=create_group,
+                                     items=lambda: gb.visible_items(ctx, directory.groups))
+    if response is not None:
+        return response
     if not rest:
         return _group_entity(ctx, key)
     nav = rest[0].name
@@ -205,7 +189,10 @@ def route_groups(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
         return graph_grants.principal_assignments_route(ctx, "group", key, rest[1:])
     if nav == "members":
         ctx.require(gb.GROUP_READ)
-        return _members(ctx, gb.find_group(ctx, key), rest[1:])
+        group = gb.find_group(ctx, key)
+        members = directory.group_members.setdefault(group["id"], [])
+        return gb.references_route(ctx, group["id"], members, "members", rest[1:], authorize_write=lambda: ctx.require(gb.MEMBER_WRITE),
+                                   kinds=("user", "group", "servicePrincipal"))
     if nav in graph_schema.navigation_names(GROUP):
         raise gb.not_implemented(ctx)
     raise gb.segment_not_found(nav)
@@ -258,45 +245,6 @@ def create_group(ctx: gb.Ctx) -> Response:
     directory.register(directory.groups, group, owners=gb.bound_ids(ctx, body, "owners"))
     directory.group_members[group["id"]] = members
     return gb.created(ctx, dict({"@odata.context": ctx.context("groups/$entity")}, **copy.deepcopy(group)), "Group")
-
-
-def _members(ctx: gb.Ctx, group: dict, rest: list[gb.Segment]) -> Response:
-    directory = ctx.directory
-    members = directory.group_members.setdefault(group["id"], [])
-    if not rest:
-        if ctx.method != "GET":
-            raise gb.method_not_allowed()
-        items = [directory.directory_object(m)[1] for m in members if directory.directory_object(m) and ctx.visible(m)]
-        spec = gb.Queryable("DirectoryObject", "microsoft.graph.directoryObject", default={})
-        return Response(200, gb.list_body(ctx, items, spec, "directoryObjects", view=lambda o: gb.directory_object_view(ctx, o["id"])))
-    if rest[0].name == "$ref" and len(rest) == 1:
-        if ctx.method == "GET":
-            refs = [{"@odata.id": "%s/directoryObjects/%s" % (ctx.graph_root, m)} for m in members if ctx.visible(m)]
-            return Response(200, {"@odata.context": ctx.context("Collection($ref)"), "value": refs})
-        if ctx.method != "POST":
-            raise gb.method_not_allowed()
-        ctx.require(gb.MEMBER_WRITE)
-        body = gb.require_body(ctx)
-        if set(body) != {"@odata.id"}:
-            raise bad_request("Invalid request body: send {\"@odata.id\": \"<url of the directory object>\"}.", code="BadRequest")
-        member = gb.object_id_of_reference(ctx, body["@odata.id"])
-        if member in members:
-            raise bad_request("One or more added object references already exist for the following modified properties: 'members'.")
-        if member == group["id"]:
-            raise bad_request("Invalid object identifier '%s'." % member)
-        members.append(member)
-        return gb.no_content()
-    if len(rest) == 2 and rest[1].name == "$ref":
-        if ctx.method != "DELETE":
-            raise gb.method_not_allowed()
-        ctx.require(gb.MEMBER_WRITE)
-        member = gb.guid_key(rest[0].name)
-        if member not in members:
-            raise GraphError(404, "Request_ResourceNotFound",
-                             "One or more removed object references do not exist for the following modified properties: 'members'.")
-        members.remove(member)
-        return gb.no_content()
-    raise gb.segment_not_found(rest[0].name)
 
 
 # ---------------------------------------------------------------------------------------------- domains, organization

@@ -139,13 +139,10 @@ def create_assignment(ctx: gb.Ctx, fragment: str, *, resource: dict | None = Non
 def route_grants(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
     directory = ctx.directory
     key, rest = gb.split_key(segments)
-    if key is None:
-        if ctx.method == "GET":
-            ctx.require(gb.GRANT_READ)
-            return Response(200, gb.list_body(ctx, gb.visible_items(ctx, directory.oauth2_permission_grants), gb.GRANTS, "oauth2PermissionGrants"))
-        if ctx.method == "POST":
-            return create_grant(ctx)
-        raise gb.method_not_allowed()
+    response = gb.collection_request(ctx, key, rest, read=gb.GRANT_READ, spec=gb.GRANTS, fragment="oauth2PermissionGrants", create=create_grant,
+                                     items=lambda: gb.visible_items(ctx, directory.oauth2_permission_grants))
+    if response is not None:
+        return response
     grant_id = key.get("")
     if grant_id is None or rest:
         raise gb.segment_not_found(rest[0].name if rest else segments[0].name)
