@@ -235,10 +235,10 @@ class Directory:
         return self.service_principals[self.graph_sp_id]
 
     def graph_roles(self, sp_id: str) -> list[str]:
-        """Values of the Graph application roles granted to a service principal."""
+        """Values of the Graph application roles granted to a service principal (a grant still replicating is not in tokens yet)."""
         by_id = {r["id"]: r["value"] for r in self.graph_sp["appRoles"]}
         return sorted({by_id[a["appRoleId"]] for a in self.app_role_assignments.values()
-                       if a["principalId"] == sp_id and a["resourceId"] == self.graph_sp_id and a["appRoleId"] in by_id})
+                       if a["principalId"] == sp_id and a["resourceId"] == self.graph_sp_id and a["appRoleId"] in by_id and not self.is_young(a["id"])})
 
     def verified_domains(self) -> list[str]:
         return [d["id"] for d in self.domains if d["isVerified"]]

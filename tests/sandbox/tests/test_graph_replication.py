@@ -1,6 +1,7 @@
 """The replication-delay fault: new objects and credentials are invisible for a while, as in Entra (contract 6.4)."""
 from __future__ import annotations
 
+import jwt
 import pytest
 
 from .entra_helpers import Tenant, new_user_body
@@ -81,6 +82,16 @@ def test_assignment_naming_a_young_resource_from_the_principal_side(tenant):
     adele = tenant.user("AdeleV")["id"]
     body = {"principalId": adele, "resourceId": sp["id"], "appRoleId": "00000000-0000-0000-0000-000000000000"}
     assert tenant.fails(400, "POST", "/users/%s/appRoleAssignments" % adele, body)["message"] == "Not a valid reference update."
+
+
+def test_a_new_graph_role_reaches_tokens_after_the_delay(tenant):
+    graph_id = tenant.graph_sp_id
+    owned_by = "18a4783c-866b-4cc7-a460-3d5e5662c884"
+    body = {"principalId": tenant.automation_sp["id"], "resourceId": graph_id, "appRoleId": owned_by}
+    tenant.ok("POST", "/servicePrincipals/%s/appRoleAssignedTo" % graph_id, body)
+    assert "Application.ReadWrite.OwnedBy" not in jwt.decode(tenant.token(fresh=True), options={"verify_signature": False})["roles"]
+    tenant.clock.advance(DELAY)
+    assert "Application.ReadWrite.OwnedBy" in jwt.decode(tenant.token(fresh=True), options={"verify_signature": False})["roles"]
 
 
 def test_upsert_with_prefer_reaches_the_young_object(tenant):
