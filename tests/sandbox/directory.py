@@ -25,6 +25,7 @@ import base64
 import copy
 import dataclasses
 import datetime
+import functools
 import hashlib
 import hmac
 import pathlib
@@ -103,6 +104,26 @@ class Meta:
     created: float
     seq: int
     owners: list[str] = dataclasses.field(default_factory=list)
+
+
+class CertificateMaterial(t.NamedTuple):
+    cert_der: bytes
+    cert_pem: bytes
+    key_pem: bytes
+    pfx: bytes
+    password: str
+
+
+@functools.lru_cache(maxsize=8)
+def _client_certificate(seed: int, not_before: datetime.datetime) -> CertificateMaterial:
+    """The automation app's certificate, its key and a password-protected PFX (made once per seed and day in a process)."""
+    key = process_key("client-certificate")
+    cert = self_signed(key, "SmartTrace Automation", not_before, 730, 2 + seed)
+    password_rng = random.Random("pfx-%d" % seed)
+    password = "".join(password_rng.choice(string.ascii_letters + string.digits) for _index in range(24))
+    pfx = pkcs12.serialize_key_and_certificates(b"smarttrace-automation", key, cert, None, serialization.BestAvailableEncryption(password.encode()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return CertificateMaterial(cert.public_bytes(serialization.Encoding.DER), cert.public_bytes(serialization.Encoding.PEM), key_pem, pfx, password)
 
 
 def iso(ts: float) -> str:
@@ -621,25 +642,20 @@ class Directory:
 
     def _make_client_certificate(self) -> None:
         """RSA key + self-signed certificate for the automation app, written to the state folder (0600)."""
-        key = process_key("client-certificate")
-        not_before = datetime.datetime.fromtimestamp(self.clock() - SEED_AGE, datetime.timezone.utc).replace(microsecond=0)
-        cert = self_signed(key, "SmartTrace Automation", not_before, 730, 2 + self.seed)
-        self.client_cert_der = cert.public_bytes(serialization.Encoding.DER)
+        not_before = datetime.datetime.fromtimestamp(self.clock() - SEED_AGE, datetime.timezone.utc).replace(hour=0, minute=0, second=0,
+                                                                                                             microsecond=0)
+        material = _client_certificate(self.seed, not_before)
+        self.client_cert_der = material.cert_der
         self.client_cert_not_before = not_before
-        cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-        key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        password_rng = random.Random("pfx-%d" % self.seed)
-        self.client_certificate_password = "".join(password_rng.choice(string.ascii_letters + string.digits) for _index in range(24))
-        pfx = pkcs12.serialize_key_and_certificates(b"smarttrace-automation", key, cert, None,
-                                                    serialization.BestAvailableEncryption(self.client_certificate_password.encode()))
+        self.client_certificate_password = material.password
+        self.client_cert_thumbprint = hashlib.sha1(material.cert_der).hexdigest().upper()  # noqa: S324 - a certificate thumbprint
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.client_cert_path = self.state_dir / "client_cert.pem"
         self.client_key_path = self.state_dir / "client_key.pem"
         self.client_pfx_path = self.state_dir / "client_cert.pfx"
-        write_private_file(self.client_cert_path, cert_pem + key_pem)
-        write_private_file(self.client_key_path, key_pem)
-        write_private_file(self.client_pfx_path, pfx)
-        self.client_cert_thumbprint = hashlib.sha1(self.client_cert_der).hexdigest().upper()  # noqa: S324 - a certificate thumbprint
+        write_private_file(self.client_cert_path, material.cert_pem + material.key_pem)
+        write_private_file(self.client_key_path, material.key_pem)
+        write_private_file(self.client_pfx_path, material.pfx)
 
     def _certificate_credential(self, born: float) -> dict:
         key_id = self.new_id()

@@ -437,12 +437,8 @@ def directory_object_view(ctx: Ctx, object_id: str) -> dict:
     if kind == "user":
         view.update(odata.apply_select(obj, None, USER_DEFAULT_PROPERTIES))
     else:
-        view.update(public(obj))
+        view.update(copy.deepcopy(obj))
     return view
-
-
-def public(obj: dict) -> dict:
-    return copy.deepcopy(obj)
 
 
 def list_body(ctx: Ctx, items: list[dict], spec: Queryable, fragment: str, *, default: t.Sequence[str] | None = None,

@@ -136,10 +136,6 @@ def properties(type_name: str) -> dict[str, dict]:
     return types()[type_name]["props"]
 
 
-def structural_names(type_name: str) -> list[str]:
-    return [n for n, p in properties(type_name).items() if not p.get("nav")]
-
-
 def navigation_names(type_name: str) -> list[str]:
     return [n for n, p in properties(type_name).items() if p.get("nav")]
 
