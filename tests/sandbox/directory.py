@@ -539,6 +539,8 @@ class Directory:
             self.secrets: dict[str, str] = {}
             self.user_passwords: dict[str, str] = {}
             self.key_material: dict[str, bytes] = {}
+            # tenant app management policy (contract section 3): max client secret lifetime in days, None = no limit
+            self.password_max_lifetime_days: float | None = None
             self._seed()
 
     def _seed(self) -> None:
@@ -735,7 +737,8 @@ class Directory:
         return out
 
     def admin(self, op: str, body: t.Any) -> Response:
-        """Test control ``POST /_sandbox/directory/<op>``: set-credential-end, add-user, delete-user, purge-deleted, settle, set-graph-roles."""
+        """Test control ``POST /_sandbox/directory/<op>``: set-credential-end, add-user, delete-user, purge-deleted, settle, set-graph-roles,
+        set-app-management-policy."""
         handlers = {
             "set-credential-end": self._admin_set_credential_end,
             "add-user": self._admin_add_user,
@@ -743,6 +746,7 @@ class Directory:
             "purge-deleted": self._admin_purge_deleted,
             "settle": self._admin_settle,
             "set-graph-roles": self._admin_set_graph_roles,
+            "set-app-management-policy": self._admin_set_app_management_policy,
         }
         handler = handlers.get(op)
         if handler is None:
@@ -810,6 +814,14 @@ class Directory:
                 meta.created = settled_at
                 count += 1
         return Response(200, {"settled": count})
+
+    def _admin_set_app_management_policy(self, body: dict) -> Response:
+        """The tenant default app management policy: ``password_max_lifetime_days`` (a number, or null for no limit)."""
+        days = body.get("password_max_lifetime_days")
+        if days is not None and (isinstance(days, bool) or not isinstance(days, (int, float)) or days <= 0):
+            return admin_error(400, "password_max_lifetime_days must be a positive number of days, or null for no limit")
+        self.password_max_lifetime_days = days
+        return Response(200, {"password_max_lifetime_days": days})
 
     def _admin_set_graph_roles(self, body: dict) -> Response:
         app = self._admin_app(body)

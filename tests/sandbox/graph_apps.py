@@ -11,7 +11,9 @@ Real Graph behaviour reproduced here (contract sections 1-3, 9):
 - Redirect URIs must be https (http only for localhost/127.0.0.1), at most 256 characters and free of
   ``! $ ' ( ) , ;``; an enabled app role or scope cannot be removed before it is disabled.
 - ``addPassword`` answers 200 with ``secretText`` (the only time it is shown), ``hint`` = first 3
-  characters, default end = start + 2 years; ``removePassword`` answers 204.
+  characters, default end = start + 2 years; a lifetime beyond the tenant's app management policy
+  (test control ``set-app-management-policy``) is 400 ``CredentialInvalidLifetimeAsPerAppPolicy``;
+  ``removePassword`` answers 204.
 - ``DELETE`` soft-deletes the app and its service principal.
 - ``POST /servicePrincipals`` needs ``appId`` of an app in the tenant (400 NoBackingApplicationObject while
   it replicates), a second one is 409 ``Request_MultipleObjectsWithSameKeyValue``.
@@ -42,6 +44,7 @@ SP_READ_ONLY = ("id", "applicationTemplateId", "createdByAppId", "deletedDateTim
 SIGN_IN_AUDIENCES = ("AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
 PERSONAL_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
 REDIRECT_FORBIDDEN = set("!$'(),;")
+DEFAULT_POLICY_ID = ZERO_GUID  # id of the tenant's defaultAppManagementPolicy
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 APP_NAVIGATION_EXTRA = ("addKey", "removeKey", "setVerifiedPublisher", "unsetVerifiedPublisher", "logo", "checkMemberGroups", "checkMemberObjects",
                         "getMemberGroups", "getMemberObjects", "restore")
@@ -356,6 +359,10 @@ def add_password(ctx: gb.Ctx, app: dict) -> Response:
     end = parse_date_time(requested["endDateTime"]).timestamp() if requested.get("endDateTime") else start + TWO_YEARS.total_seconds()
     if end <= start:
         raise gb.invalid_value("endDateTime", "PasswordCredential", "endDateTime must be later than startDateTime")
+    limit = directory.password_max_lifetime_days
+    if limit is not None and end - start > limit * 86400:
+        raise GraphError(400, "CredentialInvalidLifetimeAsPerAppPolicy",
+                         "Credential lifetime exceeds the max value allowed as per assigned policy %s." % DEFAULT_POLICY_ID)
     credential, secret = directory.new_password_credential(requested.get("displayName"), start, end)
     if requested.get("customKeyIdentifier") is not None:
         credential["customKeyIdentifier"] = requested["customKeyIdentifier"]
