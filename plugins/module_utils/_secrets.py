@@ -1,0 +1,528 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client secrets (``passwordCredentials``) of an application: time left, the one in use, expiry warnings,
+and the read / add / remove / wait steps of ``entra_secret`` (graph-contract sections 3, 6.3, 6.4).
+
+``entra_secret`` and ``entra_app_info`` share the warnings::
+
+    for text in expiry_warnings(app["passwordCredentials"], rotate_before_days, utc_now(), app_label(app)):
+        module.warn(text)
+
+Graph shows a secret's value only in the answer to ``addPassword``. ``AppSecrets.add`` takes it out of
+that answer at once and hands it to the caller; nothing else here ever sees a value (``hint``, the first
+three characters, is public in Graph and in the portal).
+"""
+
+import datetime
+import math
+import random
+import re
+import time
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+
+DAY = 86400.0
+KNOWN_AFTER_RUN = "(known after the real run)"
+UTC = datetime.timezone.utc
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+APP_SELECT = "id,appId,displayName,passwordCredentials"
+# After addPassword, the new keyId must show up in this many consecutive reads, this many seconds apart,
+# before a re-run can be trusted to see it (Terraform's azuread provider asks for 5).
+SIGHTINGS = 3
+SIGHTING_INTERVAL = 1.0
+MAX_ADD_POSTS = 2  # a lost addPassword answer is sent once more (its secret's value is lost either way)
+_DATE_TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?)?$")
+
+
+class SecretOptionError(ValueError):
+    """An option value that cannot work; the message names the option and the fix."""
+
+
+# ---------------------------------------------------------------------------------------------- time
+def utc_now():
+    """Now, in whole seconds (as Graph keeps dates: a 180-day secret then has 180 days left, not 179.99)."""
+    return datetime.datetime.now(UTC).replace(microsecond=0)
+
+
+def parse_date_time(value):
+    """A Graph or user date/date-time as an aware UTC ``datetime``; None when absent or unreadable.
+
+    Accepts ``2027-01-31`` (midnight UTC), ``2027-01-31T12:00:00Z``, fractions of any length, offsets;
+    a date-time without a zone is taken as UTC. Works on Python 3.8+ (no ``fromisoformat`` quirks).
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, datetime.date):
+        return datetime.datetime(value.year, value.month, value.day, tzinfo=UTC)
+    match = _DATE_TIME_RE.match(str(value).strip())
+    if not match:
+        return None
+    day, clock, fraction, zone = match.groups()
+    clock = clock or "00:00:00"
+    if len(clock) == 5:
+        clock += ":00"
+    try:
+        moment = datetime.datetime.strptime("%s %s" % (day, clock), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    if fraction:
+        moment = moment.replace(microsecond=int((fraction[1:] + "000000")[:6]))
+    offset = datetime.timedelta(0)
+    if zone and zone not in ("Z", "z"):
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return (moment - offset).replace(tzinfo=UTC)
+
+
+def format_date_time(moment):
+    """``2027-01-31T12:00:00Z`` (what Graph accepts and returns)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seconds_left(credential, now):
+    """Seconds until the credential's ``endDateTime`` (negative once expired; -inf when unreadable)."""
+    end = parse_date_time(credential.get("endDateTime"))
+    return (end - now).total_seconds() if end else -math.inf
+
+
+def days_left(credential, now):
+    """Whole days left (rounded down; negative once expired)."""
+    seconds = seconds_left(credential, now)
+    return int(math.floor(seconds / DAY)) if seconds != -math.inf else None
+
+
+def is_expired(credential, now):
+    return seconds_left(credential, now) <= 0
+
+
+def _started(credential, now):
+    start = parse_date_time(credential.get("startDateTime"))
+    return start is None or start <= now
+
+
+def describe(credential, now):
+    """The public facts of one secret, as the modules return them (never a value)."""
+    return {
+        "key_id": credential.get("keyId"),
+        "display_name": credential.get("displayName"),
+        "hint": credential.get("hint"),
+        "start_date": credential.get("startDateTime"),
+        "end_date": credential.get("endDateTime"),
+        "days_left": days_left(credential, now),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- which secret
+def named(credentials, display_name):
+    """The credentials whose ``displayName`` is exactly ``display_name`` (Graph does not keep it unique)."""
+    return [credential for credential in credentials or [] if credential.get("displayName") == display_name]
+
+
+def _end_key(credential):
+    end = parse_date_time(credential.get("endDateTime"))
+    start = parse_date_time(credential.get("startDateTime"))
+    return (end or datetime.datetime.min.replace(tzinfo=UTC), start or datetime.datetime.min.replace(tzinfo=UTC))
+
+
+def in_use(credentials, now, key_id=None):
+    """The secret a consumer most probably signs in with, among ``credentials`` (of one display name).
+
+    The one with ``key_id`` when given and present; else, of the valid ones (started, not expired), the one
+    that ends last (after a rotation, the new one); else the one that ended last; None when there is none.
+    Graph cannot know which value a consumer holds: this is the best guess, and the warnings say so.
+    """
+    credentials = list(credentials or [])
+    if key_id:
+        for credential in credentials:
+            if (credential.get("keyId") or "").lower() == key_id.lower():
+                return credential
+    valid = [credential for credential in credentials if _started(credential, now) and not is_expired(credential, now)]
+    pool = valid or credentials
+    return max(pool, key=_end_key) if pool else None
+
+
+def app_label(app):
+    """``application 'SmartTrace' (app_id ...)`` for messages."""
+    return "application '%s' (app_id %s)" % (app.get("displayName"), app.get("appId"))
+
+
+def _credential_label(credential):
+    return "Client secret '%s' (key_id %s, hint %s)" % (credential.get("displayName"), credential.get("keyId"), credential.get("hint"))
+
+
+def expiry_warnings(credentials, rotate_before_days, now, app_text):
+    """Warnings for the secrets that may break sign-in within ``rotate_before_days``, per display name.
+
+    For each display name: the secret in use (``in_use``) when it expires within the window or has expired,
+    and every older secret that expires within the window while a newer one exists (its consumer may not
+    have the new value yet). Expired older secrets are not mentioned: nothing can sign in with them.
+    """
+    window = rotate_before_days * DAY
+    groups = {}
+    for credential in credentials or []:
+        groups.setdefault(credential.get("displayName"), []).append(credential)
+    warnings = []
+    for name in sorted(groups, key=lambda item: item or ""):
+        group = groups[name]
+        current = in_use(group, now)
+        left = seconds_left(current, now)
+        if left <= 0:
+            warnings.append("%s of %s expired on %s: nothing can sign in with it any more. Add a new one (smarttrace.sso.entra_secret, "
+                            "state=present) and give its value to its consumer." % (_credential_label(current), app_text, current.get("endDateTime")))
+        elif left <= window:
+            warnings.append("%s of %s expires in %s, on %s (rotate_before_days=%s). Rotate it: add a new one (smarttrace.sso.entra_secret, "
+                            "state=present), give its value to its consumer, then retire the old one (state=absent, keep_key_id=<the new key_id>)."
+                            % (_credential_label(current), app_text, _days_text(current, now), current.get("endDateTime"), rotate_before_days))
+        for older in group:
+            if older is current or is_expired(older, now) or seconds_left(older, now) > window:
+                continue
+            warnings.append("%s of %s expires in %s, on %s, and a newer one exists (key_id %s). If its consumer still uses the old one, "
+                            "give it the newer value now; then retire the old one (smarttrace.sso.entra_secret, state=absent, keep_key_id=%s)."
+                            % (_credential_label(older), app_text, _days_text(older, now), older.get("endDateTime"), current.get("keyId"),
+                               current.get("keyId")))
+    return warnings
+
+
+def _days_text(credential, now):
+    days = days_left(credential, now)
+    return "less than a day" if days is None or days < 1 else "%d day%s" % (days, "" if days == 1 else "s")
+
+
+# ---------------------------------------------------------------------------------------------- options
+def check_options(params, now):
+    """Validate the entra_secret options before any request; return the wanted end date (None for absent).
+
+    Raises ``SecretOptionError`` naming the option and the fix.
+    """
+    state = params["state"]
+    for name in ("app_id", "app_object_id", "key_id", "keep_key_id"):
+        value = params.get(name)
+        if value is not None and not GUID_RE.match(value):
+            raise SecretOptionError("%s must be a GUID such as 00000000-0000-0000-0000-000000000000, got %r%s." % (
+                name, value, ": the Application (client) ID of the app registration" if name == "app_id" else
+                ": the Object ID of the app registration (not of its enterprise application)" if name == "app_object_id" else
+                ": the key_id a previous run returned (the portal's Secret ID)"))
+    if not (params.get("display_name") or "").strip():
+        raise SecretOptionError("display_name must not be empty: give the description the secret has in the portal, e.g. 'smarttrace'.")
+    if params["rotate_before_days"] < 0:
+        raise SecretOptionError("rotate_before_days must be 0 or more (days before the end date when a new secret is added).")
+    if params["wait_timeout"] < 0:
+        raise SecretOptionError("wait_timeout must be 0 or more seconds.")
+    only = {"present": ("expires_in_days", "end_date", "force"), "absent": ("key_id", "keep_key_id")}
+    for other_state, names in only.items():
+        if other_state == state:
+            continue
+        for name in names:
+            if params.get(name) not in (None, False):
+                raise SecretOptionError("%s is used only with state=%s: remove it, or set state=%s." % (name, other_state, other_state))
+    if state == "absent":
+        return None
+    end_date = params.get("end_date")
+    if end_date is None:
+        days = 180 if params.get("expires_in_days") is None else params["expires_in_days"]
+        if days < 1:
+            raise SecretOptionError("expires_in_days must be 1 or more, got %d." % days)
+        if params["rotate_before_days"] >= days:
+            raise SecretOptionError("rotate_before_days (%d) must be less than expires_in_days (%d), or every run would add a new secret: "
+                                    "lower rotate_before_days or raise expires_in_days." % (params["rotate_before_days"], days))
+        return now + datetime.timedelta(days=days)
+    end = parse_date_time(end_date)
+    if end is None:
+        raise SecretOptionError("end_date %r is not a date: give YYYY-MM-DD (midnight UTC) or a date-time such as 2027-01-31T12:00:00Z." % (end_date,))
+    if end <= now:
+        raise SecretOptionError("end_date %s is in the past (now is %s): give a future date, or use expires_in_days instead." % (
+            format_date_time(end), format_date_time(now)))
+    if (end - now).total_seconds() <= params["rotate_before_days"] * DAY:
+        raise SecretOptionError("end_date %s is only %.1f days away, not more than rotate_before_days (%d): a secret ending then would be replaced "
+                                "on the next run. Choose a later end_date or a smaller rotate_before_days." % (
+                                    format_date_time(end), (end - now).total_seconds() / DAY, params["rotate_before_days"]))
+    return end
+
+
+def lifetime_text(params):
+    """How the caller asked for the lifetime, for messages (``expires_in_days=180`` or ``end_date=...``)."""
+    if params.get("end_date") is not None:
+        return "end_date=%s" % params["end_date"]
+    return "expires_in_days=%s" % (180 if params.get("expires_in_days") is None else params["expires_in_days"])
+
+
+def explain_add_error(error, params):
+    """A clear message for an addPassword refused by a tenant policy (graph-contract section 3), else None."""
+    if not isinstance(error, GraphError) or error.status not in (400, 403):
+        return None
+    text = "%s %s" % (error.code or "", error.message or "")
+    lowered = text.lower()
+    if "lifetime" in lowered:
+        return ("%s is longer than the tenant allows: an app management policy limits the lifetime of client secrets. "
+                "Choose a shorter expires_in_days or an earlier end_date" % lifetime_text(params))
+    if "not allowed as per assigned policy" in lowered or "credentialtypenotallowed" in lowered:
+        return ("the tenant does not allow client secrets on this application: an app management policy blocks them. "
+                "Use a certificate, or ask an administrator for an exemption")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- plans
+def plan_present(credentials, display_name, rotate_before_days, now, force=False):
+    """``(current, add)``: the secret of this display name that stays in use, and whether to add a new one.
+
+    Unchanged while a secret with this display name has more than ``rotate_before_days`` days left; else
+    (or with ``force``) a new one is added. The old one is never removed in the same step.
+    """
+    current = in_use(named(credentials, display_name), now)
+    if force or current is None:
+        return current, True
+    return current, seconds_left(current, now) <= rotate_before_days * DAY
+
+
+def plan_absent(credentials, display_name, now, key_id=None, keep_key_id=None):
+    """The credentials to remove (of this display name only). Raises ``SecretOptionError`` when keeping is unsafe."""
+    mine = named(credentials, display_name)
+    if key_id:
+        for credential in credentials or []:
+            if (credential.get("keyId") or "").lower() == key_id.lower() and credential.get("displayName") != display_name:
+                owner = credential.get("displayName")
+                raise SecretOptionError("key_id %s belongs to the secret named %r, not %r: nothing was removed. Give the display_name of that "
+                                        "secret, or the key_id of a secret named %r." % (key_id, owner, display_name, display_name))
+        return [credential for credential in mine if credential["keyId"].lower() == key_id.lower()]
+    if keep_key_id:
+        keep = [credential for credential in mine if credential["keyId"].lower() == keep_key_id.lower()]
+        if not keep:
+            raise SecretOptionError("keep_key_id %s is not a secret named %r of this application, so no secret is known to be in use: "
+                                    "nothing was removed. Give the key_id that entra_secret returned when it added the new secret." % (
+                                        keep_key_id, display_name))
+        if is_expired(keep[0], now):
+            raise SecretOptionError("keep_key_id %s expired on %s, so it cannot be the secret in use: nothing was removed. Add a new secret "
+                                    "(state=present), give it to its consumer, then retire with its key_id." % (keep_key_id, keep[0].get("endDateTime")))
+        return [credential for credential in mine if credential is not keep[0]]
+    return list(mine)
+
+
+# ---------------------------------------------------------------------------------------------- Graph steps
+def _ambiguous(error):
+    """True when an addPassword may or may not have happened: no answer, a timeout, or a 5xx other than 501/503."""
+    return error.status is None or error.status in (408, 500, 502, 504)
+
+
+class AppSecrets:
+    """The client secrets of one application, read and changed through a ``GraphClient``.
+
+    ``wait_timeout`` bounds every wait for replication: for the application to become visible, and for a
+    new secret's keyId to show up in reads.
+    """
+
+    def __init__(self, graph, app_id=None, object_id=None, wait_timeout=120, sleep=None, clock=None):
+        self.graph = graph
+        self.app_id = app_id
+        self.object_id = object_id
+        self.wait_timeout = wait_timeout
+        self.app = None
+        self.lost_answers = []
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
+
+    @property
+    def label(self):
+        if self.app:
+            return app_label(self.app)
+        return "application with %s" % ("app_id %s" % self.app_id if self.app_id else "app_object_id %s" % self.object_id)
+
+    @property
+    def _path(self):
+        return "/applications/%s" % self.object_id
+
+    def read(self):
+        """The application (id, appId, displayName, passwordCredentials): one GET, repeated only while it 404s (replication)."""
+        path = "/applications(appId='%s')" % self.app_id if self.app_id else self._path
+        deadline = self._clock() + self.wait_timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            app = self.graph.get_or_none(path, params={"$select": APP_SELECT})
+            if app is not None:
+                break
+            delay = min(2.0 ** (attempt - 1), 10.0) * (0.75 + random.random() / 4)  # nosec - jitter
+            if self._clock() + delay > deadline:
+                raise SecretOptionError("there is no %s in this tenant%s: check %s. An application created moments ago can take a while to "
+                                        "replicate: raise wait_timeout for that." % (
+                                            self.label, " (waited %d s)" % self.wait_timeout if self.wait_timeout else "",
+                                            "app_id, the Application (client) ID" if self.app_id else
+                                            "app_object_id, the Object ID of the app registration (not of its enterprise application)"))
+            self._sleep(delay)
+        self.app = app
+        self.object_id = app.get("id") or self.object_id
+        self.app_id = app.get("appId") or self.app_id
+        return list(app.get("passwordCredentials") or [])
+
+    def _read_credentials(self):
+        body = self.graph.get(self._path, params={"$select": "passwordCredentials"}) or {}
+        return list(body.get("passwordCredentials") or [])
+
+    def add(self, display_name, end):
+        """addPassword; return the new credential, ``secretText`` included (the only copy there will ever be).
+
+        A POST whose answer is lost (timeout, 5xx other than 503) is sent once more: the value of a secret
+        created by the lost request is lost too, so re-reading cannot help; ``wait_visible`` removes it.
+        """
+        body = {"passwordCredential": {"displayName": display_name, "endDateTime": format_date_time(end)}}
+        for post in range(1, MAX_ADD_POSTS + 1):
+            try:
+                return self.graph.request("POST", self._path + "/addPassword", body=body, idempotent=False)
+            except GraphError as error:
+                if not _ambiguous(error) or post == MAX_ADD_POSTS:
+                    raise
+                self.lost_answers.append(error)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def remove(self, key_ids):
+        """removePassword for each keyId (``$batch`` when more than one); return (removed, already gone, errors)."""
+        removed, gone, errors = [], [], []
+        if not key_ids:
+            return removed, gone, errors
+        path = self._path + "/removePassword"
+        if len(key_ids) == 1:
+            try:
+                self.graph.request("POST", path, body={"keyId": key_ids[0]}, idempotent=True)
+                results = [None]
+            except GraphError as error:
+                results = [error]
+        else:
+            results = self.graph.batch([{"method": "POST", "url": path, "body": {"keyId": key_id}} for key_id in key_ids])
+        for key_id, result in zip(key_ids, results):
+            if not isinstance(result, GraphError):
+                removed.append(key_id)
+            elif result.status == 404:
+                gone.append(key_id)
+            else:
+                errors.append(result)
+        return removed, gone, errors
+
+    def wait_visible(self, key_id, display_name, known_key_ids):
+        """Read until ``key_id`` shows up in ``SIGHTINGS`` consecutive reads, within ``wait_timeout``.
+
+        Returns (visible, credentials as last read, orphans removed). After a lost addPassword answer, a
+        secret of this display name that was neither there before nor is the new one is an orphan (its value
+        is lost): it is removed.
+        """
+        deadline = self._clock() + self.wait_timeout
+        seen, attempt, credentials, orphans = 0, 0, None, []
+        known = set(key.lower() for key in known_key_ids)
+        while self.wait_timeout > 0:
+            attempt += 1
+            credentials = self._read_credentials()
+            if self.lost_answers:
+                lost = [c["keyId"] for c in named(credentials, display_name) if c["keyId"].lower() not in known and c["keyId"] != key_id]
+                if lost:
+                    removed, gone, _errors = self.remove(lost)
+                    orphans.extend(removed + gone)
+                    known.update(key.lower() for key in lost)
+            seen = seen + 1 if any(c.get("keyId") == key_id for c in credentials) else 0
+            if seen >= SIGHTINGS:
+                return True, credentials, orphans
+            delay = SIGHTING_INTERVAL if seen else min(SIGHTING_INTERVAL * 2 ** (attempt - 1), 10.0)
+            if self._clock() + delay > deadline:
+                break
+            self._sleep(delay)
+        return False, credentials, orphans
+
+
+# ---------------------------------------------------------------------------------------------- entra_secret runs
+def _public(credential):
+    return dict((key, credential.get(key)) for key in ("keyId", "displayName", "hint", "startDateTime", "endDateTime"))
+
+
+def _age_key(credential):
+    """Oldest first; a secret that would be added (check mode) last."""
+    start = credential.get("startDateTime")
+    return (start == KNOWN_AFTER_RUN, str(start), str(credential.get("keyId")))
+
+
+def _view(store, display_name, credentials):
+    """What ``--diff`` shows: the secrets of this display name (no values, no days left: those change daily)."""
+    secrets = [{"key_id": credential.get("keyId"), "hint": credential.get("hint"), "start_date": credential.get("startDateTime"),
+                "end_date": credential.get("endDateTime")}
+               for credential in sorted(credentials, key=_age_key)]
+    return {"application": store.label, "display_name": display_name, "secrets": secrets}
+
+
+def _outcome(store, changed, display_name, before, after, now, rotate_before_days, warnings=(), **extra):
+    result = {"app_id": store.app_id, "app_object_id": store.object_id, "credentials": [describe(c, now) for c in sorted(after, key=_age_key)]}
+    current = in_use(after, now)
+    if current is not None:
+        result.update((key, value) for key, value in describe(current, now).items() if key != "display_name")
+    result.update(extra)
+    warnings = list(warnings) + expiry_warnings(after, rotate_before_days, now, store.label)
+    return {"changed": changed, "before": _view(store, display_name, before), "after": _view(store, display_name, after),
+            "result": result, "warnings": warnings, "error": None}
+
+
+def ensure_present(store, params, now, check_mode, end):
+    """state=present: keep the secret in use while it has more than rotate_before_days left, else (or with force) add one."""
+    display_name, rotate = params["display_name"], params["rotate_before_days"]
+    credentials = store.read()
+    mine = named(credentials, display_name)
+    add = plan_present(credentials, display_name, rotate, now, params.get("force"))[1]
+    if not add:
+        return _outcome(store, False, display_name, mine, mine, now, rotate)
+    if check_mode:
+        predicted = {"keyId": KNOWN_AFTER_RUN, "displayName": display_name, "hint": KNOWN_AFTER_RUN, "startDateTime": KNOWN_AFTER_RUN,
+                     "endDateTime": format_date_time(end)}
+        return _outcome(store, True, display_name, mine, mine + [predicted], now, rotate)
+    try:
+        created = store.add(display_name, end)
+    except GraphError as error:
+        explanation = explain_add_error(error, params)
+        if explanation:
+            error.explanation = explanation
+        raise
+    secret = created.pop("secretText", None)
+    new = _public(created)
+    after, warnings = mine + [new], []
+    # From here on nothing may fail the task: the value exists only in ``secret``.
+    try:
+        visible, latest, orphans = store.wait_visible(new["keyId"], display_name, [c.get("keyId") for c in credentials])
+        if latest is not None:
+            after = [c for c in named(latest, display_name) if c.get("keyId") not in orphans]
+            if not any(c.get("keyId") == new["keyId"] for c in after):
+                after.append(new)
+        if store.wait_timeout and not visible:
+            warnings.append("The new secret (key_id %s) did not show up in %d consecutive reads within wait_timeout=%d s: Microsoft Graph is "
+                            "still replicating it, and a run before it shows up would add another one. Wait a few minutes before running "
+                            "again, or raise wait_timeout." % (new["keyId"], SIGHTINGS, store.wait_timeout))
+        if orphans:
+            warnings.append("Microsoft Graph did not answer an addPassword request but created the secret anyway (key_id %s): its value was "
+                            "lost with the answer, so it was removed; the secret returned now replaces it." % ", ".join(orphans))
+        elif store.lost_answers:
+            warnings.append("Microsoft Graph did not answer an addPassword request (%s), so it was sent again. If the first request created a "
+                            "secret too, one more secret named %r whose value nobody knows may appear; retire it with state=absent and "
+                            "keep_key_id=%s." % (store.lost_answers[0].message, display_name, new["keyId"]))
+    except Exception as exc:  # noqa: BLE001 - the new secret must reach the caller whatever happens
+        warnings.append("The new secret (key_id %s) was added, but waiting for it to replicate failed (%s): wait a few minutes before "
+                        "running again, or a second secret may be added." % (new["keyId"], type(exc).__name__))
+    return _outcome(store, True, display_name, mine, after, now, rotate, warnings, secret=secret)
+
+
+def ensure_absent(store, params, now, check_mode):
+    """state=absent: remove the secrets of this display name (all, one key_id, or all but keep_key_id)."""
+    display_name, rotate = params["display_name"], params["rotate_before_days"]
+    credentials = store.read()
+    mine = named(credentials, display_name)
+    try:
+        doomed = plan_absent(credentials, display_name, now, params.get("key_id"), params.get("keep_key_id"))
+    except SecretOptionError as error:
+        if params.get("keep_key_id") and "is not a secret" in str(error):
+            raise SecretOptionError(str(error) + " If it was added moments ago, Microsoft Graph may still be replicating it: run again in a minute.")
+        raise
+    doomed_ids = [c["keyId"] for c in doomed]
+    if check_mode or not doomed_ids:
+        after = [c for c in mine if c["keyId"] not in doomed_ids]
+        return _outcome(store, bool(doomed_ids), display_name, mine, after, now, rotate, removed_key_ids=doomed_ids)
+    removed, gone, errors = store.remove(doomed_ids)
+    after = [c for c in mine if c["keyId"] not in removed and c["keyId"] not in gone]
+    outcome = _outcome(store, bool(removed), display_name, mine, after, now, rotate, removed_key_ids=removed)
+    if errors:
+        outcome["error"] = errors[0]
+    return outcome
