@@ -1,0 +1,282 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: entra_secret
+short_description: Client secrets of a Microsoft Entra ID app registration, rotated without breaking sign-in
+version_added: 0.1.0
+description:
+  - Adds, rotates and retires the client secrets (C(passwordCredentials)) of an app registration through Microsoft Graph.
+  - A secret is found by its description (O(display_name)). Its value is shown by Microsoft Graph once, when it is created;
+    this module returns it then in RV(secret) and never again.
+  - O(state=present) adds a secret when no secret with this O(display_name) has more than O(rotate_before_days) days left,
+    and changes nothing otherwise. It never removes the old secret in the same step, so sign-in keeps working until the
+    new value has reached its consumer.
+  - O(state=absent) retires secrets of this O(display_name) only; nothing else on the app registration is touched.
+    With O(keep_key_id), it removes every other secret of this O(display_name) (the rotation's last step); with O(key_id),
+    that one secret; with neither, all of them.
+  - After adding a secret, the module waits (at most O(wait_timeout) seconds) until Microsoft Graph shows the new secret
+    in three consecutive reads, so that a quick re-run does not add a second secret while Graph is still replicating.
+  - A warning is given when the secret in use, or an older secret of the same O(display_name), expires within
+    O(rotate_before_days) days. The secret in use is taken to be the valid one that ends last.
+author:
+  - smarttrace.sso contributors (@smarttrace)
+options:
+  app_id:
+    description:
+      - The Application (client) ID of the app registration.
+      - Exactly one of O(app_id) and O(app_object_id) is required.
+    type: str
+  app_object_id:
+    description:
+      - The Object ID of the app registration (not the Object ID of its enterprise application).
+    type: str
+  display_name:
+    description:
+      - The description of the secret (its C(displayName) in Microsoft Graph), such as V(smarttrace). It names the consumer of the secret.
+      - Secrets with other descriptions are never changed.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes sure a secret with more than O(rotate_before_days) days left exists, adding one when needed.
+      - V(absent) removes secrets of this O(display_name), see O(key_id) and O(keep_key_id).
+    type: str
+    choices: [present, absent]
+    default: present
+  expires_in_days:
+    description:
+      - Lifetime of a new secret in days, from now. Defaults to V(180) when O(end_date) is not given.
+      - Must be more than O(rotate_before_days). Only with O(state=present).
+      - A tenant can limit the lifetime of secrets with an app management policy; a longer lifetime fails with a message saying so.
+    type: int
+  end_date:
+    description:
+      - End of a new secret's validity instead of O(expires_in_days) - a date V(2027-01-31) (midnight UTC)
+        or a date-time with a time zone V(2027-01-31T12:00:00Z).
+      - Must be in the future, more than O(rotate_before_days) days away. Only with O(state=present).
+    type: str
+  rotate_before_days:
+    description:
+      - With O(state=present), a new secret is added once the newest secret of this O(display_name) has this many days left or fewer.
+      - Secrets (in use, or older ones not yet retired) that expire within this many days cause a warning.
+    type: int
+    default: 30
+  force:
+    description:
+      - With O(state=present), add a new secret even when one with enough days left exists, for example when its value was lost.
+      - The task then always reports a change. The existing secrets are kept; retire them with O(state=absent) and O(keep_key_id).
+    type: bool
+    default: false
+  key_id:
+    description:
+      - With O(state=absent), remove only the secret with this key ID (the portal's Secret ID), if it still exists.
+      - It must be a secret with this O(display_name). Mutually exclusive with O(keep_key_id).
+    type: str
+  keep_key_id:
+    description:
+      - With O(state=absent), keep the secret with this key ID and remove every other secret of this O(display_name).
+      - Use it once the new secret (the RV(key_id) returned when it was added) is in use by its consumer.
+      - The module fails, removing nothing, when this secret does not exist or has expired.
+    type: str
+  wait_timeout:
+    description:
+      - How many seconds to wait for Microsoft Graph to replicate, at most - for an app registration created moments before
+        to become visible, and for a new secret to show up in reads.
+      - V(0) does not wait; a run soon after may then not see the new secret and add another one.
+    type: int
+    default: 120
+notes:
+  - Register the result and pass RV(secret) to its consumer in the same play; it cannot be read again.
+    Ansible prints task results at C(-v) and more, so use C(no_log) on the task when the output is kept.
+  - The module never puts the value in C(diff), warnings, messages or files.
+  - Check mode reports whether a secret would be added or removed; the key ID of a secret it would add is
+    V((known after the real run\)).
+  - The automation identity needs C(Application.ReadWrite.OwnedBy) when it owns the app registration, else C(Application.ReadWrite.All).
+extends_documentation_fragment:
+  - smarttrace.sso.entra
+  - smarttrace.sso.attributes
+  - smarttrace.sso.attributes.actiongroup_entra
+seealso:
+  - module: smarttrace.sso.entra_app
+"""
+
+EXAMPLES = r"""
+- name: Make sure SmartTrace has a client secret valid for more than 30 days
+  smarttrace.sso.entra_secret:
+    app_id: "{{ sso_app.app_id }}"
+    display_name: smarttrace
+    expires_in_days: 180
+  register: sso_secret
+  no_log: true
+
+- name: Hand a new value to its consumer (only when one was added)
+  ansible.builtin.copy:
+    content: "{{ sso_secret.secret }}"
+    dest: /etc/smarttrace/client_secret
+    mode: "0600"
+  when: sso_secret.secret is defined
+  no_log: true
+
+- name: Once the consumer uses the new secret, retire the older ones of the same description
+  smarttrace.sso.entra_secret:
+    app_id: "{{ sso_app.app_id }}"
+    display_name: smarttrace
+    state: absent
+    keep_key_id: "{{ sso_secret.key_id }}"
+
+- name: Remove one secret by its key ID
+  smarttrace.sso.entra_secret:
+    app_id: "{{ sso_app.app_id }}"
+    display_name: smarttrace
+    state: absent
+    key_id: 2f1b3d1e-8c3c-4a51-9f55-3a8d1d2e4b6c
+
+- name: The value was lost - add a new secret now
+  smarttrace.sso.entra_secret:
+    app_object_id: 5d9c1a0e-3b2f-4c7d-8e6a-1f2b3c4d5e6f
+    display_name: smarttrace
+    end_date: "2027-01-31"
+    force: true
+  register: sso_secret
+  no_log: true
+"""
+
+RETURN = r"""
+secret:
+  description:
+    - B(Sensitive.) The value of the secret that was just added - the only time Microsoft Graph shows it.
+    - Not returned when no secret was added (nor in check mode). Keep it out of logs (C(no_log)) and give it to its consumer.
+  returned: when a secret was added
+  type: str
+  sample: "(the secret value)"
+key_id:
+  description:
+    - Key ID (the portal's Secret ID) of the secret in use - the one just added, else the valid one of this O(display_name) that ends last.
+    - V((known after the real run\)) in check mode for a secret that would be added.
+  returned: when a secret with this display name exists (or would be added)
+  type: str
+  sample: 2f1b3d1e-8c3c-4a51-9f55-3a8d1d2e4b6c
+hint:
+  description: The first three characters of that secret's value, as Microsoft Graph and the portal show them.
+  returned: when a secret with this display name exists (or would be added)
+  type: str
+  sample: Abc
+start_date:
+  description: Start of that secret's validity.
+  returned: when a secret with this display name exists (or would be added)
+  type: str
+  sample: "2026-06-01T10:00:00Z"
+end_date:
+  description: End of that secret's validity.
+  returned: when a secret with this display name exists (or would be added)
+  type: str
+  sample: "2026-11-28T10:00:00Z"
+days_left:
+  description: Whole days until RV(end_date) (negative once expired).
+  returned: when a secret with this display name exists (or would be added)
+  type: int
+  sample: 180
+credentials:
+  description: Every secret with this display name after the run, oldest first (no values).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    key_id:
+      description: Key ID.
+      type: str
+    display_name:
+      description: Description of the secret.
+      type: str
+    hint:
+      description: First three characters of the value.
+      type: str
+    start_date:
+      description: Start of validity.
+      type: str
+    end_date:
+      description: End of validity.
+      type: str
+    days_left:
+      description: Whole days until the end of validity.
+      type: int
+removed_key_ids:
+  description: Key IDs of the secrets removed (or that would be removed in check mode).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: [7c2b0e0e-1a8e-4f4e-9f0d-6b7a0d3c2e11]
+app_id:
+  description: Application (client) ID of the app registration.
+  returned: success
+  type: str
+  sample: 0f5b3c1d-2a4e-4b6f-8c7d-9e0f1a2b3c4d
+app_object_id:
+  description: Object ID of the app registration.
+  returned: success
+  type: str
+  sample: 5d9c1a0e-3b2f-4c7d-8e6a-1f2b3c4d5e6f
+"""
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
+    AppSecrets,
+    SecretOptionError,
+    check_options,
+    ensure_absent,
+    ensure_present,
+    utc_now,
+)
+
+ARGUMENT_SPEC = dict(
+    app_id=dict(type="str"),
+    app_object_id=dict(type="str"),
+    display_name=dict(type="str", required=True),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    expires_in_days=dict(type="int"),
+    end_date=dict(type="str"),
+    rotate_before_days=dict(type="int", default=30),
+    force=dict(type="bool", default=False),
+    key_id=dict(type="str"),
+    keep_key_id=dict(type="str"),
+    wait_timeout=dict(type="int", default=120),
+)
+
+# What is compared: the secrets of the application whose displayName equals display_name, by keyId and
+# endDateTime (a value cannot be read back, so a secret is "there" when one of them ends more than
+# rotate_before_days from now). Added with addPassword, removed with removePassword; nothing else is written.
+
+
+def main():
+    module = EntraModule(
+        argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=[("app_id", "app_object_id"), ("expires_in_days", "end_date"), ("key_id", "keep_key_id")],
+        required_one_of=[("app_id", "app_object_id")],
+    )
+    params, now = module.params, utc_now()
+    try:
+        end = check_options(params, now)
+    except SecretOptionError as exc:
+        module.fail_json(msg=str(exc))
+    store = AppSecrets(module.graph, app_id=params["app_id"], object_id=params["app_object_id"], wait_timeout=params["wait_timeout"])
+    try:
+        if params["state"] == "present":
+            outcome = ensure_present(store, params, now, module.check_mode, end)
+        else:
+            outcome = ensure_absent(store, params, now, module.check_mode)
+    except SecretOptionError as exc:
+        module.fail_json(msg=str(exc), app_id=store.app_id, app_object_id=store.object_id)
+    except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
+        module.fail_from(exc, msg=getattr(exc, "explanation", None))
+    for warning in outcome["warnings"]:
+        module.warn(warning)
+    if outcome["error"] is not None:
+        module.fail_from(outcome["error"], msg="removing the secrets of %s failed" % store.label, **outcome["result"])
+    module.exit_with(outcome["changed"], before=outcome["before"], after=outcome["after"], **outcome["result"])
+
+
+if __name__ == "__main__":
+    main()
