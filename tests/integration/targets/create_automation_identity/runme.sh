@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# playbooks/create_automation_identity.yml as an administrator runs it: check mode (reads only), the
+# real run, a re-run (unchanged), a permission added behind its back removed by the next run; the
+# identity it made signs in with its certificate and holds exactly the least-privilege permissions;
+# the administrator's token never shows in the output. The app (st-sso-it-automation) is removed at the end.
+set -euo pipefail
+config=$(cd ../.. && pwd)/integration_config.yml
+export ANSIBLE_ROLES_PATH=..
+work=$(mktemp -d)
+cleanup() {
+  ansible-playbook cleanup.yml -e @"$config" -e @"$work/vars.yml" >/dev/null 2>&1 || echo "cleanup failed: delete the app st-sso-it-automation by hand"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ansible-playbook setup.yml -e @"$config" -e work="$work" "$@"
+
+run() {  # run LOG [ARGS...]: the playbook under test; prints its PLAY RECAP changed count
+  local log=$1; shift
+  ansible-playbook smarttrace.sso.create_automation_identity -e @"$work/vars.yml" "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }
+  grep -q ' failed=0 ' "$log" || { cat "$log"; exit 1; }
+  grep -o ' changed=[0-9]*' "$log" | tail -1 | cut -d= -f2
+}
+verify() { ansible-playbook verify.yml -e @"$config" -e @"$work/vars.yml" -e work="$work" -e phase="$1"; }
+
+changed=$(run "$work/check.log" --check -v)
+[ "$changed" -ge 4 ] || { echo "check mode predicted $changed changes, expected the app, service principal, grants and certificate"; exit 1; }
+verify check
+
+changed=$(run "$work/real.log" -v)
+[ "$changed" -ge 4 ] || { echo "the real run made $changed changes"; exit 1; }
+verify real
+
+changed=$(run "$work/again.log" -v)
+[ "$changed" -eq 0 ] || { cat "$work/again.log"; echo "the re-run changed $changed things"; exit 1; }
+
+verify add_extra
+changed=$(run "$work/exclusive.log" -v)
+[ "$changed" -eq 1 ] || { cat "$work/exclusive.log"; echo "expected one change (the extra permission removed), got $changed"; exit 1; }
+verify real
+
+token=$(sed -n 's/^smarttrace_sso_admin_token: //p' "$work/vars.yml")
+[ -n "$token" ] && ! grep -qF "$token" "$work"/*.log || { echo "the administrator's token shows in the output"; exit 1; }
+echo "create_automation_identity: check mode, real run, idempotent re-run, least privilege enforced, certificate sign-in: all passed"
