@@ -1,6 +1,7 @@
 # smarttrace.sso: every command a contributor or CI needs. Works with only PyPI reachable.
 #   make demo   set everything up, run playbooks/configure.yml against the sandbox twice
-#   make test   set everything up, run every check (sanity, units, sandbox, integration, lint, docs, conformance)
+#   make test   set everything up, run every check (sanity, units, sandbox, integration, lint, docs, conformance,
+#               changelog, execution environment, the built artifact, ansible-core 2.16)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -16,18 +17,29 @@ ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 PIP_BOOTSTRAP_VERSION := 24.2
 PIP_BOOTSTRAP := $(ANSIBLE_TEST_CACHE)/get_pip_$(subst .,_,$(PIP_BOOTSTRAP_VERSION)).py
 SANDBOX_STATE ?= .sandbox
+# The oldest supported ansible-core (meta/runtime.yml) gets its own venv for make test-matrix.
+VENV_216 ?= .venv-2.16
+BIN_216 := $(CURDIR)/$(VENV_216)/bin
+MATRIX_216 := $(BUILD)/matrix-2.16
+TREE_216 := $(MATRIX_216)/ansible_collections/smarttrace/sso
+PIP_BOOTSTRAP_216_VERSION := 23.1.2
+PIP_BOOTSTRAP_216 := $(ANSIBLE_TEST_CACHE)/get_pip_$(subst .,_,$(PIP_BOOTSTRAP_216_VERSION)).py
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
 .PHONY: help venv tree sanity units sandbox-tests integration lint docs-lint conformance test demo sandbox \
-	ansible-test-bootstrap build clean
+	ansible-test-bootstrap build clean changelog-lint test-ee test-artifact test-matrix venv-2.16 integration-live
 
 help:
 	@echo "make demo            run the main playbook against the built-in sandbox (twice: the second changes nothing)"
 	@echo "make test            every check: sanity, units, sandbox, integration, ansible-lint, docs lint, Graph conformance"
 	@echo "make sandbox         run the sandbox in the foreground (state in $(SANDBOX_STATE)/, flags in SANDBOX_FLAGS)"
 	@echo "make build           build the Galaxy artifact"
+	@echo "make test-artifact   build the artifact, check it is clean, install it into an empty path, run the demo from it"
+	@echo "make test-ee         ansible-builder create on docs/execution-environment.yml, introspection of the artifact"
+	@echo "make test-matrix     ansible-test sanity and ansible-lint on ansible-core 2.16 (in $(VENV_216))"
+	@echo "make integration-live  the integration targets against a real tenant (tests/integration/integration_config.yml)"
 
 # ---------------------------------------------------------------------------- environment
 $(VENV)/.installed: requirements.txt tests/requirements-dev.txt
@@ -37,6 +49,13 @@ $(VENV)/.installed: requirements.txt tests/requirements-dev.txt
 
 venv: $(VENV)/.installed
 
+$(VENV_216)/.installed: requirements.txt tests/requirements-2.16.txt
+	$(PYTHON) -m venv $(VENV_216)
+	$(BIN_216)/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-2.16.txt
+	touch $@
+
+venv-2.16: $(VENV_216)/.installed
+
 # ansible-test bootstraps pip in its sanity environments with a script from its own download host,
 # unless the script is in its cache; put a stand-in there that installs pip from PyPI's wheel.
 ansible-test-bootstrap: $(PIP_BOOTSTRAP)
@@ -44,6 +63,13 @@ $(PIP_BOOTSTRAP): tests/tools/get_pip_offline.py | venv
 	mkdir -p $(ANSIBLE_TEST_CACHE)
 	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
 		-d $(ANSIBLE_TEST_CACHE) pip==$(PIP_BOOTSTRAP_VERSION)
+	cp tests/tools/get_pip_offline.py $@
+
+# ansible-test 2.16 bootstraps an older pip.
+$(PIP_BOOTSTRAP_216): tests/tools/get_pip_offline.py | venv
+	mkdir -p $(ANSIBLE_TEST_CACHE)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+		-d $(ANSIBLE_TEST_CACHE) pip==$(PIP_BOOTSTRAP_216_VERSION)
 	cp tests/tools/get_pip_offline.py $@
 
 # ansible-test needs the collection at a real .../ansible_collections/smarttrace/sso path (no symlink).
@@ -86,6 +112,43 @@ lint: tree
 
 docs-lint: tree
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck $(TREE)
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+# The execution environment: ansible-builder create on the docs example (no container engine) and
+# ansible-builder's introspection of the built artifact.
+test-ee: venv
+	PATH=$(BIN):$$PATH tests/release/test_ee.sh $(BUILD)/test-ee
+
+# The Galaxy artifact: built, checked for tests output, sandbox state, caches and secrets, installed
+# into an empty collections path, ansible-doc'd and its demo playbook run from there against a sandbox.
+test-artifact: venv
+	PATH=$(BIN):$$PATH PYTHON=$(BIN)/python tests/release/test_artifact.sh $(BUILD)/test-artifact
+
+# ansible-core 2.16 (the oldest supported): ansible-test sanity and ansible-lint on a copy of the tree
+# of its own, so it can run beside the 2.19 checks.
+test-matrix: $(VENV_216)/.installed $(PIP_BOOTSTRAP_216)
+	rm -rf $(TREE_216)
+	mkdir -p $(TREE_216)
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(TREE_216)
+	cd $(TREE_216) && git init -q && git add -A
+	cd $(TREE_216) && PATH=$(BIN_216):$$PATH ANSIBLE_COLLECTIONS_PATH=$(MATRIX_216) \
+		$(BIN_216)/ansible-test sanity --python 3.11 --color no
+	cd $(TREE_216) && PATH=$(BIN_216):$$PATH ANSIBLE_COLLECTIONS_PATH=$(MATRIX_216) \
+		$(BIN_216)/ansible-lint --profile production --offline
+	@echo "test-matrix: ansible-core $$($(BIN_216)/python -c 'import ansible.release as r; print(r.__version__)'): sanity and ansible-lint clean"
+
+# The same integration targets against a real tenant and a real SmartTrace: needs
+# tests/integration/integration_config.yml (copy the .sample; git-ignored and build-ignored).
+# Not part of make test (CI has no tenant). See docs/testing-live.md.
+integration-live: tree
+	@if [ ! -f tests/integration/integration_config.yml ]; then \
+		echo "integration-live: skipped, tests/integration/integration_config.yml not found (see docs/testing-live.md)"; exit 0; fi; \
+	if grep -Eq '^sandbox:[[:space:]]*(true|yes)' tests/integration/integration_config.yml; then \
+		echo "integration-live: tests/integration/integration_config.yml says sandbox: true; use make integration for the sandbox" >&2; exit 1; fi; \
+	install -m 0600 tests/integration/integration_config.yml $(TREE)/tests/integration/integration_config.yml && \
+	cd $(TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test integration --python 3.11 --color no $(TARGETS)
 
 test: sanity units sandbox-tests integration conformance lint docs-lint
 	@echo "make test: all checks passed"
