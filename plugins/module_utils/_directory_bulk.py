@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Many directory objects in few requests: ``in``-filter lookups, batched writes, replication waits.
+
+Shared by ``entra_user`` and ``entra_assignment``. Graph behaviour relied on (graph-contract 6.4, 6.6, 6.7):
+
+* ``GET /users?$filter=userPrincipalName in ('a','b',..)`` finds up to 15 objects in one request (Graph
+  limits ``in`` to 15 values by default); up to 20 such requests go in one ``$batch``, so 300 names cost
+  one HTTP request. A single request is sent on its own (same count, simpler log).
+* writes go through ``$batch`` (20 per request); the answer of each is its own (no atomicity).
+* a just-created object is missing from reads, and writes naming it fail (404, 400 "Not a valid
+  reference update."), for a while: ``Waiter`` retries with backoff within a time budget.
+"""
+
+import time
+from urllib.parse import quote
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import backoff_delay
+
+IN_LIMIT = 15
+#: a value only a real run can know (check mode)
+KNOWN_AFTER_RUN = "(known after the real run)"
+#: rounds of re-sending a write whose outcome is unknown (timeout, 5xx) before giving up
+TRANSIENT_ROUNDS = 3
+
+
+def odata_string(value):
+    """``value`` as an OData string literal (quoted, ``'`` doubled)."""
+    return "'%s'" % value.replace("'", "''")
+
+
+def collection_url(collection, filter_text=None, select=None):
+    """A relative Graph URL with ``$filter`` and ``$select``, percent-encoded (usable alone and inside ``$batch``)."""
+    query = []
+    if filter_text:
+        query.append("$filter=" + quote(filter_text, safe="'(),@"))
+    if select:
+        query.append("$select=" + ",".join(select))
+    return collection + ("?" + "&".join(query) if query else "")
+
+
+def in_filter(prop, values):
+    """``prop eq 'a'`` for one value, ``prop in ('a','b')`` for several."""
+    if len(values) == 1:
+        return "%s eq %s" % (prop, odata_string(values[0]))
+    return "%s in (%s)" % (prop, ",".join(odata_string(value) for value in values))
+
+
+def fold(value):
+    """The comparison key of a name: directory names are case-insensitive."""
+    return value.lower() if isinstance(value, str) else value
+
+
+def unique(values):
+    """``values`` without case-insensitive duplicates, first spelling kept, order kept."""
+    seen, result = set(), []
+    for value in values:
+        if fold(value) not in seen:
+            seen.add(fold(value))
+            result.append(value)
+    return result
+
+
+class Waiter:
+    """Sleeps between retry rounds; ``clock``/``sleep`` are injectable for tests."""
+
+    def __init__(self, sleep=time.sleep, clock=time.monotonic, backoff_base=1.0, backoff_cap=15.0):
+        self.sleep = sleep
+        self.clock = clock
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+
+    def delay(self, attempt):
+        return backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+
+
+def send_all(graph, requests):
+    """Send independent requests: one alone, several through ``$batch``. One result per request: body or ``GraphError``."""
+    if not requests:
+        return []
+    if len(requests) == 1:
+        request = requests[0]
+        try:
+            return [graph.request(request["method"], request["url"], body=request.get("body"))]
+        except GraphError as error:
+            return [error]
+    return graph.batch(requests)
+
+
+def find_many(graph, queries):
+    """Objects by property values, for several ``(collection, prop, values, select)`` queries in one round of requests.
+
+    Returns, per query, ``{fold(value): [objects whose prop is value]}`` with every value a key. Raises the
+    first ``GraphError`` of a lookup (a read failing is not a per-object problem).
+    """
+    return find_many_with(graph, queries)[0]
+
+
+def find_many_with(graph, queries, extra=()):
+    """``find_many``, with ``extra`` independent requests sent in the same round: returns (results, answers to ``extra``)."""
+    requests, owners, results = list(extra), [None] * len(extra), []
+    for index, (collection, prop, values, select) in enumerate(queries):
+        values, select = unique(values), tuple(select) + ((prop,) if prop not in select else ())
+        results.append(dict((fold(value), []) for value in values))
+        for start in range(0, len(values), IN_LIMIT):
+            requests.append({"method": "GET", "url": collection_url(collection, in_filter(prop, values[start:start + IN_LIMIT]), select)})
+            owners.append(index)
+    answers = send_all(graph, requests)
+    for index, answer in zip(owners[len(extra):], answers[len(extra):]):
+        if isinstance(answer, GraphError):
+            raise answer
+        prop, found = queries[index][1], results[index]
+        for item in all_items(graph, answer):
+            key = fold(item.get(prop))
+            if key in found and item not in found[key]:
+                found[key].append(item)
+    return results, answers[:len(extra)]
+
+
+def all_items(graph, answer):
+    """The items of a collection answer, following its ``@odata.nextLink``."""
+    items = list((answer or {}).get("value") or [])
+    if (answer or {}).get("@odata.nextLink"):
+        items.extend(graph.list_all(answer["@odata.nextLink"]))
+    return items
+
+
+def find_by(graph, collection, prop, values, select):
+    """``find_many`` for one query."""
+    return find_many(graph, [(collection, prop, values, select)])[0]
+
+
+def find_many_waiting(graph, queries, timeout, waiter):
+    """``find_many``, asking again for the values not found yet (objects created moments ago) until ``timeout`` seconds passed."""
+    results = find_many(graph, queries)
+    start, attempt = waiter.clock(), 0
+    while True:
+        missing = [(query, [value for value in unique(query[2]) if not found[fold(value)]]) for query, found in zip(queries, results)]
+        attempt += 1
+        delay = waiter.delay(attempt)
+        if not any(values for _query, values in missing) or waiter.clock() + delay - start > timeout:
+            return results
+        waiter.sleep(delay)
+        again = [(index, (query[0], query[1], values, query[3])) for index, (query, values) in enumerate(missing) if values]
+        for (index, _query), found in zip(again, find_many(graph, [query for _index, query in again])):
+            results[index].update(found)
+
+
+def write_all(graph, requests, classify, timeout, waiter):
+    """Send writes (batched); re-send those ``classify(request, error)`` calls retryable. One result per request.
+
+    ``classify`` answers ``"replication"`` (retried until ``timeout`` seconds passed), ``"transient"``
+    (the outcome is unknown and re-sending is harmless: retried up to ``TRANSIENT_ROUNDS`` times) or None.
+    """
+    results = [None] * len(requests)
+    tries = [0] * len(requests)
+    pending, start, attempt = list(range(len(requests))), waiter.clock(), 0
+    while pending:
+        for index, answer in zip(pending, send_all(graph, [requests[index] for index in pending])):
+            results[index] = answer
+            tries[index] += 1
+        attempt += 1
+        delay = waiter.delay(attempt)
+        in_time = waiter.clock() + delay - start <= timeout
+        again = []
+        for index in pending:
+            kind = classify(requests[index], results[index]) if isinstance(results[index], GraphError) else None
+            if (kind == "replication" and in_time) or (kind == "transient" and tries[index] < TRANSIENT_ROUNDS):
+                again.append(index)
+        if again:
+            waiter.sleep(delay)
+        pending = again
+    return results
+
+
+def is_ambiguous(error):
+    """True when a write may or may not have happened: no response, a timeout, or a 5xx other than 501/503."""
+    return error.status is None or error.status in (408, 500, 502, 504)
+
+
+def is_replication_lag(error):
+    """404, or 400 "Not a valid reference update.": an object named by the request was created moments ago."""
+    return error.status == 404 or (error.status == 400 and "not a valid reference update" in error.message.lower())
