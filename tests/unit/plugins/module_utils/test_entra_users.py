@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_entra_users: input rules, plans, batched writes, lost answers, and per-user explanations of Entra ID's refusals."""
+
+import pytest
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import KNOWN_AFTER_RUN, Waiter
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import (
+    UserSync,
+    nickname_problem,
+    password_problem,
+    upn_problem,
+    validate_user,
+)
+from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_directory import FakeDirectory
+from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import graph_error
+
+PASSWORD = "Kq7#st-sso-it-Lw2!Vz"
+
+
+def entry(upn, **options):
+    base = dict(user_principal_name=upn, display_name=None, mail_nickname=None, password=None, update_password="on_create",
+                force_change_password_next_sign_in=True, account_enabled=None, given_name=None, surname=None, usage_location=None, state="present")
+    base.update(options)
+    return base
+
+
+@pytest.fixture
+def directory():
+    return FakeDirectory()
+
+
+def sync(directory, check_mode=False):
+    return UserSync(directory.graph, Waiter(sleep=directory.clock.sleep, clock=directory.clock), check_mode)
+
+
+# ---------------------------------------------------------------------------------------------- input rules
+@pytest.mark.parametrize("upn", ["B.Simon@contoso.onmicrosoft.com", "o'brien_#x~^!-1@contoso.example", "a@b.co"])
+def test_good_upns(upn):
+    assert upn_problem(upn) is None
+
+
+@pytest.mark.parametrize("upn, text", [
+    ("b simon@contoso.example", "the part before @"),
+    ("jörg@contoso.example", "the part before @"),
+    (".bsimon@contoso.example", "the part before @"),
+    ("b..simon@contoso.example", "the part before @"),
+    ("bsimon", "exactly one @"),
+    ("a@b@contoso.example", "exactly one @"),
+    ("bsimon@contoso", "not a domain name"),
+    ("x" * 65 + "@contoso.example", "the part before @"),
+])
+def test_bad_upns_name_the_rule(upn, text):
+    assert text in upn_problem(upn)
+
+
+def test_password_rule_never_shows_the_password():
+    assert password_problem(PASSWORD) is None
+    for weak in ("short1A", "alllowercase", "ALLUPPER123", "Ünïcode-Passw0rd", "x" * 257 + "A1"):
+        problem = password_problem(weak)
+        assert problem.startswith("does not meet the complexity rule of Entra ID")
+        assert weak not in problem
+    assert "it has 7 characters" in password_problem("short1A")
+    assert "only 1 of the 4 kinds" in password_problem("alllowercase")
+    assert "outside printable ASCII" in password_problem("Ünïcode-Passw0rd")
+
+
+def test_nickname_and_other_fields():
+    assert nickname_problem("b.simon") is None
+    assert "none of @" in nickname_problem("b simon")
+    problems = validate_user(entry("x@contoso.example", mail_nickname="a@b", usage_location="USA", display_name="  ", update_password="always"))
+    assert len(problems) == 4
+    assert any(problem.startswith("mail_nickname 'a@b'") for problem in problems)
+    assert any("usage_location 'USA'" in problem for problem in problems)
+    assert "display_name must have 1 to 256 characters, not only spaces" in problems
+    assert "update_password=always needs password" in problems
+
+
+# ---------------------------------------------------------------------------------------------- plans and writes
+def test_create_update_unchanged_delete_absent_in_one_lookup_and_one_batch(directory):
+    same = directory.add_user("same@contoso.example", displayName="Same")
+    changing = directory.add_user("changing@contoso.example", displayName="Old", usageLocation="US")
+    leaving = directory.add_user("leaving@contoso.example")
+    entries = [entry("new@contoso.example", password=PASSWORD, display_name="New", usage_location="de"),
+               entry("SAME@contoso.example", display_name="Same", password=PASSWORD),
+               entry("changing@contoso.example", display_name="New name", usage_location="US", account_enabled=False),
+               entry("leaving@contoso.example", state="absent"),
+               entry("never@contoso.example", state="absent")]
+    results, (before, after) = sync(directory).run(entries)
+    assert [result["action"] for result in results] == ["created", "unchanged", "updated", "deleted", "absent"]
+    assert [result["changed"] for result in results] == [True, False, True, True, False]
+    assert directory.http == 2
+    created = next(user for user in directory.users.values() if user["userPrincipalName"] == "new@contoso.example")
+    assert results[0]["id"] == created["id"]
+    assert created["displayName"] == "New" and created["usageLocation"] == "DE" and created["mailNickname"] == "new" and created["accountEnabled"]
+    assert results[1]["id"] == same["id"] and results[1]["user_principal_name"] == "same@contoso.example"
+    assert results[2]["changes"] == ["display_name", "account_enabled"]
+    assert directory.users[changing["id"]]["displayName"] == "New name" and directory.users[changing["id"]]["accountEnabled"] is False
+    assert leaving["id"] in directory.deleted_users
+    assert sorted(before) == ["changing@contoso.example", "leaving@contoso.example"]
+    assert sorted(after) == ["changing@contoso.example", "new@contoso.example"]
+    assert after["changing@contoso.example"]["display_name"] == "New name" and before["changing@contoso.example"]["display_name"] == "Old"
+
+
+def test_the_password_is_sent_on_create_only_unless_always(directory):
+    user = directory.add_user("bsimon@contoso.example")
+    results, _diff = sync(directory).run([entry("bsimon@contoso.example", password=PASSWORD)])
+    assert results[0]["action"] == "unchanged"
+    assert [call[0] for call in directory.calls] == ["GET"]
+    results, (_before, after) = sync(directory).run([entry("bsimon@contoso.example", password=PASSWORD, update_password="always",
+                                                           force_change_password_next_sign_in=False)])
+    assert results[0]["action"] == "updated" and results[0]["changes"] == ["password"]
+    assert after["bsimon@contoso.example"]["password"] == "(changed)"
+    assert directory.calls[-1][:2] == ("PATCH", "/users/%s" % user["id"])
+
+
+def test_check_mode_writes_nothing_and_predicts_refusals(directory):
+    directory.add_user("same@contoso.example")
+    directory.deleted_users["gone"] = {"id": "gone", "userPrincipalName": "held@contoso.example", "deletedDateTime": "2026-01-01T00:00:00Z"}
+    results, (_before, after) = sync(directory, check_mode=True).run([
+        entry("new@contoso.example", password=PASSWORD),
+        entry("x@fabrikam.example", password=PASSWORD),
+        entry("held@contoso.example", password=PASSWORD),
+        entry("nopassword@contoso.example"),
+        entry("same@contoso.example", state="absent")])
+    assert [result["action"] for result in results] == ["created", "failed", "failed", "failed", "deleted"]
+    assert results[0]["id"] == KNOWN_AFTER_RUN
+    assert "not a verified domain of the tenant: use one of contoso.example, contoso.onmicrosoft.com" in results[1]["error"]
+    assert "belongs to a deleted user (id gone" in results[2]["error"]
+    assert results[3]["error"].startswith("password is required to create the user")
+    assert not [call for call in directory.calls if call[0] != "GET"]
+    assert directory.http == 2      # the users, then the domains and deleted users in one $batch
+    assert sorted(after) == ["new@contoso.example"]
+
+
+def test_refusals_are_explained_per_user_and_the_others_still_happen(directory):
+    directory.deleted_users["gone"] = {"id": "gone", "userPrincipalName": "held@contoso.example", "deletedDateTime": "2026-01-01T00:00:00Z"}
+    directory.add_user("taken@contoso.example")
+    directory.young.add(next(iter(directory.users)))     # a user created a moment ago by someone else: not found, but its name is taken
+    results, _diff = sync(directory).run([
+        entry("ok@contoso.example", password=PASSWORD),
+        entry("x@fabrikam.example", password=PASSWORD),
+        entry("held@contoso.example", password=PASSWORD),
+        entry("taken@contoso.example", password=PASSWORD),
+        entry("weak@contoso.example", password="Aa1!")])
+    assert [result["action"] for result in results] == ["created", "failed", "failed", "failed", "failed"]
+    assert "use one of contoso.example, contoso.onmicrosoft.com, or verify fabrikam.example first" in results[1]["error"]
+    assert "belongs to a deleted user (id gone, deleted 2026-01-01T00:00:00Z)" in results[2]["error"]
+    assert "restore that user, delete it permanently" in results[2]["error"]
+    assert "is already used by another object" in results[3]["error"]
+    assert "refused by the password policy" in results[4]["error"] and "Aa1!" not in results[4]["error"]
+    assert results[0]["changed"] and not any(result["changed"] for result in results[1:])
+
+
+def test_a_create_whose_answer_was_lost_is_looked_for_not_repeated(directory):
+    directory.lose_answer.add("POST")
+    results, _diff = sync(directory).run([entry("bsimon@contoso.example", password=PASSWORD), entry("other@contoso.example", password=PASSWORD)])
+    assert [result["action"] for result in results] == ["created", "created"]
+    assert len(directory.users) == 2
+    assert all(result["id"] in directory.users for result in results)
+    assert len([call for call in directory.calls if call[0] == "POST"]) == 2
+
+
+def test_a_create_lost_before_it_happened_is_sent_again(directory):
+    directory.fail_next[("POST", "/users")] = [graph_error(504, "UnknownError", "The gateway did not receive a timely response.")]
+    results, _diff = sync(directory).run([entry("bsimon@contoso.example", password=PASSWORD)])
+    assert results[0]["action"] == "created" and results[0]["id"] in directory.users
+    assert len([call for call in directory.calls if call[0] == "POST"]) == 2
+
+
+def test_denied_password_change_names_the_permission(directory):
+    directory.add_user("adele@contoso.example")
+    directory.fail_next[("PATCH", "/users")] = [graph_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")]
+    results, (before, after) = sync(directory).run([entry("adele@contoso.example", password=PASSWORD, update_password="always")])
+    assert results[0]["action"] == "failed" and not results[0]["changed"]
+    assert "User-PasswordProfile.ReadWrite.All" in results[0]["error"] and "update_password=on_create" in results[0]["error"]
+    assert before == {} and after == {}
