@@ -1,0 +1,245 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""App role assignments of one enterprise application: who may sign in, with which app role.
+
+Graph behaviour relied on (graph-contract sections 5, 6.4, 6.7):
+
+* the resource is the app's service principal, ``/servicePrincipals(appId='..')`` or ``/servicePrincipals/{id}``;
+  its ``appRoles`` (copied from the app) say which role ids exist. An app without roles takes the
+  all-zero "Default Access" id; an app with roles takes one of them (enabled, for ``User`` members).
+* ``GET /servicePrincipals/{id}/appRoleAssignedTo`` lists every assignment (paged; no ``$filter`` on
+  principal or role), so it is read once and matched here.
+* ``POST .../appRoleAssignedTo {principalId, resourceId, appRoleId}`` creates one; the same one twice
+  is 400 "Permission being assigned already exists on the object." (so re-sending is harmless);
+  a principal created moments ago is 404 or 400 "Not a valid reference update." for a while.
+* ``DELETE .../appRoleAssignedTo/{assignment id}``; 404 means it is gone already.
+"""
+
+import re
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import (
+    find_many,
+    find_many_waiting,
+    fold,
+    is_ambiguous,
+    is_replication_lag,
+    odata_string,
+    write_all,
+)
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, SsoError, mask_secrets
+
+DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+SP_SELECT = ("id", "appId", "displayName", "appRoles")
+ASSIGNMENT_SELECT = ("id", "appRoleId", "principalId", "principalType", "principalDisplayName")
+USER_SELECT = ("id", "userPrincipalName", "displayName")
+GROUP_SELECT = ("id", "displayName")
+MANAGED_TYPES = ("User", "Group")   # exclusive mode never removes service principals (app-to-app assignments)
+
+
+class AssignmentError(SsoError):
+    """A problem with what was asked (unknown principal, unknown role, no service principal): nothing was changed."""
+
+    result_key = "problems"
+
+    def __init__(self, message, problems=None):
+        self.message = message
+        self.problems = problems or [message]
+        super().__init__(message)
+
+    def to_dict(self):
+        return self.problems
+
+
+def is_guid(value):
+    return bool(GUID_RE.match(value or ""))
+
+
+# ---------------------------------------------------------------------------------------------- resource and role
+
+def read_resource(graph, app_id, object_id, timeout, waiter):
+    """The service principal (``SP_SELECT``), retried while a just-created one is not visible yet."""
+    path = "/servicePrincipals/%s" % object_id if object_id else "/servicePrincipals(appId=%s)" % odata_string(app_id)
+    start, attempt = waiter.clock(), 0
+    while True:
+        sp = graph.get_or_none(path, params={"$select": ",".join(SP_SELECT)})
+        attempt += 1
+        delay = waiter.delay(attempt)
+        if sp is not None or waiter.clock() + delay - start > timeout:
+            break
+        waiter.sleep(delay)
+    if sp is None:
+        what = "service_principal_id %s" % object_id if object_id else "app_id %s" % app_id
+        raise AssignmentError("No enterprise application (service principal) found for %s after %d s: check %s, or create the app and its "
+                              "service principal first (smarttrace.sso.entra_app does both)" % (what, timeout, what.split()[0]))
+    return sp
+
+
+def role_label(role):
+    return "%s (%s)" % (role.get("value"), role.get("displayName")) if role.get("displayName") not in (None, role.get("value")) else role.get("value")
+
+
+def pick_role(sp, role):
+    """The ``(appRoleId, label)`` to assign: the role named by value (or display name), or Default Access."""
+    roles = sp.get("appRoles") or []
+    usable = [item for item in roles if item.get("isEnabled", True) and "User" in (item.get("allowedMemberTypes") or [])]
+    listing = ", ".join(role_label(item) for item in usable) or "none"
+    name = sp.get("displayName") or sp.get("appId")
+    if role is None:
+        if roles:
+            raise AssignmentError("role is required: %s defines app roles, so Default Access cannot be assigned; set role to one of: %s"
+                                  % (name, listing))
+        return DEFAULT_ACCESS, "Default Access"
+    matches = ([item for item in roles if item.get("value") == role] or [item for item in roles if fold(item.get("value")) == fold(role)]
+               or [item for item in roles if fold(item.get("displayName")) == fold(role)])
+    if len(matches) > 1:
+        raise AssignmentError("role %r matches %d app roles of %s by display name: give the role's value (one of: %s)" % (role, len(matches), name, listing))
+    if not matches:
+        if not roles:
+            raise AssignmentError("role %r: %s defines no app roles, so only Default Access can be assigned: remove role" % (role, name))
+        raise AssignmentError("role %r is not an app role of %s: use one of: %s" % (role, name, listing))
+    found = matches[0]
+    if found not in usable:
+        why = "is disabled" if not found.get("isEnabled", True) else "is not for users and groups (allowedMemberTypes %s)" % found.get("allowedMemberTypes")
+        raise AssignmentError("role %r of %s %s: use one of: %s" % (role, name, why, listing))
+    return found["id"], role_label(found)
+
+
+def read_assignments(graph, sp_id):
+    return graph.list_all("/servicePrincipals/%s/appRoleAssignedTo" % sp_id, params={"$select": ",".join(ASSIGNMENT_SELECT), "$top": "999"})
+
+
+# ---------------------------------------------------------------------------------------------- principals
+
+def resolve_principals(graph, users, groups, known, wait, waiter):
+    """Principals named by ``users`` (UPNs or ids) and ``groups`` (display names or ids), in one round of lookups.
+
+    ``known``: ``{principal id: assignment}`` of existing assignments (ids found there need no lookup).
+    Names not found are asked again for ``wait`` seconds (just-created principals). Returns
+    ``(principals, unknown, ambiguous)``: principals are dicts ``name``, ``principal_type``, ``principal_id``,
+    ``principal_display_name``; unknown a list of ``(kind, name)``; ambiguous of ``(kind, name, ids)``.
+    """
+    queries, named = [], []
+    for kind, names, collection, by_name, select in (("User", users, "/users", "userPrincipalName", USER_SELECT),
+                                                     ("Group", groups, "/groups", "displayName", GROUP_SELECT)):
+        lookup_ids = [name for name in names if is_guid(name) and (known.get(fold(name)) or {}).get("principalType") != kind]
+        lookup_names = [name for name in names if not is_guid(name)]
+        for prop, values in (("id", lookup_ids), (by_name, lookup_names)):
+            if values:
+                named.append((kind, prop))
+                queries.append((collection, prop, values, select))
+    found = find_many_waiting(graph, queries, wait, waiter) if wait > 0 else find_many(graph, queries)
+    lookup = dict(((kind, prop), result) for (kind, prop), result in zip(named, found))
+    principals, unknown, ambiguous = [], [], []
+    for kind, names, by_name in (("User", users, "userPrincipalName"), ("Group", groups, "displayName")):
+        for name in names:
+            prop = "id" if is_guid(name) else by_name
+            if prop == "id" and (known.get(fold(name)) or {}).get("principalType") == kind:
+                assignment = known[fold(name)]
+                principals.append(dict(name=name, principal_type=kind, principal_id=fold(name), principal_display_name=assignment.get("principalDisplayName")))
+                continue
+            matches = lookup[(kind, prop)][fold(name)]
+            if not matches:
+                unknown.append((kind, name))
+            elif len(matches) > 1:
+                ambiguous.append((kind, name, [match["id"] for match in matches]))
+            else:
+                principals.append(dict(name=name, principal_type=kind, principal_id=fold(matches[0]["id"]),
+                                       principal_display_name=matches[0].get("displayName")))
+    return principals, unknown, ambiguous
+
+
+def principal_problems(unknown, ambiguous, waited):
+    """Texts naming each principal that could not be resolved."""
+    option = {"User": "users", "Group": "groups"}
+    problems = ["%s: %r %s" % (option[kind], name, "was not found" + (" (waited %d s for it to replicate)" % waited if waited else "")
+                               + ("; give a user principal name (name@domain) or an object id" if kind == "User" and "@" not in name
+                                  and not is_guid(name) else ""))
+                for kind, name in unknown]
+    problems.extend("%s: %r matches %d %ss (ids %s): give the object id of the one to use" % (option[kind], name, len(ids), kind.lower(), ", ".join(ids))
+                    for kind, name, ids in ambiguous)
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------- plan and apply
+
+def plan_changes(principals, assignments, role_id, state, exclusive):
+    """``(add, remove, keep)``: principals to assign, assignments to delete, and the listed principals left as they are."""
+    current = dict((fold(item["principalId"]), item) for item in assignments if fold(item.get("appRoleId")) == fold(role_id))
+    wanted, add, keep, remove = set(), [], [], []
+    for principal in principals:
+        if principal["principal_id"] in wanted:
+            continue
+        wanted.add(principal["principal_id"])
+        existing = current.get(principal["principal_id"])
+        if state == "present":
+            (keep if existing else add).append(dict(principal, assignment_id=existing["id"] if existing else None))
+        elif existing:
+            remove.append(dict(principal, assignment_id=existing["id"]))
+        else:
+            keep.append(dict(principal, assignment_id=None))
+    if state == "present" and exclusive:
+        for principal_id, item in current.items():
+            if principal_id not in wanted and item.get("principalType") in MANAGED_TYPES:
+                remove.append(dict(name=item.get("principalDisplayName"), principal_type=item.get("principalType"), principal_id=principal_id,
+                                   principal_display_name=item.get("principalDisplayName"), assignment_id=item["id"]))
+    return add, remove, keep
+
+
+def apply_changes(graph, sp_id, role_id, add, remove, wait, waiter):
+    """Write the plan in batches. Returns ``(added, removed, kept, failures)`` (kept: already there after all)."""
+    base = "/servicePrincipals/%s/appRoleAssignedTo" % sp_id
+    requests = [{"method": "POST", "url": base, "body": {"principalId": item["principal_id"], "resourceId": sp_id, "appRoleId": role_id}} for item in add]
+    requests += [{"method": "DELETE", "url": "%s/%s" % (base, item["assignment_id"])} for item in remove]
+    unsure = set()
+
+    def classify(request, error):
+        if request["method"] == "POST" and _already_exists(error):
+            return None
+        if is_ambiguous(error):
+            unsure.add(id(request))
+            return "transient"
+        if request["method"] == "POST" and is_replication_lag(error):
+            return "replication"
+        return None
+
+    answers = write_all(graph, requests, classify, wait, waiter)
+    added, removed, kept, failures = [], [], [], []
+    for item, request, answer in zip(add + remove, requests, answers):
+        if request["method"] == "POST":
+            if isinstance(answer, dict):
+                added.append(dict(item, assignment_id=answer.get("id")))
+            elif _already_exists(answer):
+                (added if id(request) in unsure else kept).append(item)
+            else:
+                failures.append((item, "assigning %s failed: %s" % (describe(item), _explain(answer))))
+        elif not isinstance(answer, GraphError) or answer.status == 404:
+            removed.append(item)
+        else:
+            failures.append((item, "removing the assignment of %s failed: %s" % (describe(item), _explain(answer))))
+    return added, removed, kept, failures
+
+
+def describe(item):
+    shown = item.get("name") or item.get("principal_display_name")
+    return "%s %s" % (item.get("principal_type", "principal").lower(), shown if shown == item["principal_id"] else "%s (%s)" % (shown, item["principal_id"]))
+
+
+def _already_exists(error):
+    return isinstance(error, GraphError) and error.status == 400 and "already exists" in error.message.lower()
+
+
+def _explain(error):
+    if error.status == 400 and "not found on application" in error.message.lower():
+        return "the app role is not on the service principal (yet): check role, or run again when the app's roles have replicated (%s)" % error.message
+    if error.status == 403:
+        return ("the automation identity needs AppRoleAssignment.ReadWrite.All and Application.Read.All (or Directory.Read.All) (%s)"
+                % mask_secrets(error.message))
+    return mask_secrets(str(error))
+
+
+def result_entry(item, role_id):
+    return {"principal_type": item["principal_type"], "principal_id": item["principal_id"], "name": item.get("name"),
+            "principal_display_name": item.get("principal_display_name"), "app_role_id": role_id,
+            "assignment_id": item.get("assignment_id")}

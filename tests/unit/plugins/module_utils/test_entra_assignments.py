@@ -1,0 +1,220 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_entra_assignments: the role, the principals, the plan (exclusive, absent), and batched writes with Graph's answers."""
+
+import pytest
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments import (
+    DEFAULT_ACCESS,
+    AssignmentError,
+    apply_changes,
+    pick_role,
+    plan_changes,
+    principal_problems,
+    read_assignments,
+    read_resource,
+    resolve_principals,
+)
+from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_directory import FakeDirectory
+from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import graph_error
+
+USER_ROLE = {"id": "11111111-0000-0000-0000-000000000001", "value": "SmartTrace.User", "displayName": "SmartTrace user", "isEnabled": True,
+             "allowedMemberTypes": ["User"]}
+ADMIN_ROLE = {"id": "11111111-0000-0000-0000-000000000002", "value": "SmartTrace.Admin", "displayName": "SmartTrace.Admin", "isEnabled": True,
+              "allowedMemberTypes": ["User", "Application"]}
+APP_ONLY_ROLE = {"id": "11111111-0000-0000-0000-000000000003", "value": "Sync", "displayName": "Sync", "isEnabled": True,
+                 "allowedMemberTypes": ["Application"]}
+OLD_ROLE = {"id": "11111111-0000-0000-0000-000000000004", "value": "Old", "displayName": "Old", "isEnabled": False, "allowedMemberTypes": ["User"]}
+
+
+@pytest.fixture
+def directory():
+    return FakeDirectory()
+
+
+def waiter(directory):
+    return Waiter(sleep=directory.clock.sleep, clock=directory.clock)
+
+
+# ---------------------------------------------------------------------------------------------- role
+def test_role_by_value_case_insensitive_value_or_display_name():
+    sp = {"displayName": "SmartTrace", "appRoles": [USER_ROLE, ADMIN_ROLE, APP_ONLY_ROLE, OLD_ROLE]}
+    assert pick_role(sp, "SmartTrace.User") == (USER_ROLE["id"], "SmartTrace.User (SmartTrace user)")
+    assert pick_role(sp, "smarttrace.admin") == (ADMIN_ROLE["id"], "SmartTrace.Admin")
+    assert pick_role(sp, "SmartTrace user")[0] == USER_ROLE["id"]
+
+
+@pytest.mark.parametrize("role, text", [
+    (None, "role is required: SmartTrace defines app roles, so Default Access cannot be assigned; set role to one of: "
+           "SmartTrace.User (SmartTrace user), SmartTrace.Admin"),
+    ("Owner", "role 'Owner' is not an app role of SmartTrace: use one of: SmartTrace.User (SmartTrace user), SmartTrace.Admin"),
+    ("Sync", "role 'Sync' of SmartTrace is not for users and groups (allowedMemberTypes ['Application'])"),
+    ("Old", "role 'Old' of SmartTrace is disabled"),
+])
+def test_role_errors_list_the_usable_roles(role, text):
+    sp = {"displayName": "SmartTrace", "appRoles": [USER_ROLE, ADMIN_ROLE, APP_ONLY_ROLE, OLD_ROLE]}
+    with pytest.raises(AssignmentError) as caught:
+        pick_role(sp, role)
+    assert text in str(caught.value)
+
+
+def test_default_access_only_without_roles():
+    assert pick_role({"displayName": "Plain", "appRoles": []}, None) == (DEFAULT_ACCESS, "Default Access")
+    with pytest.raises(AssignmentError, match="Plain defines no app roles, so only Default Access can be assigned: remove role"):
+        pick_role({"displayName": "Plain", "appRoles": []}, "SmartTrace.User")
+
+
+def test_ambiguous_role_display_name():
+    twins = [dict(USER_ROLE, value="A", displayName="Twin"), dict(USER_ROLE, id="x", value="B", displayName="Twin")]
+    with pytest.raises(AssignmentError, match="matches 2 app roles"):
+        pick_role({"displayName": "S", "appRoles": twins}, "twin")
+
+
+# ---------------------------------------------------------------------------------------------- resource
+def test_resource_by_app_id_waits_for_a_new_service_principal(directory):
+    sp = directory.add_sp([USER_ROLE])
+    directory.young.add(sp["id"])
+    wait = waiter(directory)
+    original = wait.sleep
+
+    def sleep(seconds):
+        original(seconds)
+        directory.young.clear()
+    wait.sleep = sleep
+    found = read_resource(directory.graph, sp["appId"], None, 60, wait)
+    assert found["id"] == sp["id"] and found["appRoles"] == [USER_ROLE]
+    assert directory.calls[0][1] == "/servicePrincipals(appId='%s')" % sp["appId"]
+    assert directory.calls[0][2] == {"$select": "id,appId,displayName,appRoles"}
+
+
+def test_missing_resource_is_an_error_after_the_timeout(directory):
+    with pytest.raises(AssignmentError, match="No enterprise application .* for service_principal_id 0000"):
+        read_resource(directory.graph, None, "00000000-0000-0000-0000-00000000000a", 5, waiter(directory))
+    assert 0 < sum(directory.clock.sleeps) <= 5
+
+
+def test_assignments_are_read_once_with_paging(directory):
+    sp = directory.add_sp()
+    for index in range(5):
+        directory.assign(directory.add_user("u%d@contoso.example" % index), sp, DEFAULT_ACCESS)
+    original = directory.listing
+    directory.listing = lambda items, query, path: original(items, dict(query, **{"$top": "2"}), path)
+    assert len(read_assignments(directory.graph, sp["id"])) == 5
+    assert [call[1] for call in directory.calls] == ["/servicePrincipals/%s/appRoleAssignedTo" % sp["id"]] * 3
+
+
+# ---------------------------------------------------------------------------------------------- principals
+def test_principals_resolve_in_one_batch_and_known_ids_need_no_lookup(directory):
+    sp = directory.add_sp()
+    adele = directory.add_user("adele@contoso.example", displayName="Adele")
+    alex = directory.add_user("alex@contoso.example", displayName="Alex")
+    lee = directory.add_user("lee@contoso.example", displayName="Lee")
+    group = directory.add_group("SmartTrace Users")
+    known_assignment = directory.assign(alex, sp, DEFAULT_ACCESS)
+    known = {alex["id"]: known_assignment}
+    principals, unknown, ambiguous = resolve_principals(directory.graph, ["ADELE@contoso.example", alex["id"].upper(), lee["id"]],
+                                                        ["smarttrace users"], known, 0, waiter(directory))
+    assert unknown == [] and ambiguous == []
+    assert [(p["principal_type"], p["principal_id"], p["principal_display_name"]) for p in principals] == [
+        ("User", adele["id"], "Adele"), ("User", alex["id"], "Alex"), ("User", lee["id"], "Lee"), ("Group", group["id"], "SmartTrace Users")]
+    assert directory.http == 1
+    filters = sorted(call[2]["$filter"] for call in directory.calls)
+    assert filters == ["displayName eq 'smarttrace users'", "id eq '%s'" % lee["id"], "userPrincipalName eq 'ADELE@contoso.example'"]
+
+
+def test_unknown_and_ambiguous_principals_are_named(directory):
+    first, second = directory.add_group("Twins"), directory.add_group("twins")
+    principals, unknown, ambiguous = resolve_principals(directory.graph, ["ghost@contoso.example", "00000000-1111-2222-3333-444444444444"],
+                                                        ["Twins", "Nobody"], {}, 0, waiter(directory))
+    assert principals == []
+    assert unknown == [("User", "ghost@contoso.example"), ("User", "00000000-1111-2222-3333-444444444444"), ("Group", "Nobody")]
+    assert ambiguous == [("Group", "Twins", [first["id"], second["id"]])]
+    problems = principal_problems(unknown, ambiguous, 30)
+    assert problems[0] == "users: 'ghost@contoso.example' was not found (waited 30 s for it to replicate)"
+    assert problems[3] == "groups: 'Twins' matches 2 groups (ids %s, %s): give the object id of the one to use" % (first["id"], second["id"])
+
+
+def test_a_just_created_user_is_waited_for(directory):
+    fresh = directory.add_user("fresh@contoso.example")
+    directory.young.add(fresh["id"])
+    wait = waiter(directory)
+    original = wait.sleep
+
+    def sleep(seconds):
+        original(seconds)
+        directory.young.clear()
+    wait.sleep = sleep
+    principals, unknown, _ambiguous = resolve_principals(directory.graph, ["fresh@contoso.example"], [], {}, 60, wait)
+    assert unknown == [] and principals[0]["principal_id"] == fresh["id"]
+
+
+# ---------------------------------------------------------------------------------------------- plan
+def principal(principal_id, kind="User"):
+    return {"name": principal_id, "principal_type": kind, "principal_id": principal_id, "principal_display_name": principal_id}
+
+
+def assignment(assignment_id, principal_id, role_id, kind="User"):
+    return {"id": assignment_id, "principalId": principal_id, "appRoleId": role_id, "principalType": kind, "principalDisplayName": principal_id}
+
+
+def test_plan_present_exclusive_absent():
+    current = [assignment("a1", "p1", "r"), assignment("a2", "p2", "r"), assignment("a3", "p3", "other"),
+               assignment("a4", "sp", "r", "ServicePrincipal"), assignment("a5", "g1", "r", "Group")]
+    add, remove, keep = plan_changes([principal("p1"), principal("p4"), principal("p4")], current, "r", "present", False)
+    assert [item["principal_id"] for item in add] == ["p4"] and remove == []
+    assert [(item["principal_id"], item["assignment_id"]) for item in keep] == [("p1", "a1")]
+    add, remove, keep = plan_changes([principal("p1")], current, "r", "present", True)
+    assert add == [] and sorted(item["assignment_id"] for item in remove) == ["a2", "a5"]      # not the other role, not the service principal
+    add, remove, keep = plan_changes([principal("p1"), principal("p3")], current, "r", "absent", False)
+    assert add == [] and [item["assignment_id"] for item in remove] == ["a1"]
+    assert [(item["principal_id"], item["assignment_id"]) for item in keep] == [("p3", None)]
+
+
+# ---------------------------------------------------------------------------------------------- writes
+def test_writes_are_batched_and_graph_answers_are_interpreted(directory):
+    sp = directory.add_sp([USER_ROLE])
+    users = [directory.add_user("u%02d@contoso.example" % index) for index in range(25)]
+    existing = directory.assign(users[0], sp, USER_ROLE["id"])          # present already: Graph answers "already exists"
+    stale = directory.assign(users[1], sp, USER_ROLE["id"])
+    del directory.assignments[stale["id"]]                            # gone already: 404
+    add = [dict(principal(user["id"])) for user in users[:1] + users[2:]]
+    remove = [dict(principal(users[1]["id"]), assignment_id=stale["id"])]
+    added, removed, kept, failures = apply_changes(directory.graph, sp["id"], USER_ROLE["id"], add, remove, 0, waiter(directory))
+    assert failures == []
+    assert [item["principal_id"] for item in kept] == [users[0]["id"]]
+    assert len(added) == 23 and all(item["assignment_id"].startswith("asg-") for item in added)
+    assert [item["principal_id"] for item in removed] == [users[1]["id"]]
+    assert directory.http == 2
+    assert existing["id"] in directory.assignments
+
+
+def test_replication_lag_is_retried_and_a_lost_answer_counts_as_added(directory):
+    sp = directory.add_sp()
+    fresh = directory.add_user("fresh@contoso.example")
+    other = directory.add_user("other@contoso.example")
+    directory.young.add(fresh["id"])
+    directory.lose_answer.add("POST")
+    wait = waiter(directory)
+    original = wait.sleep
+
+    def sleep(seconds):
+        original(seconds)
+        directory.young.clear()
+    wait.sleep = sleep
+    added, _removed, kept, failures = apply_changes(directory.graph, sp["id"], DEFAULT_ACCESS, [principal(fresh["id"]), principal(other["id"])], [],
+                                                    60, wait)
+    assert failures == [] and kept == []
+    assert sorted(item["principal_id"] for item in added) == sorted([fresh["id"], other["id"]])
+    assert len(directory.assignments) == 2
+
+
+def test_failures_are_reported_per_principal(directory):
+    sp = directory.add_sp()
+    user = directory.add_user("u@contoso.example")
+    directory.fail_next[("POST", "/servicePrincipals")] = [graph_error(400, "Request_BadRequest", "Permission being assigned was not found on application.")]
+    added, _removed, _kept, failures = apply_changes(directory.graph, sp["id"], "r", [dict(principal(user["id"]), name="u@contoso.example")], [],
+                                                     0, waiter(directory))
+    assert added == []
+    assert failures[0][1].startswith("assigning user u@contoso.example (%s) failed: the app role is not on the service principal" % user["id"])
