@@ -29,7 +29,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
 .PHONY: help venv tree sanity units sandbox-tests integration lint docs-lint conformance test demo sandbox \
-	ansible-test-bootstrap build clean changelog-lint test-ee test-artifact test-matrix venv-2.16 integration-live
+	ansible-test-bootstrap build clean changelog-lint test-ee test-artifact test-matrix venv-2.16 integration-live cleanup-live
 
 help:
 	@echo "make demo            run the main playbook against the built-in sandbox (twice: the second changes nothing)"
@@ -149,6 +149,12 @@ integration-live: tree
 		echo "integration-live: tests/integration/integration_config.yml says sandbox: true; use make integration for the sandbox" >&2; exit 1; fi; \
 	install -m 0600 tests/integration/integration_config.yml $(TREE)/tests/integration/integration_config.yml && \
 	cd $(TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test integration --python 3.11 --color no $(TARGETS)
+
+# Remove every st-sso-it-* app and user an interrupted live run left in the tenant.
+cleanup-live: tree
+	@if [ ! -f tests/integration/integration_config.yml ]; then \
+		echo "cleanup-live: nothing to do, tests/integration/integration_config.yml not found"; exit 0; fi; \
+	PATH=$(BIN):$$PATH $(BIN)/ansible-playbook tests/integration/cleanup_live.yml -e @tests/integration/integration_config.yml
 
 test: sanity units sandbox-tests integration conformance lint docs-lint
 	@echo "make test: all checks passed"
