@@ -14,6 +14,7 @@ A module reads like::
     module.exit_with(False, integration=current)
 """
 
+import os
 import re
 import traceback
 from urllib.parse import urlsplit
@@ -74,6 +75,9 @@ def connection_problems(params):
                         "(or SMARTTRACE_USERNAME and SMARTTRACE_PASSWORD) of a SmartTrace administrator")
     elif not token and not (username and password):
         problems.append("%s is required with %s" % (("password", "username") if username else ("username", "password")))
+    ca_path = params.get("ca_path")
+    if ca_path and not os.path.isfile(ca_path):
+        problems.append("ca_path %s is not a file: give the PEM file of the certificate authorities that signed the SmartTrace API's certificate" % ca_path)
     if params.get("timeout") is not None and params["timeout"] <= 0:
         problems.append("timeout must be a positive number of seconds")
     return problems
