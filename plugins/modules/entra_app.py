@@ -8,30 +8,103 @@ module: entra_app
 short_description: Manage the SmartTrace app registration and its enterprise application in Microsoft Entra ID
 version_added: 0.1.0
 description:
-  - Creates, updates or deletes an app registration and makes sure its service principal (enterprise application) exists.
-  - The app is found by O(app_id), else O(unique_name), else by its display name; several apps with that display name is an error.
+  - Creates, updates or deletes an app registration (Microsoft Graph C(application)) and makes sure its service principal
+    (the enterprise application) exists, as the first steps of Microsoft's SmartTrace SSO guide do.
+  - "Finds the app without stored ids: by O(app_id), else O(unique_name), else by display name. Several apps with that display
+    name is an error that lists them (ids and creation dates); the module never guesses."
+  - Never creates a duplicate. An app the module creates gets a unique name (Graph alternate key) and is created with an
+    upsert on it, so a create repeated after a timeout or a C(504), or by a second run while the first run's app is still
+    replicating, updates that app instead of adding another one.
+  - Writes only what differs. Lists are compared regardless of order; the C(web) object is sent whole.
+  - Options left out are not managed, except O(sign_in_audience), which has a default.
 extends_documentation_fragment:
   - smarttrace.sso.entra
   - smarttrace.sso.attributes
   - smarttrace.sso.attributes.actiongroup_entra
 options:
   display_name:
-    description: Display name of the app registration.
+    description:
+      - Display name of the app registration (and of a service principal the module creates).
+      - When the app is found by O(app_id) or O(unique_name), a different display name renames it.
     type: str
     required: true
   app_id:
-    description: Application (client) ID of an existing app to manage.
+    description:
+      - Application (client) ID of an existing app registration to manage.
+      - With O(state=present), an O(app_id) that does not exist is an error (Entra ID chooses the ids of new apps).
     type: str
   unique_name:
-    description: Unique name (Graph alternate key) of the app; set when the app is created.
+    description:
+      - Unique name of the app, a Microsoft Graph alternate key, for exact adoption and idempotent creation.
+      - It can be set only while the app has none, and never changed. An app found by display name without a unique name gets this one.
+      - When not set and the app must be created, the module gives it C(smarttrace-sso-<display name>-<hash>), derived from O(display_name).
     type: str
+  gallery_template:
+    description:
+      - When the app does not exist, create it by adding this application from the Microsoft Entra application gallery,
+        by name (for example V(SmartTrace)) or by template ID. The gallery creates the app and its service principal.
+      - Without it, a plain app is registered and its service principal created.
+      - Has no effect on an app that exists.
+    type: str
+  sign_in_audience:
+    description:
+      - Who can sign in. V(AzureADMyOrg) (this tenant only) suits a single-tenant SaaS such as SmartTrace.
+      - Apps for personal Microsoft accounts get v2 access tokens (C(api.requestedAccessTokenVersion=2)), as Entra ID requires.
+    type: str
+    choices: [AzureADMyOrg, AzureADMultipleOrgs, AzureADandPersonalMicrosoftAccount, PersonalMicrosoftAccount]
+    default: AzureADMyOrg
+  redirect_uris:
+    description:
+      - Redirect URIs of the web platform (where SmartTrace receives the authorization code), such as
+        V(https://acme.smarttrace.ai/auth/callback).
+      - Each must use https (http only for C(localhost), C(127.0.0.1) and C([::1])), have at most 256 characters and none of C(! $ ' ( ) , ;).
+      - Merged with the app's redirect URIs according to O(list_mode).
+    type: list
+    elements: str
+  logout_url:
+    description:
+      - The front-channel logout URL of the web platform. An empty string removes it.
+    type: str
+  home_page_url:
+    description:
+      - The home page URL of the web platform. An empty string removes it.
+    type: str
+  id_token_issuance:
+    description:
+      - Whether the app may get ID tokens from the authorization endpoint (implicit and hybrid flows).
+        SmartTrace uses the authorization code flow and does not need it.
+    type: bool
+  access_token_issuance:
+    description:
+      - Whether the app may get access tokens from the authorization endpoint (implicit flow).
+    type: bool
+  graph_permissions:
+    description:
+      - Delegated Microsoft Graph permissions the app requests, by name, such as V(openid), V(profile), V(email), V(User.Read).
+      - Names are resolved to ids from the Microsoft Graph service principal of the tenant; an unknown name is an error.
+      - Merged according to O(list_mode); Microsoft Graph application permissions and other APIs of the app are kept.
+    type: list
+    elements: str
+  admin_consent:
+    description:
+      - V(true) grants tenant-wide (admin) consent to the app's delegated Microsoft Graph permissions, so users are not asked;
+        the grant then covers exactly the permissions the app requests.
+      - V(false) removes that tenant-wide grant. Not set, the grant is not managed.
+      - Needs the Microsoft Graph permission C(DelegatedPermissionGrant.ReadWrite.All).
+    type: bool
+  app_role_assignment_required:
+    description:
+      - Whether only users and groups assigned to the enterprise application can sign in ("Assignment required?").
+    type: bool
   app_roles:
-    description: App roles of the application.
+    description:
+      - App roles of the application, matched by O(app_roles[].value). Merged according to O(list_mode).
+      - A role to remove that is enabled is first disabled, then removed, as Entra ID requires.
     type: list
     elements: dict
     suboptions:
       value:
-        description: Value of the role in the C(roles) claim.
+        description: Value of the role in the C(roles) claim of tokens; no spaces.
         type: str
         required: true
       display_name:
@@ -51,133 +124,273 @@ options:
         type: bool
         default: true
       id:
-        description: Id (GUID) of the role; by default the id of the existing role with the same value, else one derived from the value.
+        description:
+          - Id (GUID) of the role. By default the id of the app's role with the same value, else a GUID derived from the value.
         type: str
-  app_role_assignment_required:
-    description: Whether users must be assigned to the enterprise application to sign in.
-    type: bool
   notes:
-    description: Notes on the app registration.
+    description: Notes on the app registration (for example who owns it).
     type: str
   tags:
-    description: Tags of the app registration.
+    description: Tags of the app registration. Merged according to O(list_mode).
     type: list
     elements: str
+  list_mode:
+    description:
+      - How the list options (O(redirect_uris), O(graph_permissions), O(app_roles), O(tags)) apply to what the app has.
+      - V(exact) makes each given list the app's whole list; V(append) adds the items that are missing and keeps the others
+        (so redirect URIs someone else added survive); V(remove) removes the given items.
+    type: str
+    choices: [exact, append, remove]
+    default: exact
   state:
-    description: Whether the app should exist.
+    description:
+      - V(present) creates or updates the app and makes sure its service principal exists.
+      - V(absent) deletes the app registration, and with it its service principal (Entra ID keeps both restorable for 30 days).
     type: str
     choices: [present, absent]
     default: present
+notes:
+  - With O(gallery_template), the gallery cannot take a unique name at creation; the module sets it right after.
+    A second run started while the new gallery app is still invisible (replication, usually seconds) could add it again; run once.
+  - "Creating an app with C(Application.ReadWrite.OwnedBy) makes the automation identity its owner, so later runs may change it."
+seealso:
+  - module: smarttrace.sso.entra_app_info
+  - name: Redirect URI restrictions
+    description: Microsoft's rules for redirect URIs.
+    link: https://learn.microsoft.com/entra/identity-platform/reply-url
 author:
   - SmartTrace SSO contributors (@smarttrace)
 """
 
 EXAMPLES = r"""
-- name: Register SmartTrace
+- name: Register SmartTrace for OpenID Connect sign-in
   smarttrace.sso.entra_app:
     display_name: SmartTrace
+    redirect_uris:
+      - https://acme.smarttrace.ai/auth/azure/callback
+    logout_url: https://acme.smarttrace.ai/auth/logout
+    graph_permissions: [openid, profile, email, User.Read]
+    admin_consent: true
+    app_role_assignment_required: true
+    app_roles:
+      - value: SmartTrace.User
+        display_name: SmartTrace user
+  register: smarttrace_app
+
+- name: Show what SmartTrace's configuration needs
+  ansible.builtin.debug:
+    msg: "client id {{ smarttrace_app.app_id }}, tenant {{ smarttrace_app.tenant_id }}"
+
+- name: Add SmartTrace from the gallery (when it does not exist yet)
+  smarttrace.sso.entra_app:
+    display_name: SmartTrace
+    gallery_template: SmartTrace
+
+- name: Add a redirect URI, keeping those the app has
+  smarttrace.sso.entra_app:
+    app_id: "{{ smarttrace_app.app_id }}"
+    display_name: SmartTrace
+    redirect_uris:
+      - https://staging.smarttrace.ai/auth/azure/callback
+    list_mode: append
+
+- name: Delete the app registration and its enterprise application
+  smarttrace.sso.entra_app:
+    display_name: SmartTrace
+    state: absent
 """
 
 RETURN = r"""
 app_id:
-  description: Application (client) ID.
-  returned: when the app exists (or would)
+  description: Application (client) ID, for SmartTrace's configuration. In check mode, C((known after the real run)) for a new app.
+  returned: always (null when the app does not exist)
   type: str
+  sample: 6d316b4a-7f6b-4793-b318-ad4c1db2b452
 object_id:
-  description: Object ID of the app registration.
-  returned: when the app exists (or would)
+  description: Object ID of the app registration. In check mode, C((known after the real run)) for a new app.
+  returned: always (null when the app does not exist)
   type: str
 service_principal_id:
-  description: Object ID of the service principal.
-  returned: when the app exists (or would)
+  description: Object ID of the service principal (enterprise application). C((known after the real run)) in check mode when it would be created.
+  returned: when O(state=present)
   type: str
 tenant_id:
-  description: Directory (tenant) ID.
-  returned: when the app exists (or would)
+  description: Directory (tenant) ID that owns the app, for SmartTrace's configuration.
+  returned: when O(state=present)
   type: str
+app:
+  description: The app's settings after the task (predicted in check mode); empty after O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    display_name:
+      description: Display name.
+      type: str
+      returned: always
+    unique_name:
+      description: Unique name (alternate key).
+      type: str
+      returned: always
+    app_id:
+      description: Application (client) ID.
+      type: str
+      returned: always
+    object_id:
+      description: Object ID of the app registration.
+      type: str
+      returned: always
+    service_principal_id:
+      description: Object ID of the service principal.
+      type: str
+      returned: always
+    tenant_id:
+      description: Directory (tenant) ID.
+      type: str
+      returned: always
+    gallery_template_id:
+      description: Id of the gallery template the app was created from (null for a plain app).
+      type: str
+      returned: always
+    sign_in_audience:
+      description: Who can sign in.
+      type: str
+      returned: always
+    redirect_uris:
+      description: Web redirect URIs (sorted).
+      type: list
+      elements: str
+      returned: always
+    logout_url:
+      description: Front-channel logout URL.
+      type: str
+      returned: always
+    home_page_url:
+      description: Home page URL.
+      type: str
+      returned: always
+    id_token_issuance:
+      description: Whether the authorization endpoint may issue ID tokens.
+      type: bool
+      returned: always
+    access_token_issuance:
+      description: Whether the authorization endpoint may issue access tokens.
+      type: bool
+      returned: always
+    graph_permissions:
+      description: Delegated Microsoft Graph permissions the app requests.
+      type: list
+      elements: str
+      returned: always
+    admin_consent_scopes:
+      description: Scopes of the tenant-wide Microsoft Graph grant; only when O(admin_consent) is set.
+      type: list
+      elements: str
+      returned: always
+    app_roles:
+      description: App roles, each with value, display_name, description, allowed_member_types, enabled and id.
+      type: list
+      elements: dict
+      returned: always
+    app_role_assignment_required:
+      description: Whether users must be assigned to sign in.
+      type: bool
+      returned: always
+    notes:
+      description: Notes.
+      type: str
+      returned: always
+    tags:
+      description: Tags of the app registration.
+      type: list
+      elements: str
+      returned: always
+  sample:
+    display_name: SmartTrace
+    app_id: 6d316b4a-7f6b-4793-b318-ad4c1db2b452
+    redirect_uris: [https://acme.smarttrace.ai/auth/azure/callback]
+    graph_permissions: [email, openid, profile, User.Read]
 """
 
-import uuid
-
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import (
-    ENTERPRISE_APP_TAG,
-    UNKNOWN,
-    create_service_principal,
-    find_application,
-    get_service_principal,
+from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration import (
+    GUID_RE,
+    LIST_MODES,
+    SIGN_IN_AUDIENCES,
+    OptionError,
+    apply,
+    plan,
+    read_current,
+    resolve_template,
+    settings,
+    validate,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import UNKNOWN, app_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import not_found
 
-
-def role_body(role, existing):
-    by_value = dict((item.get("value"), item) for item in existing)
-    role_id = role.get("id") or (by_value.get(role["value"]) or {}).get("id") or str(uuid.uuid5(uuid.NAMESPACE_URL, "smarttrace.sso/app-role/" + role["value"]))
-    display = role.get("display_name") or role["value"]
-    return {"allowedMemberTypes": role["allowed_member_types"], "description": role.get("description") or display, "displayName": display,
-            "id": role_id, "isEnabled": role["enabled"], "value": role["value"]}
+ARGUMENT_SPEC = dict(
+    display_name=dict(type="str", required=True),
+    app_id=dict(type="str"),
+    unique_name=dict(type="str"),
+    gallery_template=dict(type="str"),
+    sign_in_audience=dict(type="str", choices=list(SIGN_IN_AUDIENCES), default="AzureADMyOrg"),
+    redirect_uris=dict(type="list", elements="str"),
+    logout_url=dict(type="str"),
+    home_page_url=dict(type="str"),
+    id_token_issuance=dict(type="bool"),
+    access_token_issuance=dict(type="bool"),
+    graph_permissions=dict(type="list", elements="str"),
+    admin_consent=dict(type="bool"),
+    app_role_assignment_required=dict(type="bool"),
+    app_roles=dict(type="list", elements="dict", options=dict(
+        value=dict(type="str", required=True),
+        display_name=dict(type="str"),
+        description=dict(type="str"),
+        allowed_member_types=dict(type="list", elements="str", choices=["User", "Application"], default=["User"]),
+        enabled=dict(type="bool", default=True),
+        id=dict(type="str"),
+    )),
+    notes=dict(type="str"),
+    tags=dict(type="list", elements="str"),
+    list_mode=dict(type="str", choices=list(LIST_MODES), default="exact"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
 
 
 def main():
-    module = EntraModule(argument_spec=dict(
-        display_name=dict(type="str", required=True),
-        app_id=dict(type="str"),
-        unique_name=dict(type="str"),
-        app_roles=dict(type="list", elements="dict", options=dict(
-            value=dict(type="str", required=True), display_name=dict(type="str"), description=dict(type="str"),
-            allowed_member_types=dict(type="list", elements="str", choices=["User", "Application"], default=["User"]),
-            enabled=dict(type="bool", default=True), id=dict(type="str"))),
-        app_role_assignment_required=dict(type="bool"),
-        notes=dict(type="str"),
-        tags=dict(type="list", elements="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    ))
+    module = EntraModule(argument_spec=ARGUMENT_SPEC)
     params = module.params
-    graph = module.graph
     try:
-        app = find_application(graph, params["app_id"], params["unique_name"], params["display_name"])
+        validate(params)
+    except OptionError as exc:
+        module.fail_json(msg=str(exc))
+    tenant = params["tenant_id"] if GUID_RE.match(params.get("tenant_id") or "") else UNKNOWN
+    try:
+        current = read_current(module.graph, params)
         if params["state"] == "absent":
-            if app and not module.check_mode:
-                graph.delete("/applications/%s" % app["id"], missing_ok=True)
-            module.exit_with(bool(app), app_id=app and app["appId"], object_id=app and app["id"])
-        desired = {"displayName": params["display_name"], "notes": params["notes"], "tags": params["tags"]}
-        if params["app_roles"] is not None:
-            desired["appRoles"] = [role_body(role, (app or {}).get("appRoles") or []) for role in params["app_roles"]]
-        changed = created = False
-        if app is None:
-            if params["app_id"]:
-                module.fail_json(msg="app_id %s: no such app registration. Remove app_id to create the app." % params["app_id"])
-            changed = created = True
-            if module.check_mode:
-                module.exit_with(True, app_id=UNKNOWN, object_id=UNKNOWN, service_principal_id=UNKNOWN, tenant_id=module.tenant_id)
-            body = dict((key, value) for key, value in desired.items() if value is not None)
-            if params["unique_name"]:
-                body["uniqueName"] = params["unique_name"]
-            app = graph.create("/applications", body, find_existing=lambda: find_application(graph, None, params["unique_name"], params["display_name"]))
-        else:
-            delta = module.would_change(app, desired)
-            if delta:
-                changed = True
-                if not module.check_mode:
-                    graph.patch("/applications/%s" % app["id"], delta, retry_on=(not_found,))
-        sp = None if created else get_service_principal(graph, app["appId"])
-        sp_desired = {"tags": sorted(set(((sp or {}).get("tags") or []) + [ENTERPRISE_APP_TAG]))}
-        if params["app_role_assignment_required"] is not None:
-            sp_desired["appRoleAssignmentRequired"] = params["app_role_assignment_required"]
-        if sp is None:
-            changed = True
-            if not module.check_mode:
-                sp = create_service_principal(graph, app["appId"], sp_desired)
-        else:
-            sp_delta = module.would_change(sp, sp_desired)
-            if sp_delta:
-                changed = True
-                if not module.check_mode:
-                    graph.patch("/servicePrincipals/%s" % sp["id"], sp_delta, retry_on=(not_found,))
+            absent(module, current)
+        grant_known = params["admin_consent"] is not None
+        before = settings(current.app, current.sp, current.graph_sp, current.grant, grant_known and current.app is not None, tenant)
+        if current.app is None and params["app_id"]:
+            raise OptionError("app_id: no app registration has the Application (client) ID %s; remove app_id to create the app" % params["app_id"])
+        template = resolve_template(module.graph, params["gallery_template"]) if current.app is None and params["gallery_template"] else None
+        todo = plan(params, current, template)
+        app, sp = todo.app, todo.sp
+        if todo.changes and not module.check_mode:
+            app, sp = apply(module.graph, params, current, todo)
+    except OptionError as exc:
+        module.fail_json(msg=str(exc))
     except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
         module.fail_from(exc)
-    module.exit_with(changed, app_id=app["appId"], object_id=app["id"], service_principal_id=(sp or {}).get("id", UNKNOWN),
-                     tenant_id=(sp or {}).get("appOwnerOrganizationId") or module.tenant_id)
+    after = settings(app, sp, current.graph_sp, todo.grant, grant_known, tenant)
+    module.exit_with(todo.changes, before=before, after=after, app_id=after["app_id"], object_id=after["object_id"],
+                     service_principal_id=after["service_principal_id"], tenant_id=after["tenant_id"], app=after)
+
+
+def absent(module, current):
+    """Delete the app (its service principal goes with it); absent already is unchanged."""
+    app = current.app
+    if app is not None and not module.check_mode:
+        module.graph.delete(app_path(object_id=app["id"]), missing_ok=True)
+    module.exit_with(app is not None, before=settings(app, None), after={}, app_id=(app or {}).get("appId"), object_id=(app or {}).get("id"), app={})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,616 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``entra_app``: from the module's options to Graph writes, and the app's settings as the module shows them.
+
+The steps, each a function: ``validate`` (every option, before any request) -> ``read_current``
+(one ``$batch``: the app, its service principal, the Microsoft Graph service principal; then, only
+for ``admin_consent``, the tenant-wide grant) -> ``plan`` (what differs, compared order-insensitively;
+the ``web`` object whole; nothing when nothing differs) -> ``apply`` (skipped in check mode) ->
+``settings`` (the flat view returned and shown in the diff).
+
+Graph behaviour relied on: graph-contract sections 1, 1.5, 2, 6.3, 6.4 and 8a.
+"""
+
+import copy
+import difflib
+import hashlib
+import re
+import uuid
+from urllib.parse import urlsplit
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import (
+    APP_SELECT,
+    ENTERPRISE_APP_TAG,
+    GRAPH_APP_ID,
+    GRAPH_SP_SELECT,
+    SP_SELECT,
+    UNKNOWN,
+    AmbiguousApplicationError,
+    app_lookup_request,
+    app_path,
+    create_service_principal,
+    get_service_principal,
+    odata_string,
+    one_application,
+    read_many,
+    select,
+    sp_path,
+)
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import conflict_409, not_found
+from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import merge_list, values_equal
+
+SIGN_IN_AUDIENCES = ("AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
+PERSONAL_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
+LIST_MODES = ("exact", "append", "remove")
+WEB_KEYS = ("homePageUrl", "logoutUrl", "redirectUris", "implicitGrantSettings")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+FORBIDDEN_URI_CHARACTERS = "!$'(),;"
+MAX_URI_LENGTH = 256
+ROLE_VALUE_RE = re.compile(r"^[!#-&(-\[\]-~]+$")  # printable ASCII without space, " and '
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+ROLE_NAMESPACE = uuid.UUID("5b0c8f0e-2f3c-4e8a-9d57-0c2f4b6d1a39")
+UNIQUE_NAME_ATTEMPTS = 5
+
+
+class OptionError(ValueError):
+    """An option that cannot work; the message names it and says what to do."""
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+def uri_problem(uri):
+    """Why Entra ID would refuse ``uri`` as a redirect or logout URL (graph-contract 1.4), or None."""
+    if len(uri) > MAX_URI_LENGTH:
+        return "has %d characters, at most %d are allowed" % (len(uri), MAX_URI_LENGTH)
+    bad = sorted(set(ch for ch in uri if ch in FORBIDDEN_URI_CHARACTERS or ch.isspace()))
+    if bad:
+        return "contains %s, which Entra ID does not allow (%s and white space)" % (" ".join(repr(ch) for ch in bad), " ".join(FORBIDDEN_URI_CHARACTERS))
+    parts = urlsplit(uri)
+    if parts.scheme == "https" and parts.netloc:
+        return None
+    if parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS:
+        return None
+    if parts.scheme == "http":
+        return "uses http, which Entra ID allows only for localhost, 127.0.0.1 and [::1]: use https"
+    return "is not an absolute https URL"
+
+
+def validate(params):
+    """Raise ``OptionError`` for the first option that cannot work (no request has been made yet)."""
+    if params.get("app_id") and not GUID_RE.match(params["app_id"]):
+        raise OptionError("app_id %r is not a GUID: give the Application (client) ID shown on the app's Overview page, or leave app_id out"
+                          % params["app_id"])
+    if params["state"] == "absent":
+        return
+    for option in ("display_name", "unique_name", "gallery_template", "notes"):
+        if params.get(option) is not None and option != "notes" and not params[option].strip():
+            raise OptionError("%s must not be empty" % option)
+    audience = params["sign_in_audience"]
+    for uri in params.get("redirect_uris") or []:
+        problem = uri_problem(uri)
+        if problem is None and audience in PERSONAL_AUDIENCES and ("*" in uri or "?" in uri):
+            problem = "has a wildcard or query, which apps for personal Microsoft accounts cannot use"
+        if problem:
+            raise OptionError("redirect_uris: %r %s" % (uri, problem))
+    for option in ("logout_url", "home_page_url"):
+        if params.get(option):
+            problem = uri_problem(params[option])
+            if problem:
+                raise OptionError("%s: %r %s" % (option, params[option], problem))
+    for tag in params.get("tags") or []:
+        if not tag or len(tag) > 256:
+            raise OptionError("tags: every tag must have 1 to 256 characters (got %r)" % tag)
+    for name in params.get("graph_permissions") or []:
+        if not name or not name.strip() or " " in name.strip():
+            raise OptionError("graph_permissions: %r is not a permission name; give names such as openid, profile, email, User.Read" % name)
+    validate_app_roles(params.get("app_roles") or [])
+
+
+def validate_app_roles(roles):
+    values = set()
+    for role in roles:
+        value = role["value"]
+        if not ROLE_VALUE_RE.match(value) or value.startswith("."):
+            raise OptionError("app_roles: value %r may not contain spaces or quotes nor start with a dot (it appears in the roles claim)" % value)
+        if value in values:
+            raise OptionError("app_roles: value %r is given twice; values must be unique" % value)
+        values.add(value)
+        if role.get("id") and not GUID_RE.match(role["id"]):
+            raise OptionError("app_roles: id %r of role %r is not a GUID; leave id out to keep or derive it" % (role["id"], value))
+        if not role.get("allowed_member_types"):
+            raise OptionError("app_roles: role %r needs allowed_member_types (User and/or Application)" % value)
+
+
+def derived_unique_name(display_name, attempt=0):
+    """The uniqueName given to an app the module creates without ``unique_name``: the same for the same display name.
+
+    It makes creating idempotent (an upsert on the alternate key), also when a second run starts while
+    the first run's app is still replicating. ``attempt`` > 0 gives the next candidate when a deleted app
+    still holds the name.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", display_name.lower()).strip("-")[:60] or "app"
+    digest = hashlib.sha256(display_name.encode("utf-8")).hexdigest()[:10]
+    return "smarttrace-sso-%s-%s%s" % (slug, digest, "-%d" % (attempt + 1) if attempt else "")
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+class Current:
+    """What Graph holds: the app, its service principal, the Graph service principal, the tenant-wide Graph grant."""
+
+    def __init__(self, app=None, sp=None, graph_sp=None, grant=None, grant_read=False):
+        self.app, self.sp, self.graph_sp, self.grant, self.grant_read = app, sp, graph_sp, grant, grant_read
+
+
+def read_current(graph, params):
+    """Read what the options need, in as few requests as possible (one when nothing is missing, two for admin_consent)."""
+    app_id, unique_name, display_name = params.get("app_id"), params.get("unique_name"), params["display_name"]
+    present = params["state"] == "present"
+    requests = [app_lookup_request(app_id, unique_name, display_name)]
+    if unique_name and not app_id and present:
+        requests.append(app_lookup_request(display_name=display_name))  # adoption of an app without uniqueName
+    sp_index = graph_index = None
+    if present:
+        sp_index = len(requests)
+        if app_id:
+            requests.append((sp_path(app_id=app_id), select(SP_SELECT)))
+        else:  # the service principal usually carries the app's display name: found in the same round trip
+            requests.append(("/servicePrincipals", dict(select(SP_SELECT), **{"$filter": "displayName eq %s" % odata_string(display_name)})))
+        graph_index = len(requests)
+        requests.append((sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT)))
+    answers = read_many(graph, requests)
+    app = one_application(answers[0], display_name)
+    if app is None and unique_name and not app_id and present:
+        candidates = [found for found in (answers[1] or {}).get("value") or [] if not found.get("uniqueName")]
+        app = one_application({"value": candidates}, display_name)
+    current = Current(app=app)
+    if not present or app is None:
+        current.graph_sp = answers[graph_index] if graph_index is not None else None
+        return current
+    sp_answer = answers[sp_index]
+    if sp_answer is not None and "value" in sp_answer:
+        sp_answer = next((sp for sp in sp_answer["value"] if sp.get("appId") == app["appId"]), None)
+        if sp_answer is None:  # renamed service principal, or none: ask by appId
+            sp_answer = get_service_principal(graph, app["appId"])
+    current.sp, current.graph_sp = sp_answer, answers[graph_index]
+    if params.get("admin_consent") is not None and current.sp is not None and current.graph_sp is not None:
+        current.grant, current.grant_read = read_grant(graph, current.sp["id"], current.graph_sp["id"]), True
+    return current
+
+
+def read_grant(graph, sp_id, graph_sp_id, retry_on=()):
+    """The tenant-wide (AllPrincipals) delegated grant of the app's service principal on Microsoft Graph, or None."""
+    grants = graph.list_all("/servicePrincipals/%s/oauth2PermissionGrants" % sp_id, retry_on=retry_on)
+    return next((grant for grant in grants if grant.get("consentType") == "AllPrincipals" and grant.get("resourceId") == graph_sp_id), None)
+
+
+def resolve_template(graph, template):
+    """The gallery template id for a name (``SmartTrace``) or an id; exactly one must match."""
+    if GUID_RE.match(template):
+        return template.lower()
+    found = graph.list_all("/applicationTemplates", params={"$filter": "displayName eq %s" % odata_string(template)})
+    if len(found) != 1:
+        raise OptionError("gallery_template: %s gallery application is named %r; give its exact name or its template id"
+                          % ("no" if not found else "more than one", template))
+    return found[0]["id"]
+
+
+# ---------------------------------------------------------------------------------------------- planning
+
+def scope_ids(graph_sp, names):
+    """Ids of Microsoft Graph delegated permissions by name (case-insensitive), from the Graph service principal."""
+    known = dict((scope["value"].lower(), scope) for scope in (graph_sp or {}).get("oauth2PermissionScopes") or [] if scope.get("value"))
+    unknown = [name for name in names if name.lower() not in known]
+    if unknown:
+        hints = sorted(set(hint for name in unknown for hint in difflib.get_close_matches(name.lower(), list(known), 3)))
+        raise OptionError("graph_permissions: %s %s not a delegated permission of Microsoft Graph%s" % (
+            ", ".join(repr(name) for name in unknown), "is" if len(unknown) == 1 else "are",
+            "; did you mean %s?" % ", ".join(known[hint]["value"] for hint in hints) if hints else
+            "; use names such as openid, profile, email, offline_access, User.Read"))
+    return [known[name.lower()]["id"] for name in names]
+
+
+def scope_names(graph_sp, ids):
+    by_id = dict((scope.get("id"), scope.get("value")) for scope in (graph_sp or {}).get("oauth2PermissionScopes") or [])
+    return [by_id.get(scope_id, scope_id) for scope_id in ids]
+
+
+def graph_scope_ids(app):
+    """Ids of the Microsoft Graph delegated permissions (``Scope``) an app requests."""
+    for resource in (app or {}).get("requiredResourceAccess") or []:
+        if resource.get("resourceAppId") == GRAPH_APP_ID:
+            return [access["id"] for access in resource.get("resourceAccess") or [] if access.get("type") == "Scope"]
+    return []
+
+
+def role_from_option(role, existing_id=None):
+    display = role.get("display_name") or role["value"]
+    role_id = role.get("id") or existing_id or str(uuid.uuid5(ROLE_NAMESPACE, role["value"]))
+    return {"allowedMemberTypes": sorted(role["allowed_member_types"]), "description": role.get("description") or display,
+            "displayName": display, "id": role_id.lower(), "isEnabled": role["enabled"], "value": role["value"]}
+
+
+def merged_roles(current, wanted_options, mode):
+    """App roles to store, matched by value; an existing role keeps its id."""
+    current = without_origin(current)
+    ids = dict((role.get("value"), role.get("id")) for role in current)
+    wanted = [role_from_option(option, ids.get(option["value"])) for option in wanted_options]
+    by_value = dict((role["value"], role) for role in wanted)
+    if mode == "exact":
+        return wanted
+    if mode == "remove":
+        return [role for role in current if role.get("value") not in by_value]
+    present = set(role.get("value") for role in current)
+    return [by_value.get(role.get("value"), role) for role in current] + [role for role in wanted if role["value"] not in present]
+
+
+def desired_properties(params, app, graph_sp):
+    """The application properties the options ask for, whole (``web`` whole, collections merged per ``list_mode``)."""
+    app, mode = app or {}, params["list_mode"]
+    props = {"displayName": params["display_name"], "signInAudience": params["sign_in_audience"]}
+    if params.get("notes") is not None:
+        props["notes"] = params["notes"]
+    if params.get("tags") is not None:
+        props["tags"] = merge_list(app.get("tags"), params["tags"], mode)
+    web_options = ("redirect_uris", "logout_url", "home_page_url", "id_token_issuance", "access_token_issuance")
+    if any(params.get(option) is not None for option in web_options):
+        web = dict((key, copy.deepcopy((app.get("web") or {}).get(key))) for key in WEB_KEYS)
+        grants = dict(web.get("implicitGrantSettings") or {"enableIdTokenIssuance": False, "enableAccessTokenIssuance": False})
+        if params.get("redirect_uris") is not None:
+            web["redirectUris"] = merge_list(web.get("redirectUris"), params["redirect_uris"], mode)
+        for option, key in (("logout_url", "logoutUrl"), ("home_page_url", "homePageUrl")):
+            if params.get(option) is not None:
+                web[key] = params[option] or None
+        for option, key in (("id_token_issuance", "enableIdTokenIssuance"), ("access_token_issuance", "enableAccessTokenIssuance")):
+            if params.get(option) is not None:
+                grants[key] = params[option]
+        web["implicitGrantSettings"] = grants
+        web["redirectUris"] = web.get("redirectUris") or []
+        props["web"] = web
+    if params.get("graph_permissions") is not None:
+        props["requiredResourceAccess"] = required_resource_access(app, scope_ids(graph_sp, params["graph_permissions"]), mode)
+    if params.get("app_roles") is not None:
+        props["appRoles"] = merged_roles(app.get("appRoles"), params["app_roles"], mode)
+    if params["sign_in_audience"] in PERSONAL_AUDIENCES and ((app.get("api") or {}).get("requestedAccessTokenVersion") != 2):
+        props["api"] = {"requestedAccessTokenVersion": 2}  # Entra ID requires v2 tokens for personal accounts
+    return props
+
+
+def required_resource_access(app, wanted_ids, mode):
+    """``requiredResourceAccess`` with the Graph delegated permissions merged; other resources and app permissions kept."""
+    resources = [copy.deepcopy(resource) for resource in app.get("requiredResourceAccess") or [] if resource.get("resourceAppId") != GRAPH_APP_ID]
+    graph_entry = next((resource for resource in app.get("requiredResourceAccess") or [] if resource.get("resourceAppId") == GRAPH_APP_ID), {})
+    others = [copy.deepcopy(access) for access in graph_entry.get("resourceAccess") or [] if access.get("type") != "Scope"]
+    ids = merge_list(graph_scope_ids(app), wanted_ids, mode)
+    accesses = others + [{"id": scope_id, "type": "Scope"} for scope_id in ids]
+    if accesses:
+        resources.append({"resourceAppId": GRAPH_APP_ID, "resourceAccess": accesses})
+    return resources
+
+
+def changed(current, props):
+    """The properties of ``props`` that differ from ``current`` (``web`` compared on the keys the module sends)."""
+    delta = {}
+    for key, value in props.items():
+        have = (current or {}).get(key)
+        if key in ("web", "api") and isinstance(have, dict):
+            have = dict((name, have.get(name)) for name in value)
+        elif key == "appRoles":
+            have = without_origin(have)
+        if not values_equal(have, value):
+            delta[key] = value
+    return delta
+
+
+class Plan:
+    """The writes that bring Graph to the options, and the app/service principal/grant as they will be."""
+
+    def __init__(self):
+        self.create_app = None        # body of the app to create
+        self.template_id = None       # gallery template to instantiate instead of a plain create
+        self.app_patch = {}           # PATCH body of an existing (or just instantiated) app
+        self.disable_roles = None     # appRoles to PATCH first: roles to remove, disabled
+        self.create_sp = None         # body of the service principal to create
+        self.sp_patch = {}
+        self.grant_op = None          # ("create", scope) | ("patch", scope) | ("delete", None)
+        self.app = self.sp = self.grant = None
+
+    @property
+    def changes(self):
+        return bool(self.create_app is not None or self.app_patch or self.create_sp is not None or self.sp_patch or self.grant_op)
+
+
+def plan(params, current, template_id=None):
+    """Compare the options with ``current``; nothing to do gives a Plan whose ``changes`` is False."""
+    result = Plan()
+    app, sp = current.app, current.sp
+    props = desired_properties(params, app, current.graph_sp)
+    if app is None:
+        result.create_app = dict(props, uniqueName=params.get("unique_name") or derived_unique_name(params["display_name"]))
+        result.template_id = template_id
+        if template_id:  # instantiate takes only the display name: the rest is a PATCH right after
+            result.app_patch = dict((key, value) for key, value in result.create_app.items() if key != "displayName")
+        result.app = dict(copy.deepcopy(result.create_app), id=UNKNOWN, appId=UNKNOWN, applicationTemplateId=template_id)
+    else:
+        if params.get("unique_name") and app.get("uniqueName") not in (None, params["unique_name"]):
+            raise OptionError("unique_name: the app %s already has the unique name %r, which cannot change; remove unique_name or set it to %r"
+                              % (app["appId"], app["uniqueName"], app["uniqueName"]))
+        if params.get("unique_name") and not app.get("uniqueName"):
+            props["uniqueName"] = params["unique_name"]
+        result.app_patch = changed(app, props)
+        if "appRoles" in result.app_patch:
+            result.disable_roles = roles_to_disable(app.get("appRoles"), result.app_patch["appRoles"])
+        result.app = merge_app(app, result.app_patch)
+    check_redirect_count(params, result.app)
+    plan_service_principal(params, result, sp, template_id)
+    plan_grant(params, result, current)
+    return result
+
+
+def without_origin(roles):
+    """App roles as they are written: ``origin`` is read-only."""
+    return [dict((key, value) for key, value in role.items() if key != "origin") for role in roles or []]
+
+
+def roles_to_disable(current, wanted):
+    """All current roles, those about to be removed disabled, when any of them is enabled (Entra ID refuses removing an enabled role); else None."""
+    kept = set(role.get("id") for role in wanted)
+    current = without_origin(current)
+    if not any(role.get("isEnabled") and role.get("id") not in kept for role in current):
+        return None
+    return [role if role.get("id") in kept else dict(role, isEnabled=False) for role in current]
+
+
+def merge_app(app, patch):
+    merged = copy.deepcopy(app)
+    for key, value in patch.items():
+        if key in ("web", "api") and isinstance(merged.get(key), dict):
+            merged[key].update(copy.deepcopy(value))
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def check_redirect_count(params, app):
+    uris = ((app or {}).get("web") or {}).get("redirectUris") or []
+    limit = 100 if params["sign_in_audience"] in PERSONAL_AUDIENCES else 256
+    if len(uris) > limit:
+        raise OptionError("redirect_uris: the app would have %d redirect URIs; Entra ID allows at most %d for sign_in_audience %s"
+                          % (len(uris), limit, params["sign_in_audience"]))
+
+
+def plan_service_principal(params, result, sp, template_id):
+    required = params.get("app_role_assignment_required")
+    if sp is None and not template_id:
+        result.create_sp = {"tags": [ENTERPRISE_APP_TAG]}
+        if required is not None:
+            result.create_sp["appRoleAssignmentRequired"] = required
+        result.sp = dict(result.create_sp, id=UNKNOWN, appRoleAssignmentRequired=bool(required), appOwnerOrganizationId=None)
+        return
+    if sp is None:  # instantiated from the gallery: tagged, assignment not required
+        sp = {"id": UNKNOWN, "tags": [ENTERPRISE_APP_TAG], "appRoleAssignmentRequired": False, "appOwnerOrganizationId": None}
+    wanted = {"tags": merge_list(sp.get("tags"), [ENTERPRISE_APP_TAG], "append")}
+    if required is not None:
+        wanted["appRoleAssignmentRequired"] = required
+    result.sp_patch = changed(sp, wanted)
+    result.sp = dict(copy.deepcopy(sp), **result.sp_patch)
+
+
+def plan_grant(params, result, current):
+    """Tenant-wide consent: the grant's scopes are exactly the Graph permissions the app requests (none: no grant)."""
+    consent = params.get("admin_consent")
+    if consent is None:
+        return
+    wanted = sorted(set(scope_names(current.graph_sp, graph_scope_ids(result.app)))) if consent else []
+    grant = current.grant
+    have = sorted(set((grant or {}).get("scope", "").split()))
+    scope = " ".join(wanted)
+    if wanted and grant is None:
+        result.grant_op = ("create", scope)
+    elif wanted and have != wanted:
+        result.grant_op = ("patch", scope)
+    elif not wanted and grant is not None:
+        result.grant_op = ("delete", None)
+    result.grant = dict(grant or {}, scope=scope) if wanted else None
+
+
+# ---------------------------------------------------------------------------------------------- applying
+
+def apply(graph, params, current, result):
+    """Carry out ``result`` (a Plan); returns (app, service principal) as they are now (ids known).
+
+    Writes to an app and service principal that existed before go in one ``$batch`` (with the grant);
+    writes right after a create are sent one by one, retried while the new objects replicate.
+    """
+    app, sp = current.app, current.sp
+    fresh = result.create_app is not None
+    if fresh:
+        if result.template_id:
+            app, sp = instantiate(graph, result.template_id, params["display_name"])
+        else:
+            app = create_app(graph, result.create_app, bool(params.get("unique_name")))
+    app_url = app_path(object_id=app["id"])
+    if result.disable_roles is not None:
+        graph.patch(app_url, {"appRoles": result.disable_roles})
+    if fresh:
+        if result.app_patch:
+            graph.patch(app_url, result.app_patch, retry_on=(not_found, conflict_409))
+        if sp is not None and result.sp_patch:
+            graph.patch(sp_path(object_id=sp["id"]), result.sp_patch, retry_on=(not_found,))
+    else:
+        def patch_app_again(error):  # the removal of a role may not see its disabling yet
+            if not roles_not_disabled_yet(error):
+                raise error
+            graph.patch(app_url, result.app_patch, retry_on=(roles_not_disabled_yet,))
+
+        writes = []
+        if result.app_patch:
+            writes.append(({"method": "PATCH", "url": app_url, "body": result.app_patch}, patch_app_again))
+        if sp is not None and result.sp_patch:
+            writes.append(({"method": "PATCH", "url": sp_path(object_id=sp["id"]), "body": result.sp_patch}, None))
+        if result.grant_op and sp is not None:
+            writes.append((grant_request(result.grant_op, current, sp), lambda error: grant_fallback(error, graph, result.grant_op, current, sp)))
+        run_writes(graph, writes)
+    if result.create_sp is not None and sp is None:
+        sp = create_service_principal(graph, app["appId"], result.create_sp)
+        if result.grant_op:
+            apply_grant(graph, result.grant_op, current, sp)
+    elif result.grant_op and fresh:
+        apply_grant(graph, result.grant_op, current, sp)
+    return merge_app(app, result.app_patch), dict(sp or {}, **result.sp_patch)
+
+
+def run_writes(graph, writes):
+    """Send independent writes (one ``$batch`` when several); a failed one goes to its fallback, or is raised."""
+    if not writes:
+        return
+    if len(writes) == 1:
+        (write, fallback), = writes
+        answers = []
+        try:
+            graph.request(write["method"], write["url"], body=write.get("body"))
+        except GraphError as error:
+            answers.append(error)
+    else:
+        answers = graph.batch([write for write, _fallback in writes])
+    for answer, (write, fallback) in zip(answers, writes):
+        if isinstance(answer, GraphError):
+            if fallback is None:
+                raise answer
+            fallback(answer)
+
+
+def roles_not_disabled_yet(error):
+    return error.status == 400 and "disabled first" in error.message
+
+
+def create_app(graph, body, unique_name_given):
+    """Create the app by upsert on its uniqueName: repeating it (timeout, 504, a second run while it replicates) never makes a second app.
+
+    201 answers the new app; 204 means an app with that uniqueName existed already (still replicating,
+    or renamed): it was updated and is read. A derived uniqueName still held by a deleted app is
+    replaced by the next candidate.
+    """
+    for attempt in range(UNIQUE_NAME_ATTEMPTS):
+        try:
+            app = graph.request("PATCH", app_path(unique_name=body["uniqueName"]), body=body, headers={"Prefer": "create-if-missing"})
+        except GraphError as error:
+            if not unique_name_held(error):
+                raise
+            if unique_name_given:
+                raise OptionError("unique_name: %r is held by a deleted app registration; restore or permanently delete that app, "
+                                  "or choose another unique_name" % body["uniqueName"])
+            body = dict(body, uniqueName=derived_unique_name(body["displayName"], attempt + 1))
+            continue
+        if app is None:
+            app = graph.get(app_path(unique_name=body["uniqueName"]), params=select(APP_SELECT), retry_on=(not_found,))
+        return app
+    raise OptionError("unique_name: every derived unique name for %r is held by a deleted app registration; set unique_name" % body["displayName"])
+
+
+def unique_name_held(error):
+    return error.status == 400 and "ObjectConflict" in error.detail_codes and "uniquename" in (error.message + str(error.details)).lower()
+
+
+def instantiate(graph, template_id, display_name):
+    """Add the gallery application: app and service principal in one call; after a lost answer, look before a second try."""
+    def find_existing():
+        try:
+            found = graph.list_all(*app_lookup_request(display_name=display_name))
+        except GraphError:
+            return None
+        found = [app for app in found if app.get("applicationTemplateId") == template_id]
+        return {"application": found[0], "servicePrincipal": None} if len(found) == 1 else None
+
+    answer = graph.create("/applicationTemplates/%s/instantiate" % template_id, {"displayName": display_name}, find_existing=find_existing)
+    app, sp = answer.get("application"), answer.get("servicePrincipal")
+    if sp is None:
+        sp = graph.get(sp_path(app_id=app["appId"]), params=select(SP_SELECT), retry_on=(not_found,))
+    return app, sp
+
+
+def grant_request(operation, current, sp):
+    """The write of a grant operation, as a ``$batch`` request."""
+    kind, scope = operation
+    if kind == "create":
+        return {"method": "POST", "url": "/oauth2PermissionGrants",
+                "body": {"clientId": sp["id"], "consentType": "AllPrincipals", "resourceId": current.graph_sp["id"], "scope": scope}}
+    url = "/oauth2PermissionGrants/%s" % current.grant["id"]
+    return {"method": "DELETE", "url": url} if kind == "delete" else {"method": "PATCH", "url": url, "body": {"scope": scope}}
+
+
+def grant_fallback(error, graph, operation, current, sp):
+    """A grant write that failed in a batch: a deleted grant already gone is fine; anything else is done again on its own."""
+    if operation[0] == "delete" and error.status == 404:
+        return
+    if error.status in (400, 401, 403) and not (error.status == 400 and "not a valid reference update" in error.message.lower()):
+        raise error
+    apply_grant(graph, operation, current, sp)
+
+
+def apply_grant(graph, operation, current, sp):
+    kind, scope = operation
+    if kind == "delete":
+        graph.delete("/oauth2PermissionGrants/%s" % current.grant["id"], missing_ok=True)
+        return
+    if kind == "patch":
+        graph.patch("/oauth2PermissionGrants/%s" % current.grant["id"], {"scope": scope})
+        return
+    body = grant_request(operation, current, sp)["body"]
+
+    def find_existing():
+        try:
+            return read_grant(graph, sp["id"], current.graph_sp["id"])
+        except GraphError:
+            return None
+
+    try:
+        graph.create("/oauth2PermissionGrants", body, find_existing=find_existing,
+                     retry_on=(not_found, lambda error: error.status == 400 and "not a valid reference update" in error.message.lower()))
+    except GraphError as error:
+        if error.status != 409:
+            raise
+        existing = read_grant(graph, sp["id"], current.graph_sp["id"], retry_on=(not_found,))
+        if existing and sorted(existing.get("scope", "").split()) != sorted(scope.split()):
+            graph.patch("/oauth2PermissionGrants/%s" % existing["id"], {"scope": scope})
+
+
+# ---------------------------------------------------------------------------------------------- the view
+
+def settings(app, sp, graph_sp=None, grant=None, grant_known=False, tenant_id=None):
+    """The app's settings as the module returns and diffs them (lists sorted, so the diff shows only real changes)."""
+    if app is None:
+        return {}
+    web = app.get("web") or {}
+    grants = web.get("implicitGrantSettings") or {}
+    view = {
+        "display_name": app.get("displayName"),
+        "unique_name": app.get("uniqueName"),
+        "app_id": app.get("appId"),
+        "object_id": app.get("id"),
+        "service_principal_id": (sp or {}).get("id"),
+        "tenant_id": (sp or {}).get("appOwnerOrganizationId") or tenant_id,
+        "gallery_template_id": app.get("applicationTemplateId"),
+        "sign_in_audience": app.get("signInAudience"),
+        "redirect_uris": sorted(web.get("redirectUris") or []),
+        "logout_url": web.get("logoutUrl"),
+        "home_page_url": web.get("homePageUrl"),
+        "id_token_issuance": bool(grants.get("enableIdTokenIssuance")),
+        "access_token_issuance": bool(grants.get("enableAccessTokenIssuance")),
+        "graph_permissions": sorted(scope_names(graph_sp, graph_scope_ids(app)), key=str.lower),
+        "app_roles": sorted(({"value": role.get("value"), "display_name": role.get("displayName"), "description": role.get("description"),
+                              "allowed_member_types": sorted(role.get("allowedMemberTypes") or []), "enabled": bool(role.get("isEnabled")),
+                              "id": role.get("id")} for role in app.get("appRoles") or []), key=lambda role: role["value"] or ""),
+        "app_role_assignment_required": (sp or {}).get("appRoleAssignmentRequired"),
+        "notes": app.get("notes"),
+        "tags": sorted(app.get("tags") or []),
+    }
+    if grant_known:
+        view["admin_consent_scopes"] = sorted((grant or {}).get("scope", "").split(), key=str.lower)
+    return view
+
+
+__all__ = ["AmbiguousApplicationError", "OptionError", "validate", "read_current", "resolve_template", "plan", "apply", "settings",
+           "derived_unique_name", "LIST_MODES", "SIGN_IN_AUDIENCES"]
