@@ -4,9 +4,10 @@
 """Client secrets (``passwordCredentials``) of an application: time left, the one in use, expiry warnings,
 and the read / add / remove / wait steps of ``entra_secret`` (graph-contract sections 3, 6.3, 6.4).
 
-``entra_secret`` and ``entra_app_info`` share the warnings::
+``entra_secret`` and ``entra_app_info`` share the warnings (Graph's ``passwordCredentials``, or the
+``credentials.secrets`` view of ``entra_app_info`` with ``key_id``/``display_name``/``start``/``end``)::
 
-    for text in expiry_warnings(app["passwordCredentials"], rotate_before_days, utc_now(), app_label(app)):
+    for text in expiry_warnings(app["passwordCredentials"], module.params["rotate_before_days"], utc_now(), app_label(app)):
         module.warn(text)
 
 Graph shows a secret's value only in the answer to ``addPassword``. ``AppSecrets.add`` takes it out of
@@ -154,16 +155,26 @@ def _credential_label(credential):
     return "Client secret '%s' (key_id %s, hint %s)" % (credential.get("displayName"), credential.get("keyId"), credential.get("hint"))
 
 
+def as_graph_credential(item):
+    """A passwordCredential as Graph shapes it, from Graph's shape or a module's view of it
+    (``key_id``, ``display_name``, ``hint``, ``start``/``start_date``, ``end``/``end_date``)."""
+    if "keyId" in item or "key_id" not in item:
+        return item
+    return {"keyId": item.get("key_id"), "displayName": item.get("display_name"), "hint": item.get("hint"),
+            "startDateTime": item.get("start_date", item.get("start")), "endDateTime": item.get("end_date", item.get("end"))}
+
+
 def expiry_warnings(credentials, rotate_before_days, now, app_text):
     """Warnings for the secrets that may break sign-in within ``rotate_before_days``, per display name.
 
     For each display name: the secret in use (``in_use``) when it expires within the window or has expired,
     and every older secret that expires within the window while a newer one exists (its consumer may not
     have the new value yet). Expired older secrets are not mentioned: nothing can sign in with them.
+    ``credentials`` are Graph's ``passwordCredentials`` or a module's view of them (``as_graph_credential``).
     """
     window = rotate_before_days * DAY
     groups = {}
-    for credential in credentials or []:
+    for credential in (as_graph_credential(item) for item in credentials or []):
         groups.setdefault(credential.get("displayName"), []).append(credential)
     warnings = []
     for name in sorted(groups, key=lambda item: item or ""):

@@ -113,6 +113,14 @@ def test_warnings_are_grouped_by_display_name_and_hold_no_value():
     assert "less than a day" in expiry_warnings([{"displayName": "x", "keyId": KEY, "endDateTime": "2026-06-01T18:00:00Z"}], 30, NOW, "a")[0]
 
 
+def test_warnings_also_from_a_module_view_of_the_credentials():
+    old, new = credential("s", 3), credential("s", 180, started_days_ago=0)
+    view = [{"key_id": c["keyId"], "display_name": c["displayName"], "hint": c["hint"], "start": c["startDateTime"], "end": c["endDateTime"],
+             "days_left": 0, "expired": False} for c in (old, new)]
+    assert expiry_warnings(view, 30, NOW, "app X") == expiry_warnings([old, new], 30, NOW, "app X")
+    assert len(expiry_warnings(view, 30, NOW, "app X")) == 1
+
+
 # ---------------------------------------------------------------------------------------------- options
 def test_default_lifetime_is_180_days():
     assert check_options(params(), NOW) == NOW + datetime.timedelta(days=180)
