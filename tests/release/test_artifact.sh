@@ -22,7 +22,8 @@ work=$(cd "$work" && pwd)
 passed=0
 fail() { echo "test-artifact: FAIL: $*" >&2; exit 1; }
 pass() { echo "test-artifact: ok: $*"; passed=$((passed + 1)); }
-counted() { local out; out=$("$@") || { echo "$out"; fail "$*"; }; echo "$out" | sed 's/^/test-artifact: /'; passed=$((passed + $(echo "$out" | grep -c '^ok: '))); }
+prefixed() { while IFS= read -r line; do echo "test-artifact: $line"; done; }
+counted() { local out; out=$("$@") || { echo "$out"; fail "$*"; }; prefixed <<<"$out"; passed=$((passed + $(grep -c '^ok: ' <<<"$out"))); }
 
 # ---------------------------------------------------------------- 1. build and inspect
 ansible-galaxy collection build --force --output-path "$work/dist" "$repo" >"$work/build.log" 2>&1 \
@@ -49,7 +50,7 @@ grep -q "^# $work/collections/ansible_collections" "$work/list.log" && [ "$(grep
 pass "installed into an empty collections path; its files match MANIFEST.json and FILES.json"
 
 # ---------------------------------------------------------------- 3a. docs from the installed copy
-modules=$(cd "$installed/plugins/modules" && ls ./*.py | sed -e 's|^\./||' -e 's/\.py$//')
+modules=$(for file in "$installed"/plugins/modules/*.py; do basename "$file" .py; done)
 [ -n "$modules" ] || fail "no modules in the artifact"
 for module in $modules; do
   ansible-doc "smarttrace.sso.$module" >"$work/doc-$module.txt" 2>"$work/doc-$module.err" || { cat "$work/doc-$module.err" >&2; fail "ansible-doc smarttrace.sso.$module"; }
@@ -76,6 +77,7 @@ demo() {
 }
 export -f demo fail check
 export installed python repo work
+# shellcheck disable=SC2016  # the script is expanded by the inner bash, inside the sandbox's environment
 PYTHON=$python "$repo/tests/tools/with_sandbox.sh" "$work/sandbox" -- bash -euo pipefail -c '
   eval "$("$python" "$repo/tests/tools/sandbox_env.py" "$SANDBOX_ENDPOINT")"
   check tarball "$(ls "$work"/dist/smarttrace-sso-*.tar.gz)" "$repo/galaxy.yml" "$SANDBOX_ENDPOINT" | grep "sandbox secret" >"$work/sandbox-secrets.ok"
@@ -86,7 +88,7 @@ PYTHON=$python "$repo/tests/tools/with_sandbox.sh" "$work/sandbox" -- bash -euo 
   check state "$SANDBOX_ENDPOINT" acme B.Simon@contoso.onmicrosoft.com "SmartTrace Users" >"$work/state.ok"
   check leaks "$SANDBOX_ENDPOINT" "$work"/demo-*.log "$work"/doc-*.txt >"$work/leaks.ok"
 ' || fail "the demo against the sandbox (logs in $work)"
-sed 's/^/test-artifact: /' "$work/sandbox-secrets.ok"
+prefixed <"$work/sandbox-secrets.ok"
 passed=$((passed + 1))
 read -r ok1 changed1 failed1 unreachable1 <"$work/recap-1"
 read -r ok2 changed2 failed2 unreachable2 <"$work/recap-2"
@@ -99,7 +101,7 @@ task_paths=$(grep -h '^task path: ' "$work"/demo-*.log | sed -e 's/^task path: /
 outside=$(echo "$task_paths" | grep -v "^$installed/" || true)
 [ -z "$outside" ] || fail "tasks ran from outside the installed copy: $outside"
 pass "all $(echo "$task_paths" | wc -l) task files ran from $installed"
-sed 's/^/test-artifact: /' "$work/state.ok" "$work/leaks.ok"
+cat "$work/state.ok" "$work/leaks.ok" | prefixed
 passed=$((passed + $(cat "$work/state.ok" "$work/leaks.ok" | grep -c '^ok: ')))
 
 echo "test-artifact: $passed passed, 0 failed"

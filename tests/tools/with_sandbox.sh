@@ -16,6 +16,7 @@ rm -f "$state/endpoint.json"
 PYTHONPATH="$repo/tests${PYTHONPATH:+:$PYTHONPATH}" "$python" -m sandbox --state "$state" --port 0 "${flags[@]}" \
   >"$state/sandbox.out" 2>"$state/sandbox.err" &
 pid=$!
+# shellcheck disable=SC2329  # invoked by the trap
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
 trap stop EXIT
 for _ in $(seq 1 300); do
@@ -24,7 +25,9 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ -s "$state/endpoint.json" ] || { echo "sandbox did not write endpoint.json in 30 s" >&2; exit 1; }
-export SANDBOX_ENDPOINT="$(cd "$state" && pwd)/endpoint.json" SANDBOX_STATE="$(cd "$state" && pwd)"
+SANDBOX_STATE="$(cd "$state" && pwd)"
+SANDBOX_ENDPOINT="$SANDBOX_STATE/endpoint.json"
+export SANDBOX_ENDPOINT SANDBOX_STATE
 set +e
 "$@"
 status=$?

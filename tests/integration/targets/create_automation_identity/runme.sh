@@ -40,5 +40,5 @@ changed=$(run "$work/exclusive.log" -v)
 verify real
 
 token=$(sed -n 's/^smarttrace_sso_admin_token: //p' "$work/vars.yml")
-[ -n "$token" ] && ! grep -qF "$token" "$work"/*.log || { echo "the administrator's token shows in the output"; exit 1; }
+if [ -z "$token" ] || grep -qF "$token" "$work"/*.log; then echo "the administrator's token shows in the output"; exit 1; fi
 echo "create_automation_identity: check mode, real run, idempotent re-run, least privilege enforced, certificate sign-in: all passed"
