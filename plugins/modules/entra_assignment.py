@@ -182,6 +182,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments 
     result_entry,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoError
 
 # An assignment is (principal, app role) on the service principal; nothing else about it is compared.
 # Principals are matched by object ID after resolving names: users by userPrincipalName, groups by displayName.
@@ -266,9 +267,8 @@ def main():
                   removed=[result_entry(item, role_id) for item in remove], unchanged=[result_entry(item, role_id) for item in keep])
     changed = bool(add or remove)
     if failures:
-        module.fail_json(msg="%d of %d assignment changes failed: %s" % (len(failures), len(failures) + len(add) + len(remove),
-                                                                         "; ".join(text for _item, text in failures)),
-                         changed=changed, failed_principals=[result_entry(item, role_id) for item, _text in failures], **result)
+        msg = "%d of %d assignment changes failed: %s" % (len(failures), len(failures) + len(add) + len(remove), "; ".join(text for _item, text in failures))
+        module.fail_from(SsoError(msg), changed=changed, failed_principals=[result_entry(item, role_id) for item, _text in failures], **result)
     module.exit_with(changed, before={"role": role, "assigned": before}, after={"role": role, "assigned": after}, **result)
 
 

@@ -232,6 +232,7 @@ users:
 from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter, fold
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import UserSync, validate_user
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoError
 
 # Options of one user. Compared with the user (when set): display_name, mail_nickname, given_name, surname,
 # account_enabled, usage_location (upper case), exactly. The password is write-only: sent on create, or always.
@@ -310,7 +311,7 @@ def main():
     failed = [result for result in results if result["action"] == "failed"]
     if failed:
         msg = "%d of %d users failed: %s" % (len(failed), len(results), "; ".join("%s: %s" % (r["user_principal_name"], r["error"]) for r in failed))
-        module.fail_json(msg=msg, changed=changed, users=results, **extra)
+        module.fail_from(SsoError(msg), changed=changed, users=results, **extra)  # with the request trace at -vvv
     module.exit_with(changed, before=before, after=after, users=results, **extra)
 
 
