@@ -12,7 +12,7 @@ description:
     (a C($batch) when O(groups) or O(users) are given).
   - The tenant's id, display name and verified domains (user principal names must use one of them).
   - The Microsoft Graph permissions of the automation identity, read from the claims of its access token
-    (no request): the application permissions (C(roles)) of an app-only token, or the delegated scopes (C(scp)) of a user's token.
+    (no request), that is the application permissions (C(roles)) of an app-only token, or the delegated scopes (C(scp)) of a user's token.
   - Whether each group of O(groups) and each user of O(users) exists, and their object ids.
 extends_documentation_fragment:
   - smarttrace.sso.entra
