@@ -6,7 +6,8 @@
 * the tenant's id and verified domains (``GET /organization``);
 * which Microsoft Graph permissions the automation identity holds: read from the access token's
   claims (``roles`` for an application token, ``scp`` for a delegated one), so it costs no request;
-* whether named groups and users exist (one ``$batch`` with the organization read).
+* whether named groups and users exist, and the app registration with a given unique name (its app
+  roles and client secrets, never a value), all in one ``$batch`` with the organization read.
 """
 
 import base64
@@ -14,8 +15,11 @@ import json
 import re
 from urllib.parse import quote
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import describe
+
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ORGANIZATION_REQUEST = {"id": "organization", "method": "GET", "url": "/organization?$select=id,displayName,verifiedDomains"}
+APP_SELECT = "id,appId,displayName,uniqueName,appRoles,passwordCredentials"
 
 
 def is_guid(value):
@@ -74,6 +78,26 @@ def user_request(index, name):
     """A batch request that finds a user by object id or user principal name."""
     return {"id": "user-%d" % index, "method": "GET",
             "url": "/users/%s?$select=id,userPrincipalName,displayName,accountEnabled" % quote(name, safe="@")}
+
+
+def app_request(unique_name):
+    """A batch request that reads the app registration with this unique name (a Graph alternate key)."""
+    return {"id": "app", "method": "GET", "url": "/applications(uniqueName=%s)?$select=%s" % (quote(_odata_string(unique_name), safe="'"), APP_SELECT)}
+
+
+def app_result(unique_name, result, now):
+    """``{unique_name, found, app_id, object_id, display_name, app_roles, secrets}`` from the app read (secrets: no values)."""
+    if _is_error(result):
+        if result.status == 404:
+            return {"unique_name": unique_name, "found": False, "app_id": None, "object_id": None, "display_name": None,
+                    "app_roles": [], "secrets": []}
+        raise result
+    roles = [{"value": role.get("value"), "display_name": role.get("displayName"), "enabled": role.get("isEnabled"), "id": role.get("id")}
+             for role in result.get("appRoles") or []]
+    secrets = sorted((describe(credential, now) for credential in result.get("passwordCredentials") or []),
+                     key=lambda item: item.get("end_date") or "")
+    return {"unique_name": unique_name, "found": True, "app_id": result.get("appId"), "object_id": result.get("id"),
+            "display_name": result.get("displayName"), "app_roles": roles, "secrets": secrets}
 
 
 def group_result(name, result):

@@ -14,6 +14,8 @@ description:
   - The Microsoft Graph permissions of the automation identity, read from the claims of its access token
     (no request), that is the application permissions (C(roles)) of an app-only token, or the delegated scopes (C(scp)) of a user's token.
   - Whether each group of O(groups) and each user of O(users) exists, and their object ids.
+  - With O(app_unique_name), the app registration with that unique name - its ids, app roles and client secrets
+    (key id, description, hint, validity, days left; never a value).
 extends_documentation_fragment:
   - smarttrace.sso.entra
   - smarttrace.sso.attributes.info_module
@@ -31,6 +33,10 @@ options:
     type: list
     elements: str
     default: []
+  app_unique_name:
+    description:
+      - Also read the app registration with this unique name (a Microsoft Graph alternate key), see RV(app).
+    type: str
 notes:
   - Needs C(Directory.Read.All) (or C(Organization.Read.All) with C(Group.Read.All) and C(User.Read.All)).
 seealso:
@@ -126,11 +132,32 @@ users:
     id: {description: The user's object id when found., type: str}
     user_principal_name: {description: The user principal name when found., type: str}
     account_enabled: {description: Whether the account is enabled., type: bool}
+app:
+  description: The app registration of O(app_unique_name).
+  returned: when O(app_unique_name) is given
+  type: dict
+  contains:
+    unique_name: {description: The unique name as given., type: str}
+    found: {description: Whether the app exists., type: bool}
+    app_id: {description: Application (client) id., type: str}
+    object_id: {description: Object id of the app registration., type: str}
+    display_name: {description: Display name., type: str}
+    app_roles:
+      description: App roles (value, display_name, enabled, id).
+      type: list
+      elements: dict
+    secrets:
+      description: Client secrets (key_id, display_name, hint, start_date, end_date, days_left), soonest to expire first; never a value.
+      type: list
+      elements: dict
 """
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import utc_now
 from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
     ORGANIZATION_REQUEST,
+    app_request,
+    app_result,
     group_request,
     group_result,
     identity_from_claims,
@@ -145,15 +172,21 @@ def main():
     module = EntraModule(argument_spec=dict(
         groups=dict(type="list", elements="str", default=[]),
         users=dict(type="list", elements="str", default=[]),
+        app_unique_name=dict(type="str"),
     ))
     groups = module.params["groups"]
     users = module.params["users"]
+    unique_name = module.params["app_unique_name"]
+    if unique_name is not None and not unique_name.strip():
+        module.fail_json(msg="app_unique_name must not be empty; omit it to read no app")
     for option, names in (("groups", groups), ("users", users)):
         if any(not (name or "").strip() for name in names):
             module.fail_json(msg="%s: every item must be a non-empty name or object id; remove the empty item" % option)
     requests = [dict(ORGANIZATION_REQUEST)]
     requests += [group_request(index, name) for index, name in enumerate(groups)]
     requests += [user_request(index, name) for index, name in enumerate(users)]
+    if unique_name:
+        requests.append(app_request(unique_name))
     try:
         if len(requests) == 1:
             results = [module.graph.get(requests[0]["url"])]
@@ -161,12 +194,13 @@ def main():
             results = module.graph.batch(requests)
         tenant_id, display_name, domains, default_domain = organization_result(results[0])
         group_results = [group_result(name, result) for name, result in zip(groups, results[1:1 + len(groups)])]
-        user_results = [user_result(name, result) for name, result in zip(users, results[1 + len(groups):])]
+        user_results = [user_result(name, result) for name, result in zip(users, results[1 + len(groups):1 + len(groups) + len(users)])]
+        app = app_result(unique_name, results[-1], utc_now()) if unique_name else None
         identity = identity_from_claims(token_claims(module.token_provider()))
     except Exception as exc:  # noqa: BLE001 - reported by fail_from, secret-free
         module.fail_from(exc, msg="could not read the tenant")
     module.exit_with(False, tenant_id=tenant_id, tenant_display_name=display_name, verified_domains=domains, default_domain=default_domain,
-                     identity=identity, groups=group_results, users=user_results)
+                     identity=identity, groups=group_results, users=user_results, **({"app": app} if unique_name else {}))
 
 
 if __name__ == "__main__":

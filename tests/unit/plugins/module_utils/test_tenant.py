@@ -4,12 +4,15 @@
 """_tenant: token claims, batch lookups of groups and users, organization parsing."""
 
 import base64
+import datetime
 import json
 
 import pytest
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
+    app_request,
+    app_result,
     group_request,
     group_result,
     identity_from_claims,
@@ -82,3 +85,23 @@ def test_organization_result_takes_default_domain():
     assert organization_result(body) == ("t", "Contoso", ["contoso.onmicrosoft.com", "contoso.com"], "contoso.com")
     with pytest.raises(GraphError):
         organization_result(GraphError("denied", status=403))
+
+
+def test_app_by_unique_name_is_one_escaped_read():
+    assert app_request("smarttrace-sso-o'neil")["url"].startswith("/applications(uniqueName='smarttrace-sso-o''neil')?$select=id,appId,")
+
+
+def test_app_result_describes_roles_and_secrets_without_values():
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    body = {"id": "obj", "appId": "app", "displayName": "SmartTrace", "appRoles": [{"value": "User", "displayName": "User", "isEnabled": True, "id": "r"}],
+            "passwordCredentials": [
+                {"keyId": "k2", "displayName": "SmartTrace SSO", "hint": "abc", "endDateTime": "2026-03-02T00:00:00Z", "secretText": None},
+                {"keyId": "k1", "displayName": "other", "hint": "xyz", "endDateTime": "2026-01-11T00:00:00Z"}]}
+    app = app_result("u", body, now)
+    assert (app["found"], app["app_id"], app["object_id"]) == (True, "app", "obj")
+    assert app["app_roles"] == [{"value": "User", "display_name": "User", "enabled": True, "id": "r"}]
+    assert [(secret["key_id"], secret["days_left"]) for secret in app["secrets"]] == [("k1", 10), ("k2", 60)]
+    assert all("secretText" not in secret and "secret" not in secret for secret in app["secrets"])
+    assert not app_result("u", GraphError("missing", status=404), now)["found"]
+    with pytest.raises(GraphError):
+        app_result("u", GraphError("denied", status=403), now)
