@@ -156,7 +156,7 @@ cleanup-live: tree
 		echo "cleanup-live: nothing to do, tests/integration/integration_config.yml not found"; exit 0; fi; \
 	PATH=$(BIN):$$PATH $(BIN)/ansible-playbook tests/integration/cleanup_live.yml -e @tests/integration/integration_config.yml
 
-test: sanity units sandbox-tests integration conformance lint docs-lint
+test: sanity units sandbox-tests integration conformance lint docs-lint changelog-lint test-ee test-artifact test-matrix
 	@echo "make test: all checks passed"
 
 # ---------------------------------------------------------------------------- demo and sandbox

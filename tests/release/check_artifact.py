@@ -16,6 +16,7 @@ Each check prints one "ok: ..." line per assertion and exits 1 with "FAIL: ..." 
 import base64
 import binascii
 import json
+import os
 import re
 import ssl
 import sys
@@ -147,7 +148,7 @@ def leaks(endpoint_path, logs):
     for log_path in logs:
         with open(log_path, encoding="utf-8", errors="replace") as handle:
             scan_text(log_path, handle.read(), known)
-    ok("no sandbox secret, client secret or token in %s" % ", ".join(logs))
+    ok("no sandbox secret, client secret or token in the %d outputs (%s)" % (len(logs), ", ".join(os.path.basename(log) for log in logs)))
 
 
 def sandbox_state(endpoint_path):

@@ -33,17 +33,17 @@ pass "built $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB)"
 counted check tarball "$tarball" "$repo/galaxy.yml"
 
 # ---------------------------------------------------------------- 2. install into an empty path
-ansible-galaxy collection install -p "$work/collections" "$tarball" >"$work/install.log" 2>&1 \
-  || { cat "$work/install.log" >&2; fail "ansible-galaxy collection install"; }
-installed="$work/collections/ansible_collections/smarttrace/sso"
-
-# Nothing of the checkout from here on: an empty folder, only the installed path, no ansible.cfg.
+# Nothing of the checkout from here on: an empty folder, only the (empty) install path, no ansible.cfg.
 cd "$work/run"
 unset ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATHS ANSIBLE_ROLES_PATH ANSIBLE_PLAYBOOK_DIR
 export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
   ANSIBLE_ROLES_PATH="$work/run/roles" ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=false \
   SMARTTRACE_SSO_TOKEN_CACHE_DIR="$work/token-cache" ANSIBLE_LOCAL_TEMP="$work/tmp" ANSIBLE_HOME="$work/ansible-home"
-ansible-galaxy collection verify --offline smarttrace.sso >"$work/verify.log" 2>&1 || { cat "$work/verify.log" >&2; fail "ansible-galaxy collection verify"; }
+ansible-galaxy collection install -p "$work/collections" "$tarball" >"$work/install.log" 2>&1 \
+  || { cat "$work/install.log" >&2; fail "ansible-galaxy collection install"; }
+installed="$work/collections/ansible_collections/smarttrace/sso"
+[ -f "$installed/MANIFEST.json" ] || { cat "$work/install.log" >&2; fail "the tarball was not installed into $work/collections"; }
+ansible-galaxy collection verify --offline -p "$work/collections" smarttrace.sso >"$work/verify.log" 2>&1 || { cat "$work/verify.log" >&2; fail "ansible-galaxy collection verify"; }
 ansible-galaxy collection list smarttrace.sso >"$work/list.log" 2>&1 || { cat "$work/list.log" >&2; fail "ansible-galaxy collection list"; }
 grep -q "^# $work/collections/ansible_collections" "$work/list.log" && [ "$(grep -c '^smarttrace.sso ' "$work/list.log")" -eq 1 ] \
   || { cat "$work/list.log" >&2; fail "smarttrace.sso is not found exactly once, in $work/collections"; }
@@ -63,9 +63,10 @@ pass "ansible-doc renders $(echo "$modules" | wc -w) modules with options, attri
 roles=$(ls "$installed/roles")
 for role in $roles; do
   ansible-doc -t role "smarttrace.sso.$role" >"$work/doc-role-$role.txt" 2>"$work/doc-role-$role.err" || { cat "$work/doc-role-$role.err" >&2; fail "ansible-doc -t role smarttrace.sso.$role"; }
-  grep -q 'OPTIONS' "$work/doc-role-$role.txt" || fail "ansible-doc -t role smarttrace.sso.$role shows no options"
+  grep -q '^ENTRY POINT: .*main' "$work/doc-role-$role.txt" && grep -qi '^options' "$work/doc-role-$role.txt" \
+    || fail "ansible-doc -t role smarttrace.sso.$role shows no main entry point with options"
 done
-pass "ansible-doc renders the role(s) $(echo "$roles" | paste -sd' ')"
+pass "ansible-doc renders the role(s) $(echo "$roles" | paste -sd' ') with their entry points and options"
 
 # ---------------------------------------------------------------- 3b. the demo against a sandbox
 demo() {
