@@ -39,6 +39,14 @@ changed=$(run "$work/exclusive.log" -v)
 [ "$changed" -eq 1 ] || { cat "$work/exclusive.log"; echo "expected one change (the extra permission removed), got $changed"; exit 1; }
 verify real
 
+# The whole guide as the new identity (its certificate, its permissions only), twice, then offboarded.
+sso() { ansible-playbook as_automation.yml -e @"$config" -e work="$work" "$@"; }
+sso >"$work/sso-1.log" 2>&1 || { cat "$work/sso-1.log"; exit 1; }
+sso >"$work/sso-2.log" 2>&1 || { cat "$work/sso-2.log"; exit 1; }
+grep -q ' changed=0 .* failed=0 ' "$work/sso-2.log" || { cat "$work/sso-2.log"; echo "the guide's re-run as the automation identity changed something"; exit 1; }
+sso -e state=absent >"$work/sso-absent.log" 2>&1 || { cat "$work/sso-absent.log"; exit 1; }
+
 token=$(sed -n 's/^smarttrace_sso_admin_token: //p' "$work/vars.yml")
 if [ -z "$token" ] || grep -qF "$token" "$work"/*.log; then echo "the administrator's token shows in the output"; exit 1; fi
-echo "create_automation_identity: check mode, real run, idempotent re-run, least privilege enforced, certificate sign-in: all passed"
+echo "create_automation_identity: check mode, real run, idempotent re-run, least privilege enforced, certificate sign-in,"
+echo "the whole guide configured, re-run unchanged and offboarded as the new identity: all passed"
