@@ -30,6 +30,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
     app_lookup_request,
     app_path,
     create_service_principal,
+    credentials_view,
     get_service_principal,
     odata_string,
     one_application,
@@ -612,5 +613,55 @@ def settings(app, sp, graph_sp=None, grant=None, grant_known=False, tenant_id=No
     return view
 
 
+# ---------------------------------------------------------------------------------------------- entra_app_info
+
+COUNT_HEADERS = {"ConsistencyLevel": "eventual"}
+
+
+def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
+    """Every app matching the lookup, with its service principal, credentials and number of assignments.
+
+    Two requests when the service principals carry the apps' display names (or ``app_id`` is given):
+    the apps, their service principals and the Graph service principal in one ``$batch``, then the
+    assignment counts in another.
+    """
+    requests = [app_lookup_request(app_id, unique_name, display_name if not (app_id or unique_name) else None)]
+    if app_id:
+        requests.append((sp_path(app_id=app_id), select(SP_SELECT)))
+    elif display_name and not unique_name:
+        requests.append(("/servicePrincipals", dict(select(SP_SELECT), **{"$filter": "displayName eq %s" % odata_string(display_name)})))
+    requests.append((sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT)))
+    answers = read_many(graph, requests)
+    first, graph_sp = answers[0], answers[-1]
+    apps = (first or {}).get("value", []) if first is not None and "value" in first else ([first] if first else [])
+    if (app_id or unique_name) and display_name:
+        apps = [app for app in apps if app.get("displayName") == display_name]
+    sps = {}
+    if len(answers) == 3 and answers[1] is not None:
+        found = answers[1].get("value", [answers[1]]) if "value" in answers[1] else [answers[1]]
+        sps = dict((sp.get("appId"), sp) for sp in found)
+    missing = [app["appId"] for app in apps if app["appId"] not in sps]
+    for app_key, sp in zip(missing, read_many(graph, [(sp_path(app_id=key), select(SP_SELECT)) for key in missing])):
+        if sp is not None:
+            sps[app_key] = sp
+    with_sp = [app for app in apps if app["appId"] in sps]
+    counts = read_many(graph, [("/servicePrincipals/%s/appRoleAssignedTo" % sps[app["appId"]]["id"], {"$count": "true", "$top": "1", "$select": "id"},
+                                COUNT_HEADERS) for app in with_sp])
+    count_of = dict((app["appId"], (answer or {}).get("@odata.count")) for app, answer in zip(with_sp, counts))
+    infos = []
+    for app in sorted(apps, key=lambda item: item.get("createdDateTime") or ""):
+        sp = sps.get(app["appId"])
+        info = settings(app, sp, graph_sp)
+        info["service_principal"] = None if sp is None else {
+            "id": sp.get("id"), "display_name": sp.get("displayName"), "account_enabled": sp.get("accountEnabled"),
+            "app_role_assignment_required": sp.get("appRoleAssignmentRequired"), "tags": sorted(sp.get("tags") or []),
+            "preferred_single_sign_on_mode": sp.get("preferredSingleSignOnMode")}
+        info["created"] = app.get("createdDateTime")
+        info["credentials"] = credentials_view(app)
+        info["assignments_count"] = count_of.get(app["appId"])
+        infos.append(info)
+    return infos
+
+
 __all__ = ["AmbiguousApplicationError", "OptionError", "validate", "read_current", "resolve_template", "plan", "apply", "settings",
-           "derived_unique_name", "LIST_MODES", "SIGN_IN_AUDIENCES"]
+           "derived_unique_name", "read_app_infos", "LIST_MODES", "SIGN_IN_AUDIENCES"]

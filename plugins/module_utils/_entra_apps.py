@@ -16,6 +16,7 @@ Shared by the modules that work on an app (``entra_app``, ``entra_app_info``, ``
   and the Microsoft Graph service principal costs one request.
 """
 
+import datetime
 from urllib.parse import quote
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, SsoError
@@ -86,14 +87,16 @@ def select(properties):
 def read_many(graph, requests):
     """Send independent GETs, in one ``$batch`` when there are several; a 404 answers None, other errors raise.
 
-    ``requests`` are ``(path, params)`` pairs; the result is a list in the same order.
+    ``requests`` are ``(path, params)`` or ``(path, params, headers)``; the result is a list in the same order.
     """
     if not requests:
         return []
+    requests = [tuple(request) + (None,) * (3 - len(request)) for request in requests]
     if len(requests) == 1:
-        path, params = requests[0]
-        return [graph.get_or_none(path, params=params)]
-    answers = graph.batch([{"method": "GET", "url": batch_url(path, params)} for path, params in requests])
+        path, params, headers = requests[0]
+        return [graph.get_or_none(path, params=params, headers=headers)]
+    answers = graph.batch([dict({"method": "GET", "url": batch_url(path, params)}, **({"headers": headers} if headers else {}))
+                           for path, params, headers in requests])
     results = []
     for answer in answers:
         if isinstance(answer, GraphError):
@@ -178,3 +181,26 @@ def ensure_service_principal(graph, app_id, body=None, properties=SP_SELECT):
     if existing is not None:
         return existing, False
     return create_service_principal(graph, app_id, body, properties), True
+
+
+# ---------------------------------------------------------------------------------------------- credentials
+
+def _days_left(end, now):
+    if not end:
+        return None
+    moment = datetime.datetime.strptime(end[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return int((moment - now).total_seconds() // 86400)
+
+
+def credentials_view(app, now=None):
+    """The app's client secrets and certificates without any secret: ids, names, hints, validity and days left."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    passwords = [{"key_id": item.get("keyId"), "display_name": item.get("displayName"), "hint": item.get("hint"),
+                  "start": item.get("startDateTime"), "end": item.get("endDateTime"), "days_left": _days_left(item.get("endDateTime"), now)}
+                 for item in (app or {}).get("passwordCredentials") or []]
+    certificates = [{"key_id": item.get("keyId"), "display_name": item.get("displayName"), "type": item.get("type"), "usage": item.get("usage"),
+                     "start": item.get("startDateTime"), "end": item.get("endDateTime"), "days_left": _days_left(item.get("endDateTime"), now)}
+                    for item in (app or {}).get("keyCredentials") or []]
+    for item in passwords + certificates:
+        item["expired"] = item["days_left"] is not None and item["end"] is not None and item["days_left"] < 0
+    return {"secrets": sorted(passwords, key=lambda item: item["end"] or ""), "certificates": sorted(certificates, key=lambda item: item["end"] or "")}
