@@ -111,7 +111,7 @@ lint: tree
 	cd $(TREE) && $(BIN)/ansible-lint --profile production --offline
 
 docs-lint: tree
-	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck $(TREE)
+	PATH=$(BIN):$$PATH $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck $(TREE)
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
