@@ -132,9 +132,10 @@ def find_by(graph, collection, prop, values, select):
     return find_many(graph, [(collection, prop, values, select)])[0]
 
 
-def find_many_waiting(graph, queries, timeout, waiter):
-    """``find_many``, asking again for the values not found yet (objects created moments ago) until ``timeout`` seconds passed."""
-    results = find_many(graph, queries)
+def find_many_waiting(graph, queries, timeout, waiter, results=None):
+    """``find_many`` (unless its ``results`` are given), asking again for the values not found yet (objects created
+    moments ago) until ``timeout`` seconds passed."""
+    results = find_many(graph, queries) if results is None else [dict(found) for found in results]
     start, attempt = waiter.clock(), 0
     while True:
         missing = [(query, [value for value in unique(query[2]) if not found[fold(value)]]) for query, found in zip(queries, results)]

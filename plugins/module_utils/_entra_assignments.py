@@ -9,7 +9,8 @@ Graph behaviour relied on (graph-contract sections 5, 6.4, 6.7):
   its ``appRoles`` (copied from the app) say which role ids exist. An app without roles takes the
   all-zero "Default Access" id; an app with roles takes one of them (enabled, for ``User`` members).
 * ``GET /servicePrincipals/{id}/appRoleAssignedTo`` lists every assignment (paged; no ``$filter`` on
-  principal or role), so it is read once and matched here.
+  principal or role), so it is read once and matched here. Navigation from the alternate key
+  (``servicePrincipals(appId='..')/appRoleAssignedTo``) is not in Graph's description: it needs the object id.
 * ``POST .../appRoleAssignedTo {principalId, resourceId, appRoleId}`` creates one; the same one twice
   is 400 "Permission being assigned already exists on the object." (so re-sending is harmless);
   a principal created moments ago is 404 or 400 "Not a valid reference update." for a while.
@@ -19,8 +20,10 @@ Graph behaviour relied on (graph-contract sections 5, 6.4, 6.7):
 import re
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import (
-    find_many,
+    all_items,
+    collection_url,
     find_many_waiting,
+    find_many_with,
     fold,
     is_ambiguous,
     is_replication_lag,
@@ -56,14 +59,54 @@ def is_guid(value):
     return bool(GUID_RE.match(value or ""))
 
 
-# ---------------------------------------------------------------------------------------------- resource and role
+# ---------------------------------------------------------------------------------------------- reading
 
-def read_resource(graph, app_id, object_id, timeout, waiter):
-    """The service principal (``SP_SELECT``), retried while a just-created one is not visible yet."""
-    path = "/servicePrincipals/%s" % object_id if object_id else "/servicePrincipals(appId=%s)" % odata_string(app_id)
+def read_state(graph, app_id, object_id, users, groups, wait, waiter):
+    """``(service principal, its assignments, principal lookups)`` in as few requests as the ids given allow.
+
+    One round (a ``$batch``) reads the service principal, its assignments when ``object_id`` is given, and every
+    principal lookup; with ``app_id`` the assignments follow in one more request (their path needs the object id).
+    A service principal created moments ago is waited for up to ``wait`` seconds. The lookups are
+    ``{(kind, property): (query, found)}`` for ``wait_for_principals`` and ``resolve_principals``.
+    """
+    named, queries = principal_queries(users, groups)
+    extra = [{"method": "GET", "url": collection_url(sp_path(app_id, object_id), select=SP_SELECT)}]
+    if object_id:
+        extra.append({"method": "GET", "url": assignments_url(object_id)})
+    found, answers = find_many_with(graph, queries, extra)
+    sp = _entity_or_none(answers[0])
+    if sp is None:
+        sp = read_resource(graph, app_id, object_id, wait, waiter, known_missing=True)
+    if object_id and isinstance(answers[1], dict):
+        assignments = all_items(graph, answers[1])
+    else:
+        assignments = graph.list_all(assignments_url(sp["id"]))
+    return sp, assignments, dict((key, (query, result)) for key, query, result in zip(named, queries, found))
+
+
+def sp_path(app_id, object_id):
+    return "/servicePrincipals/%s" % object_id if object_id else "/servicePrincipals(appId=%s)" % odata_string(app_id)
+
+
+def assignments_url(sp_id):
+    return "/servicePrincipals/%s/appRoleAssignedTo?$select=%s&$top=999" % (sp_id, ",".join(ASSIGNMENT_SELECT))
+
+
+def _entity_or_none(answer):
+    if isinstance(answer, GraphError):
+        if answer.status == 404:
+            return None
+        raise answer
+    return answer
+
+
+def read_resource(graph, app_id, object_id, timeout, waiter, known_missing=False):
+    """The service principal (``SP_SELECT``), asked again while a just-created one is not visible yet."""
     start, attempt = waiter.clock(), 0
+    sp = None
     while True:
-        sp = graph.get_or_none(path, params={"$select": ",".join(SP_SELECT)})
+        if not known_missing or attempt:
+            sp = graph.get_or_none(sp_path(app_id, object_id), params={"$select": ",".join(SP_SELECT)})
         attempt += 1
         delay = waiter.delay(attempt)
         if sp is not None or waiter.clock() + delay - start > timeout:
@@ -71,8 +114,9 @@ def read_resource(graph, app_id, object_id, timeout, waiter):
         waiter.sleep(delay)
     if sp is None:
         what = "service_principal_id %s" % object_id if object_id else "app_id %s" % app_id
-        raise AssignmentError("No enterprise application (service principal) found for %s after %d s: check %s, or create the app and its "
-                              "service principal first (smarttrace.sso.entra_app does both)" % (what, timeout, what.split()[0]))
+        raise AssignmentError("No enterprise application (service principal) found for %s%s: check %s, or create the app and its "
+                              "service principal first (smarttrace.sso.entra_app does both)"
+                              % (what, " after %d s" % timeout if timeout else "", what.split()[0]))
     return sp
 
 
@@ -106,40 +150,39 @@ def pick_role(sp, role):
     return found["id"], role_label(found)
 
 
-def read_assignments(graph, sp_id):
-    return graph.list_all("/servicePrincipals/%s/appRoleAssignedTo" % sp_id, params={"$select": ",".join(ASSIGNMENT_SELECT), "$top": "999"})
-
-
 # ---------------------------------------------------------------------------------------------- principals
 
-def resolve_principals(graph, users, groups, known, wait, waiter):
-    """Principals named by ``users`` (UPNs or ids) and ``groups`` (display names or ids), in one round of lookups.
+PRINCIPAL_KINDS = (("User", "/users", "userPrincipalName", USER_SELECT), ("Group", "/groups", "displayName", GROUP_SELECT))
 
-    ``known``: ``{principal id: assignment}`` of existing assignments (ids found there need no lookup).
-    Names not found are asked again for ``wait`` seconds (just-created principals). Returns
-    ``(principals, unknown, ambiguous)``: principals are dicts ``name``, ``principal_type``, ``principal_id``,
-    ``principal_display_name``; unknown a list of ``(kind, name)``; ambiguous of ``(kind, name, ids)``.
-    """
-    queries, named = [], []
-    for kind, names, collection, by_name, select in (("User", users, "/users", "userPrincipalName", USER_SELECT),
-                                                     ("Group", groups, "/groups", "displayName", GROUP_SELECT)):
-        lookup_ids = [name for name in names if is_guid(name) and (known.get(fold(name)) or {}).get("principalType") != kind]
-        lookup_names = [name for name in names if not is_guid(name)]
-        for prop, values in (("id", lookup_ids), (by_name, lookup_names)):
+
+def principal_queries(users, groups):
+    """``([(kind, property)], [find_many query])``: users by userPrincipalName or id, groups by displayName or id."""
+    named, queries = [], []
+    for (kind, collection, by_name, select), names in zip(PRINCIPAL_KINDS, (users, groups)):
+        for prop, values in (("id", [name for name in names if is_guid(name)]), (by_name, [name for name in names if not is_guid(name)])):
             if values:
                 named.append((kind, prop))
                 queries.append((collection, prop, values, select))
-    found = find_many_waiting(graph, queries, wait, waiter) if wait > 0 else find_many(graph, queries)
-    lookup = dict(((kind, prop), result) for (kind, prop), result in zip(named, found))
+    return named, queries
+
+
+def wait_for_principals(graph, lookups, wait, waiter):
+    """The lookups, with the principals not found asked again for ``wait`` seconds (created moments ago)."""
+    keys = list(lookups)
+    found = find_many_waiting(graph, [lookups[key][0] for key in keys], wait, waiter, [lookups[key][1] for key in keys])
+    return dict((key, (lookups[key][0], result)) for key, result in zip(keys, found))
+
+
+def resolve_principals(users, groups, lookups):
+    """``(principals, unknown, ambiguous)`` for ``users`` and ``groups`` from the lookups of ``read_state``.
+
+    Principals are dicts ``name``, ``principal_type``, ``principal_id``, ``principal_display_name``; unknown
+    is a list of ``(kind, name)``, ambiguous of ``(kind, name, ids)``.
+    """
     principals, unknown, ambiguous = [], [], []
-    for kind, names, by_name in (("User", users, "userPrincipalName"), ("Group", groups, "displayName")):
+    for (kind, _collection, by_name, _select), names in zip(PRINCIPAL_KINDS, (users, groups)):
         for name in names:
-            prop = "id" if is_guid(name) else by_name
-            if prop == "id" and (known.get(fold(name)) or {}).get("principalType") == kind:
-                assignment = known[fold(name)]
-                principals.append(dict(name=name, principal_type=kind, principal_id=fold(name), principal_display_name=assignment.get("principalDisplayName")))
-                continue
-            matches = lookup[(kind, prop)][fold(name)]
+            matches = lookups[(kind, "id" if is_guid(name) else by_name)][1][fold(name)]
             if not matches:
                 unknown.append((kind, name))
             elif len(matches) > 1:

@@ -11,8 +11,9 @@ description:
   - Makes sure users and groups are assigned (or not) to an enterprise application, with an app role when the app defines
     roles, else with Default Access. With C(appRoleAssignmentRequired) set on the enterprise application, only assigned users
     and members of assigned groups can sign in.
-  - Scales to thousands of principals in one task, in a handful of requests; reads the app's assignments once (paged),
-    resolves principals 300 per request and writes 20 assignments per request (Microsoft Graph JSON batching).
+  - Scales to thousands of principals in one task, in a handful of requests (Microsoft Graph JSON batching). The enterprise
+    application, its assignments (read once, paged) and the principals (300 per request) are read in one round of requests
+    when O(service_principal_id) is given, in two with O(app_id); assignments are written 20 per request.
   - An assignment that already exists counts as present. A principal created moments before (for example by
     M(smarttrace.sso.entra_user) in the previous task) may not be visible yet; it is waited for up to O(replication_timeout).
   - All principals are resolved before anything is changed; an unknown or ambiguous name fails the task and names it.
@@ -176,10 +177,10 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments 
     pick_role,
     plan_changes,
     principal_problems,
-    read_assignments,
-    read_resource,
+    read_state,
     resolve_principals,
     result_entry,
+    wait_for_principals,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoError
@@ -241,11 +242,12 @@ def main():
     graph, waiter, present = module.graph, Waiter(), params["state"] == "present"
     wait = params["replication_timeout"]
     try:
-        sp = read_resource(graph, params["app_id"], params["service_principal_id"], wait, waiter)
+        sp, assignments, lookups = read_state(graph, params["app_id"], params["service_principal_id"], params["users"], params["groups"],
+                                              wait, waiter)
         role_id, role = pick_role(sp, params["role"])
-        assignments = read_assignments(graph, sp["id"])
-        known = dict((fold(item["principalId"]), item) for item in assignments)
-        principals, unknown, ambiguous = resolve_principals(graph, params["users"], params["groups"], known, wait if present else 0, waiter)
+        if present and wait:
+            lookups = wait_for_principals(graph, lookups, wait, waiter)
+        principals, unknown, ambiguous = resolve_principals(params["users"], params["groups"], lookups)
         problems = principal_problems(unknown, ambiguous, wait if present else 0)
         if ambiguous or (unknown and present):
             raise AssignmentError("Nothing was changed: " + "; ".join(problems), problems)

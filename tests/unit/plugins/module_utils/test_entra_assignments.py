@@ -13,9 +13,10 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments 
     pick_role,
     plan_changes,
     principal_problems,
-    read_assignments,
     read_resource,
+    read_state,
     resolve_principals,
+    wait_for_principals,
 )
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_directory import FakeDirectory
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import graph_error
@@ -72,8 +73,38 @@ def test_ambiguous_role_display_name():
         pick_role({"displayName": "S", "appRoles": twins}, "twin")
 
 
-# ---------------------------------------------------------------------------------------------- resource
-def test_resource_by_app_id_waits_for_a_new_service_principal(directory):
+# ---------------------------------------------------------------------------------------------- reading
+def test_with_the_service_principal_id_everything_is_read_in_one_request(directory):
+    sp = directory.add_sp([USER_ROLE])
+    adele = directory.add_user("adele@contoso.example", displayName="Adele")
+    lee = directory.add_user("lee@contoso.example", displayName="Lee")
+    group = directory.add_group("SmartTrace Users")
+    directory.assign(adele, sp, USER_ROLE["id"])
+    found_sp, assignments, lookups = read_state(directory.graph, None, sp["id"], ["ADELE@contoso.example", lee["id"].upper()], ["smarttrace users"],
+                                                60, waiter(directory))
+    assert found_sp == {"id": sp["id"], "appId": sp["appId"], "displayName": "SmartTrace", "appRoles": [USER_ROLE]}
+    assert [item["principalId"] for item in assignments] == [adele["id"]]
+    assert directory.http == 1
+    expected = ["/groups", "/servicePrincipals/%s" % sp["id"], "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"], "/users", "/users"]
+    assert sorted(call[1] for call in directory.calls) == expected
+    principals, unknown, ambiguous = resolve_principals(["ADELE@contoso.example", lee["id"].upper()], ["smarttrace users"], lookups)
+    assert unknown == [] and ambiguous == []
+    assert [(p["principal_type"], p["principal_id"], p["principal_display_name"]) for p in principals] == [
+        ("User", adele["id"], "Adele"), ("User", lee["id"], "Lee"), ("Group", group["id"], "SmartTrace Users")]
+
+
+def test_with_the_app_id_the_assignments_take_a_second_request(directory):
+    sp = directory.add_sp()
+    directory.add_user("adele@contoso.example")
+    found_sp, assignments, _lookups = read_state(directory.graph, sp["appId"], None, ["adele@contoso.example"], [], 60, waiter(directory))
+    assert found_sp["id"] == sp["id"] and assignments == []
+    assert directory.http == 2
+    assert directory.calls[-1] == ("GET", "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"],
+                                   {"$select": "id,appRoleId,principalId,principalType,principalDisplayName", "$top": "999"})
+    assert ("GET", "/servicePrincipals(appId='%s')" % sp["appId"], {"$select": "id,appId,displayName,appRoles"}) in directory.calls
+
+
+def test_a_new_service_principal_is_waited_for_without_an_immediate_second_read(directory):
     sp = directory.add_sp([USER_ROLE])
     directory.young.add(sp["id"])
     wait = waiter(directory)
@@ -83,51 +114,37 @@ def test_resource_by_app_id_waits_for_a_new_service_principal(directory):
         original(seconds)
         directory.young.clear()
     wait.sleep = sleep
-    found = read_resource(directory.graph, sp["appId"], None, 60, wait)
-    assert found["id"] == sp["id"] and found["appRoles"] == [USER_ROLE]
-    assert directory.calls[0][1] == "/servicePrincipals(appId='%s')" % sp["appId"]
-    assert directory.calls[0][2] == {"$select": "id,appId,displayName,appRoles"}
+    found_sp, _assignments, _lookups = read_state(directory.graph, None, sp["id"], [], ["G"], 60, wait)
+    assert found_sp["id"] == sp["id"]
+    sp_reads = [call for call in directory.calls if call[1] == "/servicePrincipals/%s" % sp["id"]]
+    assert len(sp_reads) == 2 and len(directory.clock.sleeps) == 1
 
 
 def test_missing_resource_is_an_error_after_the_timeout(directory):
-    with pytest.raises(AssignmentError, match="No enterprise application .* for service_principal_id 0000"):
+    with pytest.raises(AssignmentError, match="No enterprise application .* for service_principal_id 0000.* after 5 s"):
         read_resource(directory.graph, None, "00000000-0000-0000-0000-00000000000a", 5, waiter(directory))
     assert 0 < sum(directory.clock.sleeps) <= 5
 
 
-def test_assignments_are_read_once_with_paging(directory):
+def test_assignments_are_read_with_paging(directory):
     sp = directory.add_sp()
     for index in range(5):
         directory.assign(directory.add_user("u%d@contoso.example" % index), sp, DEFAULT_ACCESS)
     original = directory.listing
     directory.listing = lambda items, query, path: original(items, dict(query, **{"$top": "2"}), path)
-    assert len(read_assignments(directory.graph, sp["id"])) == 5
-    assert [call[1] for call in directory.calls] == ["/servicePrincipals/%s/appRoleAssignedTo" % sp["id"]] * 3
+    _sp, assignments, _lookups = read_state(directory.graph, None, sp["id"], [], ["G"], 0, waiter(directory))
+    assert len(assignments) == 5
+    assert [call[1] for call in directory.calls].count("/servicePrincipals/%s/appRoleAssignedTo" % sp["id"]) == 3
 
 
 # ---------------------------------------------------------------------------------------------- principals
-def test_principals_resolve_in_one_batch_and_known_ids_need_no_lookup(directory):
-    sp = directory.add_sp()
-    adele = directory.add_user("adele@contoso.example", displayName="Adele")
-    alex = directory.add_user("alex@contoso.example", displayName="Alex")
-    lee = directory.add_user("lee@contoso.example", displayName="Lee")
-    group = directory.add_group("SmartTrace Users")
-    known_assignment = directory.assign(alex, sp, DEFAULT_ACCESS)
-    known = {alex["id"]: known_assignment}
-    principals, unknown, ambiguous = resolve_principals(directory.graph, ["ADELE@contoso.example", alex["id"].upper(), lee["id"]],
-                                                        ["smarttrace users"], known, 0, waiter(directory))
-    assert unknown == [] and ambiguous == []
-    assert [(p["principal_type"], p["principal_id"], p["principal_display_name"]) for p in principals] == [
-        ("User", adele["id"], "Adele"), ("User", alex["id"], "Alex"), ("User", lee["id"], "Lee"), ("Group", group["id"], "SmartTrace Users")]
-    assert directory.http == 1
-    filters = sorted(call[2]["$filter"] for call in directory.calls)
-    assert filters == ["displayName eq 'smarttrace users'", "id eq '%s'" % lee["id"], "userPrincipalName eq 'ADELE@contoso.example'"]
-
-
 def test_unknown_and_ambiguous_principals_are_named(directory):
+    sp = directory.add_sp()
     first, second = directory.add_group("Twins"), directory.add_group("twins")
-    principals, unknown, ambiguous = resolve_principals(directory.graph, ["ghost@contoso.example", "00000000-1111-2222-3333-444444444444"],
-                                                        ["Twins", "Nobody"], {}, 0, waiter(directory))
+    _sp, _assignments, lookups = read_state(directory.graph, None, sp["id"], ["ghost@contoso.example", "00000000-1111-2222-3333-444444444444"],
+                                            ["Twins", "Nobody"], 0, waiter(directory))
+    principals, unknown, ambiguous = resolve_principals(["ghost@contoso.example", "00000000-1111-2222-3333-444444444444"], ["Twins", "Nobody"],
+                                                        lookups)
     assert principals == []
     assert unknown == [("User", "ghost@contoso.example"), ("User", "00000000-1111-2222-3333-444444444444"), ("Group", "Nobody")]
     assert ambiguous == [("Group", "Twins", [first["id"], second["id"]])]
@@ -136,7 +153,9 @@ def test_unknown_and_ambiguous_principals_are_named(directory):
     assert problems[3] == "groups: 'Twins' matches 2 groups (ids %s, %s): give the object id of the one to use" % (first["id"], second["id"])
 
 
-def test_a_just_created_user_is_waited_for(directory):
+def test_a_just_created_user_is_waited_for_and_only_it_is_asked_again(directory):
+    sp = directory.add_sp()
+    old = directory.add_user("old@contoso.example")
     fresh = directory.add_user("fresh@contoso.example")
     directory.young.add(fresh["id"])
     wait = waiter(directory)
@@ -146,8 +165,12 @@ def test_a_just_created_user_is_waited_for(directory):
         original(seconds)
         directory.young.clear()
     wait.sleep = sleep
-    principals, unknown, _ambiguous = resolve_principals(directory.graph, ["fresh@contoso.example"], [], {}, 60, wait)
-    assert unknown == [] and principals[0]["principal_id"] == fresh["id"]
+    _sp, _assignments, lookups = read_state(directory.graph, None, sp["id"], ["old@contoso.example", "fresh@contoso.example"], [], 60, wait)
+    lookups = wait_for_principals(directory.graph, lookups, 60, wait)
+    principals, unknown, _ambiguous = resolve_principals(["old@contoso.example", "fresh@contoso.example"], [], lookups)
+    assert unknown == [] and [p["principal_id"] for p in principals] == [old["id"], fresh["id"]]
+    assert directory.calls[-1] == ("GET", "/users", {"$filter": "userPrincipalName eq 'fresh@contoso.example'",
+                                                     "$select": "id,userPrincipalName,displayName"})
 
 
 # ---------------------------------------------------------------------------------------------- plan
