@@ -8,7 +8,8 @@ config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..
 work=$(mktemp -d)
 cleanup() {
-  ansible-playbook cleanup.yml -e @"$config" -e @"$work/vars.yml" >/dev/null 2>&1 || echo "cleanup failed: delete the app st-sso-it-automation by hand"
+  ansible-playbook cleanup.yml -e @"$config" -e @"$work/vars.yml" >"$work/cleanup.log" 2>&1 \
+    || { tail -20 "$work/cleanup.log"; echo "cleanup failed: delete the apps and users named st-sso-it-automation* by hand"; }
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -17,8 +18,8 @@ ansible-playbook setup.yml -e @"$config" -e work="$work" "$@"
 
 run() {  # run LOG [ARGS...]: the playbook under test; prints its PLAY RECAP changed count
   local log=$1; shift
-  ansible-playbook smarttrace.sso.create_automation_identity -e @"$work/vars.yml" "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }
-  grep -q ' failed=0 ' "$log" || { cat "$log"; exit 1; }
+  ansible-playbook smarttrace.sso.create_automation_identity -e @"$work/vars.yml" "$@" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+  grep -q ' failed=0 ' "$log" || { cat "$log" >&2; exit 1; }
   grep -o ' changed=[0-9]*' "$log" | tail -1 | cut -d= -f2
 }
 verify() { ansible-playbook verify.yml -e @"$config" -e @"$work/vars.yml" -e work="$work" -e phase="$1"; }
