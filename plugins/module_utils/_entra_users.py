@@ -53,7 +53,7 @@ PASSWORD_RULE = ("8 to 256 characters, at least three of lower-case letters, upp
                  "no characters outside ASCII")
 UPN_RULE = "name@domain, the name of at most 64 of A-Z a-z 0-9 ' . - _ ! # ^ ~ (not starting or ending with a dot, no two dots in a row)"
 PASSWORD_PERMISSION = ("Changing the password of an existing user needs the Microsoft Graph permission User-PasswordProfile.ReadWrite.All "
-                       "(or the User Administrator role) for the automation identity; keep update_password=on_create to set passwords "
+                       "(or the User Administrator role) for the automation identity; keep update_password set to on_create to set passwords "
                        "only when users are created")
 
 
@@ -103,7 +103,7 @@ def validate_user(entry):
         if issue:
             problems.append("password " + issue)
     if entry.get("update_password") == "always" and entry.get("password") is None:
-        problems.append("update_password=always needs password")
+        problems.append("update_password set to always needs password")
     if entry.get("mail_nickname") is not None and nickname_problem(entry["mail_nickname"]):
         problems.append("mail_nickname %r %s" % (entry["mail_nickname"], nickname_problem(entry["mail_nickname"])))
     if entry.get("display_name") is not None and (not entry["display_name"].strip() or len(entry["display_name"]) > 256):

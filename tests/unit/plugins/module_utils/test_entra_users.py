@@ -6,7 +6,12 @@
 import pytest
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import KNOWN_AFTER_RUN, Waiter
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import mask_secrets
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import (
+    NICKNAME_RULE,
+    PASSWORD_PERMISSION,
+    PASSWORD_RULE,
+    UPN_RULE,
     UserSync,
     nickname_problem,
     password_problem,
@@ -74,7 +79,7 @@ def test_nickname_and_other_fields():
     assert any(problem.startswith("mail_nickname 'a@b'") for problem in problems)
     assert any("usage_location 'USA'" in problem for problem in problems)
     assert "display_name must have 1 to 256 characters, not only spaces" in problems
-    assert "update_password=always needs password" in problems
+    assert "update_password set to always needs password" in problems
 
 
 # ---------------------------------------------------------------------------------------------- plans and writes
@@ -174,5 +179,13 @@ def test_denied_password_change_names_the_permission(directory):
     directory.fail_next[("PATCH", "/users")] = [graph_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")]
     results, (before, after) = sync(directory).run([entry("adele@contoso.example", password=PASSWORD, update_password="always")])
     assert results[0]["action"] == "failed" and not results[0]["changed"]
-    assert "User-PasswordProfile.ReadWrite.All" in results[0]["error"] and "update_password=on_create" in results[0]["error"]
+    assert "User-PasswordProfile.ReadWrite.All" in results[0]["error"] and "update_password set to on_create" in results[0]["error"]
     assert before == {} and after == {}
+
+
+def test_explanations_survive_secret_masking():
+    """Failures go through mask_secrets: no explanation may look like ``password=value`` and lose its advice."""
+    texts = [PASSWORD_PERMISSION, PASSWORD_RULE, UPN_RULE, NICKNAME_RULE, password_problem("short")]
+    texts += validate_user(entry("x@contoso.example", update_password="always", usage_location="x", mail_nickname="@"))
+    for text in texts:
+        assert mask_secrets(text) == text
