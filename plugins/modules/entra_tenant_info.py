@@ -42,7 +42,7 @@ notes:
 seealso:
   - module: smarttrace.sso.entra_app_info
 author:
-  - smarttrace.sso contributors
+  - smarttrace.sso contributors (@smarttrace)
 """
 
 EXAMPLES = r"""

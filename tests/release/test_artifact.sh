@@ -63,8 +63,9 @@ pass "ansible-doc renders $(echo "$modules" | wc -w) modules with options, attri
 roles=$(ls "$installed/roles")
 for role in $roles; do
   ansible-doc -t role "smarttrace.sso.$role" >"$work/doc-role-$role.txt" 2>"$work/doc-role-$role.err" || { cat "$work/doc-role-$role.err" >&2; fail "ansible-doc -t role smarttrace.sso.$role"; }
-  grep -q '^ENTRY POINT: .*main' "$work/doc-role-$role.txt" && grep -qi '^options' "$work/doc-role-$role.txt" \
-    || fail "ansible-doc -t role smarttrace.sso.$role shows no main entry point with options"
+  if ! grep -q '^ENTRY POINT: .*main' "$work/doc-role-$role.txt" || ! grep -qi '^options' "$work/doc-role-$role.txt"; then
+    fail "ansible-doc -t role smarttrace.sso.$role shows no main entry point with options"
+  fi
 done
 pass "ansible-doc renders the role(s) $(echo "$roles" | paste -sd' ') with their entry points and options"
 
