@@ -188,14 +188,17 @@ def read_grant(graph, sp_id, graph_sp_id, retry_on=()):
 
 
 def resolve_template(graph, template):
-    """The gallery template id for a name (``SmartTrace``) or an id; exactly one must match."""
+    """The gallery application (``id``, ``displayName``, ``homePageUrl``) by name (``SmartTrace``) or template id; exactly one must match."""
+    fields = {"$select": "id,displayName,homePageUrl"}
     if GUID_RE.match(template):
-        return template.lower()
-    found = graph.list_all("/applicationTemplates", params={"$filter": "displayName eq %s" % odata_string(template)})
+        found = graph.get_or_none("/applicationTemplates/%s" % template.lower(), params=fields)
+        found = [found] if found else []
+    else:
+        found = graph.list_all("/applicationTemplates", params=dict(fields, **{"$filter": "displayName eq %s" % odata_string(template)}))
     if len(found) != 1:
-        raise OptionError("gallery_template: %s gallery application is named %r; give its exact name or its template id"
-                          % ("no" if not found else "more than one", template))
-    return found[0]["id"]
+        raise OptionError("gallery_template: %s gallery application is %s %r; give its exact name or its template id"
+                          % ("no" if not found else "more than one", "identified by" if GUID_RE.match(template) else "named", template))
+    return found[0]
 
 
 # ---------------------------------------------------------------------------------------------- planning
@@ -323,18 +326,26 @@ class Plan:
         return bool(self.create_app is not None or self.app_patch or self.create_sp is not None or self.sp_patch or self.grant_op)
 
 
-def plan(params, current, template_id=None):
-    """Compare the options with ``current``; nothing to do gives a Plan whose ``changes`` is False."""
+def plan(params, current, template=None):
+    """Compare the options with ``current``; nothing to do gives a Plan whose ``changes`` is False.
+
+    ``template`` (from ``resolve_template``) is the gallery application to instantiate when the app does not exist.
+    """
     result = Plan()
     app, sp = current.app, current.sp
-    props = desired_properties(params, app, current.graph_sp)
+    template_id = (template or {}).get("id")
     if app is None:
-        result.create_app = dict(props, uniqueName=params.get("unique_name") or derived_unique_name(params["display_name"]))
-        result.template_id = template_id
-        if template_id:  # instantiate takes only the display name: the rest is a PATCH right after
-            result.app_patch = dict((key, value) for key, value in result.create_app.items() if key != "displayName")
-        result.app = dict(copy.deepcopy(result.create_app), id=UNKNOWN, appId=UNKNOWN, applicationTemplateId=template_id)
+        unique_name = params.get("unique_name") or derived_unique_name(params["display_name"])
+        if template_id:  # instantiate takes only the display name: the rest is a PATCH right after, against the gallery's defaults
+            base = gallery_app(template, params["display_name"])
+            result.create_app, result.template_id = {"displayName": params["display_name"]}, template_id
+            result.app_patch = after_instantiate(params, base, current.graph_sp, unique_name)
+            result.app = dict(merge_app(base, result.app_patch), id=UNKNOWN, appId=UNKNOWN)
+        else:
+            result.create_app = dict(desired_properties(params, None, current.graph_sp), uniqueName=unique_name)
+            result.app = dict(copy.deepcopy(result.create_app), id=UNKNOWN, appId=UNKNOWN, applicationTemplateId=None)
     else:
+        props = desired_properties(params, app, current.graph_sp)
         if params.get("unique_name") and app.get("uniqueName") not in (None, params["unique_name"]):
             raise OptionError("unique_name: the app %s already has the unique name %r, which cannot change; remove unique_name or set it to %r"
                               % (app["appId"], app["uniqueName"], app["uniqueName"]))
@@ -362,6 +373,22 @@ def roles_to_disable(current, wanted):
     if not any(role.get("isEnabled") and role.get("id") not in kept for role in current):
         return None
     return [role if role.get("id") in kept else dict(role, isEnabled=False) for role in current]
+
+
+def gallery_app(template, display_name):
+    """The app as the gallery creates it (what the instantiate answer holds), for check mode's prediction."""
+    return {"displayName": display_name, "uniqueName": None, "applicationTemplateId": template["id"], "signInAudience": "AzureADMyOrg",
+            "web": {"homePageUrl": template.get("homePageUrl"), "logoutUrl": None, "redirectUris": [],
+                    "implicitGrantSettings": {"enableIdTokenIssuance": False, "enableAccessTokenIssuance": False}},
+            "requiredResourceAccess": [], "appRoles": [], "notes": None, "tags": []}
+
+
+def after_instantiate(params, app, graph_sp, unique_name):
+    """The PATCH that gives an app just instantiated from the gallery the options and its unique name."""
+    props = desired_properties(params, app, graph_sp)
+    if not app.get("uniqueName"):
+        props["uniqueName"] = unique_name
+    return changed(app, props)
 
 
 def merge_app(app, patch):
@@ -430,6 +457,7 @@ def apply(graph, params, current, result):
     if fresh:
         if result.template_id:
             app, sp = instantiate(graph, result.template_id, params["display_name"])
+            result.app_patch = after_instantiate(params, app, current.graph_sp, result.app.get("uniqueName"))
         else:
             app = create_app(graph, result.create_app, bool(params.get("unique_name")))
     app_url = app_path(object_id=app["id"])
@@ -496,7 +524,8 @@ def create_app(graph, body, unique_name_given):
     """
     for attempt in range(UNIQUE_NAME_ATTEMPTS):
         try:
-            app = graph.request("PATCH", app_path(unique_name=body["uniqueName"]), body=body, headers={"Prefer": "create-if-missing"})
+            payload = dict((key, value) for key, value in body.items() if key != "uniqueName")  # the key is in the URL
+            app = graph.request("PATCH", app_path(unique_name=body["uniqueName"]), body=payload, headers={"Prefer": "create-if-missing"})
         except GraphError as error:
             if not unique_name_held(error):
                 raise

@@ -193,11 +193,16 @@ def test_new_app_is_planned_with_unknown_ids_and_a_derived_unique_name():
     assert view["admin_consent_scopes"] == ["openid"]
 
 
-def test_gallery_app_is_instantiated_then_patched():
-    todo = reg.plan(params(redirect_uris=["https://a.example/cb"], app_role_assignment_required=True), current(), template_id="t-id")
-    assert todo.template_id == "t-id" and todo.create_sp is None
-    assert "displayName" not in todo.app_patch and todo.app_patch["web"]["redirectUris"] == ["https://a.example/cb"]
+def test_gallery_app_is_instantiated_then_patched_keeping_the_gallery_home_page():
+    template = {"id": "t-id", "displayName": "SmartTrace", "homePageUrl": "https://www.smarttrace.example/"}
+    todo = reg.plan(params(redirect_uris=["https://a.example/cb"], app_role_assignment_required=True), current(), template)
+    assert todo.template_id == "t-id" and todo.create_sp is None and todo.create_app == {"displayName": "SmartTrace"}
+    assert set(todo.app_patch) == {"web", "uniqueName"}
+    assert todo.app_patch["web"]["redirectUris"] == ["https://a.example/cb"]
+    assert todo.app_patch["web"]["homePageUrl"] == "https://www.smarttrace.example/"
     assert todo.sp_patch == {"appRoleAssignmentRequired": True}
+    view = reg.settings(todo.app, todo.sp)
+    assert view["gallery_template_id"] == "t-id" and view["home_page_url"] == "https://www.smarttrace.example/"
 
 
 def test_unique_name_cannot_change_but_is_set_on_adoption():
@@ -281,7 +286,7 @@ def test_create_app_reads_it_when_the_upsert_found_it():
     graph = ScriptedGraph(None, {"id": "o", "appId": "a"})
     app = reg.create_app(graph, {"displayName": "X", "uniqueName": "u"}, False)
     assert app == {"id": "o", "appId": "a"}
-    assert graph.calls[0] == ("PATCH", "/applications(uniqueName='u')", {"displayName": "X", "uniqueName": "u"}, {"Prefer": "create-if-missing"})
+    assert graph.calls[0] == ("PATCH", "/applications(uniqueName='u')", {"displayName": "X"}, {"Prefer": "create-if-missing"})
     assert graph.calls[1][:2] == ("GET", "/applications(uniqueName='u')")
 
 
