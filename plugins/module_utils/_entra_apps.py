@@ -17,7 +17,6 @@ Shared by the modules that work on an app (``entra_app``, ``entra_app_info``, ``
 """
 
 import datetime
-from urllib.parse import quote
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, SsoError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
@@ -95,7 +94,7 @@ def read_many(graph, requests):
     if len(requests) == 1:
         path, params, headers = requests[0]
         return [graph.get_or_none(path, params=params, headers=headers)]
-    answers = graph.batch([dict({"method": "GET", "url": batch_url(path, params)}, **({"headers": headers} if headers else {}))
+    answers = graph.batch([dict({"method": "GET", "url": path, "params": params}, **({"headers": headers} if headers else {}))
                            for path, params, headers in requests])
     results = []
     for answer in answers:
@@ -106,14 +105,6 @@ def read_many(graph, requests):
                 raise answer
         results.append(answer)
     return results
-
-
-def batch_url(path, params=None):
-    """A ``$batch`` request url: path and query percent-encoded (a display name may hold spaces, ``&`` or ``+``)."""
-    url = quote(path, safe="/()='$,:@-._~")
-    if params:
-        url += "?" + "&".join("%s=%s" % (quote(key, safe="$"), quote(str(value), safe="$,'()-._~")) for key, value in params.items())
-    return url
 
 
 def app_lookup_request(app_id=None, unique_name=None, display_name=None, properties=APP_SELECT):

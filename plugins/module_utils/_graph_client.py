@@ -23,7 +23,7 @@ import random
 import time
 import traceback
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
@@ -349,8 +349,7 @@ class GraphClient:
                 url = url[len(prefix):]
         if not url.startswith("/"):
             url = "/" + url
-        if request.get("params"):
-            url += "?" + "&".join("%s=%s" % (key, value) for key, value in request["params"].items())
+        url = batch_url(url, request.get("params"))
         item = {"id": str(request.get("id", index + 1)), "method": request.get("method", "GET").upper(), "url": url}
         headers = dict(request.get("headers") or {})
         if request.get("body") is not None:
@@ -415,6 +414,19 @@ class GraphClient:
         if status in NOT_PROCESSED_STATUSES or (status == 504 and item["method"] in IDEMPOTENT_METHODS):
             return retry_after if retry_after is not None else self._backoff(1)
         return None
+
+
+def batch_url(path, params=None):
+    """A ``$batch`` sub-request url: nothing encodes it on the way, so path and query are percent-encoded here.
+
+    A display name in ``$filter`` may hold spaces, ``&``, ``+`` or ``#``: pass such values in ``params`` (encoded
+    whole). A query already written into ``path`` is split at ``&`` and ``=``, and ``%XX`` escapes in it are kept.
+    """
+    path, _separator, query = path.partition("?")
+    parts = ["%s=%s" % (quote(key, safe="$%"), quote(value, safe="$,'()-._~%"))
+             for key, _equals, value in (part.partition("=") for part in query.split("&") if part)]
+    parts += ["%s=%s" % (quote(str(key), safe="$"), quote(str(value), safe="$,'()-._~")) for key, value in (params or {}).items()]
+    return quote(path, safe="/()='$,:@-._~%") + ("?" + "&".join(parts) if parts else "")
 
 
 def _check_batch_ids(items):

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.smarttrace.sso.plugins.module_utils import _app_registration as reg
 from ansible_collections.smarttrace.sso.plugins.module_utils import _entra_apps as apps
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import batch_url
 
 GRAPH_SP = {"id": "99999999-0000-0000-0000-000000000001", "appId": apps.GRAPH_APP_ID, "oauth2PermissionScopes": [
     {"id": "37f7f235-527c-4136-accd-4a02d197296e", "value": "openid"},
@@ -274,7 +275,7 @@ class ScriptedGraph:
             raise
 
     def batch(self, requests):
-        return self._next(("BATCH", [item["url"] for item in requests], None, None))
+        return self._next(("BATCH", [batch_url(item["url"], item.get("params")) for item in requests], None, None))
 
 
 def conflict():

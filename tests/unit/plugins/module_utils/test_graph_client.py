@@ -309,6 +309,17 @@ def test_batch_urls_are_relative_and_bodies_have_content_type():
     assert third["url"] == "/groups/g" and "headers" not in third and "body" not in third
 
 
+def test_batch_urls_are_percent_encoded():
+    calls = []
+    client, _server, _clock = make_client(batch_handler(lambda item: (200, {"value": []}, None), calls))
+    client.batch([{"url": "/applications", "params": {"$filter": "displayName eq 'R&D + Ops #1'", "$select": "id,appId"}},
+                  {"url": "/applications(uniqueName='a b')"}, {"url": "/users/already%40encoded"}])
+    first, second, third = calls[0]
+    assert first["url"] == "/applications?$filter=displayName%20eq%20'R%26D%20%2B%20Ops%20%231'&$select=id,appId"
+    assert second["url"] == "/applications(uniqueName='a%20b')"
+    assert third["url"] == "/users/already%40encoded"
+
+
 def test_batch_per_item_errors_are_returned_not_raised():
     calls = []
 
