@@ -20,6 +20,7 @@ import base64
 import dataclasses
 import datetime
 import hashlib
+import os
 import re
 import secrets
 import threading
@@ -31,6 +32,8 @@ from .http import Request, Response
 BASE_PATH = "/smarttrace/v1"
 PUBLIC_API_URL = "https://api.smarttrace.ai/v1"
 SEEDED_INSTANCES = ("acme", "globex", "initech")
+# More instances for benchmarks (a fleet): SANDBOX_EXTRA_INSTANCES="fleet-01,fleet-02,..." (comma-separated names).
+EXTRA_INSTANCES_VARIABLE = "SANDBOX_EXTRA_INSTANCES"
 TOKEN_LIFETIME = 3600
 SECRET_MIN_LENGTH, SECRET_MAX_LENGTH = 16, 256
 HINT_LENGTH = 3
@@ -97,8 +100,12 @@ def _derived(seed: int, label: str, length: int) -> str:
 class SmartTraceSurface:
     """In-memory SmartTrace: seeded instances, an administrator, an admin and a viewer API token."""
 
-    def __init__(self, directory: t.Any, seed: int = 0, clock: t.Callable[[], float] = time.time):
+    def __init__(self, directory: t.Any, seed: int = 0, clock: t.Callable[[], float] = time.time, extra_instances: t.Iterable[str] | None = None):
         self.directory = directory
+        if extra_instances is None:
+            extra_instances = os.environ.get(EXTRA_INSTANCES_VARIABLE, "").split(",")
+        self.seeded_instances = SEEDED_INSTANCES + tuple(name.strip() for name in extra_instances
+                                                         if name.strip() and name.strip() not in SEEDED_INSTANCES)
         self.seed = seed
         self.clock = clock
         self.username = "sso-admin@sandbox.smarttrace.test"
@@ -115,7 +122,7 @@ class SmartTraceSurface:
     def reset(self) -> None:
         """Forget every integration and login token; reseed instances and API tokens."""
         with self._lock:
-            self._instances = {name: _Integration() for name in SEEDED_INSTANCES}
+            self._instances = {name: _Integration() for name in self.seeded_instances}
             self._sessions = {self.admin_token: _Session(ADMIN, None), self.viewer_token: _Session(VIEWER, None)}
 
     def endpoint_fields(self) -> dict:
@@ -124,7 +131,7 @@ class SmartTraceSurface:
             "smarttrace_viewer_token": self.viewer_token,
             "smarttrace_username": self.username,
             "smarttrace_password": self.password,
-            "instances": list(SEEDED_INSTANCES),
+            "instances": list(self.seeded_instances),
         }
 
     def known_secrets(self) -> set[str]:
