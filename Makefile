@@ -29,7 +29,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
 .PHONY: help venv tree sanity units sandbox-tests integration lint docs-lint conformance test demo sandbox \
-	ansible-test-bootstrap build clean changelog-lint test-ee test-artifact test-matrix venv-2.16 integration-live cleanup-live
+	ansible-test-bootstrap build clean changelog-lint test-ee test-artifact test-matrix venv-2.16 integration-live cleanup-live bench
 
 help:
 	@echo "make demo            run the main playbook against the built-in sandbox (twice: the second changes nothing)"
@@ -42,6 +42,7 @@ help:
 	@echo "make test-matrix     ansible-test sanity and ansible-lint on ansible-core 2.16 (in $(VENV_216))"
 	@echo "make integration-live  the integration targets against a real tenant (tests/integration/integration_config.yml)"
 	@echo "make cleanup-live    remove st-sso-it-* apps and users an interrupted live run left in the tenant"
+	@echo "make bench           benchmarks against sandboxes: docs/performance.md and docs/performance.json (not part of make test)"
 
 # ---------------------------------------------------------------------------- environment
 $(VENV)/.installed: requirements.txt tests/requirements-dev.txt
@@ -160,6 +161,27 @@ cleanup-live: tree
 
 test: sanity units sandbox-tests integration conformance lint docs-lint changelog-lint test-ee test-artifact test-matrix
 	@echo "make test: all checks passed"
+
+# ---------------------------------------------------------------------------- benchmarks
+# Measurements, not tests (not part of make test): each part against a sandbox of its own (its own request log),
+# then docs/performance.md (table between its markers) and docs/performance.json. See tests/bench/bench.py.
+BENCH := $(BUILD)/bench
+BENCH_FLEET_HOSTS ?= 50
+BENCH_FLEET_FORKS ?= 10
+BENCH_USERS ?= 1000
+BENCH_RUNS ?= 5
+bench: tree
+	rm -rf $(BENCH) && mkdir -p $(BENCH)
+	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BENCH)/sandbox-role -- $(BIN)/python tests/bench/bench.py role --out $(BENCH)/role.json
+	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BENCH)/sandbox-per-task -- \
+		$(BIN)/python tests/bench/bench.py per-task --runs $(BENCH_RUNS) --out $(BENCH)/per_task.json
+	$(BIN)/python tests/bench/bench.py imports --runs $(BENCH_RUNS) --out $(BENCH)/imports.json
+	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BENCH)/sandbox-bulk -- \
+		$(BIN)/python tests/tools/bench_bulk_users.py --users $(BENCH_USERS) --json $(BENCH)/bulk.json
+	SANDBOX_EXTRA_INSTANCES=$$(seq -f 'fleet-%02g' -s , 1 $(BENCH_FLEET_HOSTS)) PYTHON=$(BIN)/python \
+		tests/tools/with_sandbox.sh $(BENCH)/sandbox-fleet --throttle-every 5 -- \
+		$(BIN)/python tests/bench/bench.py fleet --hosts $(BENCH_FLEET_HOSTS) --forks $(BENCH_FLEET_FORKS) --out $(BENCH)/fleet.json
+	$(BIN)/python tests/bench/bench.py report --dir $(BENCH) --json docs/performance.json --markdown docs/performance.md
 
 # ---------------------------------------------------------------------------- demo and sandbox
 demo: build

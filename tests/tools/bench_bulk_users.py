@@ -19,6 +19,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+import time
 
 FIRST_RUN_LIMIT = 160
 RERUN_LIMIT = 60
@@ -78,6 +79,7 @@ def count(entries):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--json", help="also write the figures (requests and seconds per step) to this JSON file")
     parser.add_argument("--collections", default=str(pathlib.Path(__file__).resolve().parents[2] / ".build" / "collections"))
     args = parser.parse_args()
     endpoint = json.loads(pathlib.Path(os.environ["SANDBOX_ENDPOINT"]).read_text(encoding="utf-8"))
@@ -98,12 +100,14 @@ def main():
             env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections, SMARTTRACE_SSO_TOKEN_CACHE_DIR=tempfile.mkdtemp(dir=str(work)),
                        ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
             before = len(log_entries(log_path)) if log_path.exists() else 0
+            started = time.monotonic()
             done = subprocess.run([playbook_bin, str(playbook)], cwd=str(work), env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
                 print("step %s of the %s run failed" % (step, run))
                 return 1
             figures[(run, step)] = count(log_entries(log_path)[before:])
+            figures[(run, step)]["seconds"] = round(time.monotonic() - started, 2)
             if step == "app":
                 variables.update(json.loads((work / "app.json").read_text(encoding="utf-8")))
                 (work / "vars.json").write_text(json.dumps(variables), encoding="utf-8")
@@ -114,6 +118,10 @@ def main():
     first = figures[("first", "users")]["http"] + figures[("first", "assign")]["http"]
     rerun = figures[("rerun", "users")]["http"] + figures[("rerun", "assign")]["http"]
     print("created and assigned: %d requests (limit %d); unchanged re-run: %d requests (limit %d)" % (first, FIRST_RUN_LIMIT, rerun, RERUN_LIMIT))
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps({
+            "users": args.users, "steps": [dict(figure, run=run, step=step) for (run, step), figure in figures.items()],
+            "first": first, "first_limit": FIRST_RUN_LIMIT, "rerun": rerun, "rerun_limit": RERUN_LIMIT}, indent=2) + "\n", encoding="utf-8")
     return 0 if first <= FIRST_RUN_LIMIT and rerun <= RERUN_LIMIT else 1
 
 
