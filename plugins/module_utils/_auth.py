@@ -186,6 +186,10 @@ def build_session(validate_certs=True, ca_path=None, timeout=30, warn=None, serv
             warn("validate_certs is false: TLS certificates of %s are not verified, "
                  "so the credentials and token can be intercepted. Give the CA with ca_path instead." % service)
     else:
+        if ca_path and not os.path.isfile(ca_path):
+            raise AuthenticationError("ca_path %s is not a file" % ca_path,
+                                      hint="give the PEM file of the certificate authorities that signed the certificates of %s, "
+                                           "or leave ca_path unset to use the system's" % service)
         session.verify = ca_path or True
     return session
 
@@ -392,6 +396,11 @@ class TokenProvider:
                 result = call()
             except MsalServiceError as exc:
                 problem = "%s (HTTP %s)" % (exc, self._last_status())
+            except requests.exceptions.SSLError:
+                # A certificate that does not verify does not verify on the next attempt either.
+                raise AuthenticationError("%s failed: the TLS certificate of %s does not verify" % (what, self.config.authority_root),
+                                          method=self.method, hint="give the certificate authority that signed it in ca_path (or "
+                                          "REQUESTS_CA_BUNDLE); validate_certs=false turns verification off, for tests only, with a warning")
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if not retry_connection_errors:
                     raise AuthenticationError("%s failed: cannot connect (%s)" % (what, type(exc).__name__), method=self.method,

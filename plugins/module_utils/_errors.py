@@ -70,6 +70,27 @@ class SsoError(Exception):
         return {"message": str(self)}
 
 
+# The Microsoft Graph application permission a request needs (first matching path part), named when Graph answers 403.
+_GRAPH_PERMISSIONS = (
+    ("approleassignedto", "AppRoleAssignment.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"),
+    ("approleassignments", "AppRoleAssignment.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"),
+    ("oauth2permissiongrants", "DelegatedPermissionGrant.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"),
+    ("/applications", "Application.ReadWrite.OwnedBy (or Application.ReadWrite.All)", "Application.Read.All"),
+    ("/serviceprincipals", "Application.ReadWrite.OwnedBy (or Application.ReadWrite.All)", "Application.Read.All"),
+    ("/users", "User.ReadWrite.All", "User.Read.All"),
+    ("/groups", "Group.Read.All", "Group.Read.All"),
+)
+
+
+def graph_permission_needed(method, url):
+    """The application permission a Graph request (``method``, ``url``) needs, or None when unknown."""
+    path = (url or "").split("?", 1)[0].lower()
+    for part, write, read in _GRAPH_PERMISSIONS:
+        if part in path:
+            return read if (method or "GET").upper() == "GET" else write
+    return None
+
+
 class GraphError(SsoError):
     """An unsuccessful Microsoft Graph response (or a request that never got one: ``status`` is None)."""
 
@@ -140,6 +161,10 @@ class GraphError(SsoError):
                 "%s%s%s" % (detail.get("code") or "", " (" + detail["target"] + ")" if detail.get("target") else "",
                             ": " + detail["message"] if detail.get("message") else "")
                 for detail in self.details)
+        permission = graph_permission_needed(self.method, self.url) if self.status == 403 and self.code == "Authorization_RequestDenied" else None
+        if permission:
+            text += (" -> Fix: the identity (client_id) lacks the Microsoft Graph application permission %s for this request: "
+                     "grant it with admin consent (docs/automation-identity.md)." % permission)
         if self.attempts and self.attempts > 1:
             text += " (after %d attempts, %.0f s of waiting)" % (self.attempts, self.waited or 0)
         ids = ", ".join("%s: %s" % pair for pair in (("request-id", self.request_id), ("client-request-id", self.client_request_id)) if pair[1])
