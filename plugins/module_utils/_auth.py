@@ -56,14 +56,6 @@ else:
     HAS_MSAL = True
     MSAL_IMPORT_ERROR = None
 
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
-else:
-    HAS_CRYPTOGRAPHY = True
 
 AUTH_METHODS = ("auto", "client_secret", "certificate", "managed_identity", "access_token", "azure_cli")
 MSAL_METHODS = ("client_secret", "certificate", "managed_identity")
@@ -196,7 +188,13 @@ def build_session(validate_certs=True, ca_path=None, timeout=30, warn=None, serv
 
 def load_certificate_credential(path, password=None):
     """msal ``client_credential`` for a PEM (key + certificate) or PFX/P12 file; errors never show key material."""
-    if not HAS_CRYPTOGRAPHY:
+    # cryptography is imported here, not at the top: only the certificate method needs it, and its import (about 20 ms)
+    # would otherwise be paid by every task of every module (docs/performance.md).
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.serialization import pkcs12
+    except ImportError:
         raise AuthenticationError("the certificate method needs the Python library cryptography", hint="install cryptography")
     try:
         with open(path, "rb") as handle:
