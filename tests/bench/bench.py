@@ -25,7 +25,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,8 @@ import ssl
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 BIN = pathlib.Path(sys.executable).parent
-COLLECTIONS = REPO / ".build" / "collections"
+# A copy of the collection of its own (make bench sets it), so a `make tree` run beside it cannot pull the files away.
+COLLECTIONS = pathlib.Path(os.environ.get("BENCH_COLLECTIONS") or REPO / ".build" / "collections")
 MODULES = ("entra_app", "entra_app_info", "entra_assignment", "entra_secret", "entra_tenant_info", "entra_user",
            "smarttrace_integration", "smarttrace_integration_info")
 TARGETS = {"rerun_requests": 8, "rerun_writes": 0, "token_requests_per_play": 1, "per_task_ratio": 1.3,
@@ -61,7 +61,7 @@ def log_path():
 
 def log_length():
     path = log_path()
-    return sum(1 for _ in path.open(encoding="utf-8")) if path.exists() else 0
+    return sum(1 for _line in path.open(encoding="utf-8")) if path.exists() else 0
 
 
 def log_since(start):
@@ -143,7 +143,7 @@ def ansible_env(work, cache_dir=None, extra=None):
 
 
 def play(args, work, env):
-    """Run ansible-playbook; return (seconds, recap per host, timings, output)."""
+    """Run ansible-playbook; return ({seconds, rc, recap per host}, task timings)."""
     timings_file = pathlib.Path(env["BENCH_TIMINGS"])
     if timings_file.exists():
         timings_file.unlink()
@@ -153,9 +153,10 @@ def play(args, work, env):
     recap = {m.group(1): {"ok": int(m.group(2)), "changed": int(m.group(3)), "unreachable": int(m.group(4)), "failed": int(m.group(5))}
              for m in RECAP.finditer(done.stdout)}
     timings = json.loads(timings_file.read_text(encoding="utf-8")) if timings_file.exists() else []
+    (work / "ansible-playbook.log").write_text(done.stdout + "\n" + done.stderr, encoding="utf-8")
     if done.returncode != 0:
-        sys.stderr.write(done.stdout[-4000:] + "\n" + done.stderr[-4000:] + "\n")
-    return {"seconds": round(seconds, 2), "rc": done.returncode, "recap": recap}, timings, done.stdout
+        sys.stderr.write(done.stdout[-4000:] + "\n" + done.stderr[-4000:] + "\n(whole output: %s)\n" % (work / "ansible-playbook.log"))
+    return {"seconds": round(seconds, 2), "rc": done.returncode, "recap": recap}, timings
 
 
 def write(path, data):
@@ -172,7 +173,7 @@ def bench_role(opts):
     runs = {}
     for name, cache_dir in (("fresh", cache), ("rerun_same_controller", cache), ("rerun_new_controller", None)):
         start = log_length()
-        result, timings, _ = play(playbook, work, ansible_env(work, cache_dir))
+        result, timings = play(playbook, work, ansible_env(work, cache_dir))
         entries = log_since(start)
         result.update(summarize(entries))
         result["changed"] = sum(host["changed"] for host in result["recap"].values())
@@ -215,7 +216,7 @@ def bench_per_task(opts):
     cache = work / "token-cache"
     cache.mkdir(mode=0o700)
     (work / "setup.yml").write_text(PER_TASK_SETUP, encoding="utf-8")
-    setup, _, _ = play(["setup.yml"], work, ansible_env(work, cache))
+    setup = play(["setup.yml"], work, ansible_env(work, cache))[0]
     if setup["rc"]:
         return 1
     tasks = []
@@ -226,7 +227,7 @@ def bench_per_task(opts):
     runs = []
     for run in range(opts.runs):
         start = log_length()
-        result, timings, _ = play(["per_task.yml"], work, ansible_env(work, cache))
+        result, timings = play(["per_task.yml"], work, ansible_env(work, cache))
         if result["rc"]:
             return 1
         ping = [t["seconds"] for t in timings if t["action"].endswith("ping")]
@@ -259,11 +260,11 @@ def import_profile(statement):
 def bench_imports(opts):
     """Import time of each module's code in a fresh interpreter (what every task pays before its first request)."""
     runs = max(opts.runs, 1)
-    baseline = statistics.median(import_profile("import ansible.module_utils.basic")["ansible.module_utils.basic"] for _ in range(runs))
+    baseline = statistics.median(import_profile("import ansible.module_utils.basic")["ansible.module_utils.basic"] for _run in range(runs))
     modules = {}
     for module in MODULES:
         name = "ansible_collections.smarttrace.sso.plugins.modules.%s" % module
-        profiles = [import_profile("import %s" % name) for _ in range(runs)]
+        profiles = [import_profile("import %s" % name) for _run in range(runs)]
         total = statistics.median(profile[name] for profile in profiles)
         notable = {lib: round(statistics.median(profile.get(lib, 0) for profile in profiles) / 1000, 1) for lib in NOTABLE_IMPORTS}
         modules[module] = {"total_ms": round(total / 1000, 1), "beyond_basic_ms": round((total - baseline) / 1000, 1),
@@ -291,8 +292,8 @@ def bench_fleet(opts):
     (work / "inventory.json").write_text(json.dumps(inventory), encoding="utf-8")
     (work / "vars.yml").write_text(FLEET_VARS, encoding="utf-8")
     start = log_length()
-    result, timings, _ = play(["-i", "inventory.json", "-f", str(opts.forks), "smarttrace.sso.configure",
-                               "-e", "smarttrace_sso_hosts=fleet", "-e", "@vars.yml"], work, ansible_env(work))
+    command = ["-i", "inventory.json", "-f", str(opts.forks), "smarttrace.sso.configure", "-e", "smarttrace_sso_hosts=fleet", "-e", "@vars.yml"]
+    result, timings = play(command, work, ansible_env(work))
     entries = log_since(start)
     result.update(summarize(entries))
     state = sandbox_state()
@@ -303,6 +304,15 @@ def bench_fleet(opts):
                    "retry_after_s": state["faults"]["config"]["retry_after"], "injected": state["faults"]["injected"],
                    "converged": len(converged), "failed_hosts": failed_hosts, "requests_per_host": round(len(entries) / opts.hosts, 1),
                    "module_tasks": sum(1 for t in timings if t["action"].startswith("smarttrace.sso.") and t["status"] != "skipped")})
+    spans = {}
+    for timing in timings:
+        span = spans.setdefault(timing["task"], {"hosts": 0, "host_seconds": 0.0, "first_start": timing["start"], "last_end": timing["end"]})
+        span["hosts"] += 1
+        span["host_seconds"] += timing["seconds"]
+        span["first_start"], span["last_end"] = min(span["first_start"], timing["start"]), max(span["last_end"], timing["end"])
+    result["slowest_tasks"] = sorted(({"task": name, "hosts": span["hosts"], "host_seconds": round(span["host_seconds"], 1),
+                                       "wall_seconds": round(span["last_end"] - span["first_start"], 1)} for name, span in spans.items()),
+                                     key=lambda row: -row["wall_seconds"])[:8]
     print("fleet: %d hosts, forks %d, throttle every %d: %d converged, %d failed, %.1fs, %d requests, %d answered 429 (injected %s)" % (
         opts.hosts, opts.forks, result["throttle_every"], len(converged), len(failed_hosts), result["seconds"], len(entries),
         result["status_429"], result["injected"]))
@@ -327,21 +337,18 @@ def report(opts):
     if role:
         runs = role["runs"]
         fresh, warm, cold = runs["fresh"], runs["rerun_same_controller"], runs["rerun_new_controller"]
-        worst = max(warm["total"], cold["total"])
         rows.append(("Role, fresh tenant: requests (graph / login / smarttrace; reads / writes / actions)",
                      "%d (%d / %d / %d; %d / %d / %d) in %.1f s" % (fresh["total"], fresh["graph"], fresh["login"], fresh["smarttrace"],
                                                                     fresh["kind_read"], fresh["kind_write"], fresh["kind_action"], fresh["seconds"]),
                      "-", "-"))
         for label, run in (("same controller, token cached", warm), ("new controller, empty token cache", cold)):
+            counts = (run["total"], run["graph"], run["login"], run["smarttrace"], run["kind_read"], run["kind_write"], run["kind_action"])
             rows.append(("Role, unchanged re-run (%s)" % label,
-                         "%d (%d / %d / %d; %d / %d / %d), changed=%d, in %.1f s" % (run["total"], run["graph"], run["login"], run["smarttrace"],
-                                                                                    run["kind_read"], run["kind_write"], run["kind_action"],
-                                                                                    run["changed"], run["seconds"]),
+                         "%d (%d / %d / %d; %d / %d / %d), changed=%d, in %.1f s" % (counts + (run["changed"], run["seconds"])),
                          "<= 8 requests, 0 writes", "met" if run["total"] <= 8 and run["kind_write"] == 0 and run["changed"] == 0 else "MISSED"))
         tokens = max(run["token_requests"] for run in runs.values())
         rows.append(("Role: token requests per play (one identity)", "fresh %d, re-run cached %d, re-run new controller %d" % (
             fresh["token_requests"], warm["token_requests"], cold["token_requests"]), "<= 1", verdict(tokens, 1)))
-        del worst
     if per_task:
         rows.append(("Per task: entra_app_info / ansible.builtin.ping (median of %d runs, %d tasks each)" % (len(per_task["runs"]), per_task["tasks"]),
                      "%.2f (%s)" % (per_task["ratio_median"], ", ".join("%.2f" % run["ratio"] for run in per_task["runs"])),
