@@ -38,7 +38,8 @@ options:
       - Also read the app registration with this unique name (a Microsoft Graph alternate key), see RV(app).
     type: str
 notes:
-  - Needs C(Directory.Read.All) (or C(Organization.Read.All) with C(Group.Read.All) and C(User.Read.All)).
+  - Needs C(Directory.Read.All) (or C(Organization.Read.All) with C(Group.Read.All), C(User.Read.All) and C(Application.Read.All));
+    without it the module fails naming the permissions the automation identity holds.
 seealso:
   - module: smarttrace.sso.entra_app_info
 author:
@@ -153,6 +154,8 @@ app:
 """
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+
+READ_NEEDS = "Directory.Read.All (or Organization.Read.All, Group.Read.All, User.Read.All and Application.Read.All), with admin consent"
 from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import utc_now
 from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
     ORGANIZATION_REQUEST,
@@ -166,6 +169,15 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
     user_request,
     user_result,
 )
+
+
+def read_failure_text(exc, module):
+    """What to say when the reads fail; a 403 names the identity, its permissions and what reading needs."""
+    if getattr(exc, "status", None) != 403 or module._token_provider is None:  # pylint: disable=protected-access
+        return "could not read the tenant"
+    identity = identity_from_claims(token_claims(module.token_provider()))
+    return ("could not read the tenant: the automation identity %s (%s) holds the Microsoft Graph permissions %s; reading needs %s"
+            % (identity["display_name"] or "", identity["app_id"] or "unknown app", ", ".join(identity["permissions"]) or "none", READ_NEEDS))
 
 
 def main():
@@ -198,7 +210,7 @@ def main():
         app = app_result(unique_name, results[-1], utc_now()) if unique_name else None
         identity = identity_from_claims(token_claims(module.token_provider()))
     except Exception as exc:  # noqa: BLE001 - reported by fail_from, secret-free
-        module.fail_from(exc, msg="could not read the tenant")
+        module.fail_from(exc, msg=read_failure_text(exc, module))
     module.exit_with(False, tenant_id=tenant_id, tenant_display_name=display_name, verified_domains=domains, default_domain=default_domain,
                      identity=identity, groups=group_results, users=user_results, **({"app": app} if unique_name else {}))
 
