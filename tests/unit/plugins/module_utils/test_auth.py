@@ -265,7 +265,6 @@ def test_connection_errors_are_retried_then_reported():
     assert "cannot connect" in str(caught.value) and len(server.requests) == 6 and len(clock.sleeps) == 5
 
 
-
 def test_a_certificate_that_does_not_verify_fails_at_once_naming_ca_path():
     provider, server, clock, _warnings = provider_for(lambda request: requests.exceptions.SSLError("certificate verify failed"))
     with pytest.raises(AuthenticationError) as caught:
