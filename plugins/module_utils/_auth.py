@@ -313,11 +313,22 @@ class TokenProvider:
     def _confidential_client_token(self):
         config = self.config
         cache = self._persistent_cache(config.authority, config.tenant_id, config.client_id)
-        if cache:
+        if not cache:
+            return self._request_confidential_client_token(None)
+        cached = cache.find_access_token(config.client_id, config.scope)
+        if cached:
+            self.source = "cache"
+            return cached
+        with cache.exclusive(sleep=self._sleep):
+            cache.reload()  # another fork of the play may have asked while this one waited
             cached = cache.find_access_token(config.client_id, config.scope)
             if cached:
                 self.source = "cache"
                 return cached
+            return self._request_confidential_client_token(cache)
+
+    def _request_confidential_client_token(self, cache):
+        config = self.config
         if self.method == "certificate":
             credential = load_certificate_credential(config.client_certificate_path, config.client_certificate_password)
         else:

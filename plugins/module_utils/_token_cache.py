@@ -17,8 +17,13 @@ task. This file keeps msal's ``SerializableTokenCache`` on disk:
 
 ``find_access_token`` lets the caller use a cached token without constructing an msal application
 (whose constructor talks to the network): a cache hit costs no HTTP request at all.
+
+``exclusive()`` serialises token requests of one identity across processes (the forks of a play all
+start their first task with an empty cache): the first asks the token endpoint, the others wait,
+``reload()`` and find its token.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +31,11 @@ import stat
 import tempfile
 import time
 import traceback
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no cross-process lock, each process may ask for its own token
+    fcntl = None
 
 try:
     import msal
@@ -39,6 +49,9 @@ else:
 CACHE_DIR_ENV = "SMARTTRACE_SSO_TOKEN_CACHE_DIR"
 # msal's own rule: a token with less than 5 minutes left is treated as expired.
 MIN_REMAINING_SECONDS = 300
+# How long a process waits for another one that is asking the token endpoint for the same identity.
+LOCK_WAIT_SECONDS = 90
+LOCK_POLL_SECONDS = 0.05
 
 
 def default_cache_dir(environ=None):
@@ -68,6 +81,43 @@ class PersistentTokenCache:
         self._load()
 
     # ------------------------------------------------------------------ reading
+    def reload(self):
+        """Read the file again (another process may have written a token meanwhile)."""
+        self.cache = msal.SerializableTokenCache()
+        self._load()
+
+    @contextlib.contextmanager
+    def exclusive(self, sleep=time.sleep):
+        """Hold the identity's lock file (``<cache file>.lock``, 0600) while asking for a token; yields True when held.
+
+        Never fatal: without a usable folder, without ``fcntl``, or after LOCK_WAIT_SECONDS the body runs unlocked.
+        """
+        if fcntl is None or not self._ensure_directory():
+            yield False
+            return
+        try:
+            fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError:
+            yield False
+            return
+        held = False
+        try:
+            deadline = self._clock() + LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    held = True
+                    break
+                except OSError:
+                    if self._clock() >= deadline:
+                        break
+                    sleep(LOCK_POLL_SECONDS)
+            yield held
+        finally:
+            if held:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
     def _load(self):
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))

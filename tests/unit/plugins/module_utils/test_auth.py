@@ -7,6 +7,8 @@ import base64
 import datetime
 import json
 import os
+import threading
+import time
 
 import msal
 import pytest
@@ -398,3 +400,40 @@ def test_azure_cli_failure_says_what_to_do():
 def test_given_access_token_is_used_as_is():
     provider, server, _clock, _warnings = provider_for(FakeLogin(), access_token="given-token")
     assert provider() == "given-token" and server.requests == [] and provider.source == "given"
+
+
+class RealTime:
+    """Wall-clock time, for the one test where processes really wait for each other."""
+
+    def __call__(self):
+        return time.time()
+
+    @staticmethod
+    def sleep(seconds):
+        time.sleep(seconds)
+
+
+def test_forks_starting_together_ask_the_token_endpoint_once():
+    login = FakeLogin()
+
+    def slow_login(request):  # the token endpoint takes a while, as a real one does
+        if request.method == "POST":
+            time.sleep(0.3)
+        return login(request)
+
+    providers = [provider_for(slow_login, clock=RealTime())[0] for _fork in range(5)]
+    start = threading.Barrier(len(providers))
+    tokens = []
+
+    def first_task(provider):
+        start.wait()
+        tokens.append(provider())
+
+    threads = [threading.Thread(target=first_task, args=(provider,)) for provider in providers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(tokens) == 5 and len(set(tokens)) == 1
+    assert login.issued == 1
+    assert sorted(provider.source for provider in providers) == ["cache"] * 4 + ["identity_provider"]
