@@ -14,6 +14,8 @@ description:
   - Credentials are described by key ID, display name, hint (first characters of a secret, as the portal shows), validity
     and days left. Secret values are never returned (Microsoft Graph does not return them either).
   - Reads only; safe in check mode.
+  - Warns when a client secret that is in use (the newest of its display name) expires within O(rotate_before_days),
+    and when an older one does while a newer one exists (its consumer may still hold the old value).
 extends_documentation_fragment:
   - smarttrace.sso.entra
   - smarttrace.sso.attributes.info_module
@@ -30,6 +32,12 @@ options:
       - Display name of the apps to return (display names are not unique; all matches are returned, oldest first).
       - With O(app_id) or O(unique_name), an app with another display name is not returned.
     type: str
+  rotate_before_days:
+    description:
+      - Warn about client secrets that expire within this many days (as M(smarttrace.sso.entra_secret) rotates them).
+      - V(0) turns the warnings off.
+    type: int
+    default: 30
 seealso:
   - module: smarttrace.sso.entra_app
 author:
@@ -165,10 +173,12 @@ apps:
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration import GUID_RE, read_app_infos
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import expiry_warnings, utc_now
 
 
 def main():
-    module = EntraModule(argument_spec=dict(app_id=dict(type="str"), unique_name=dict(type="str"), display_name=dict(type="str")),
+    module = EntraModule(argument_spec=dict(app_id=dict(type="str"), unique_name=dict(type="str"), display_name=dict(type="str"),
+                                            rotate_before_days=dict(type="int", default=30)),
                          required_one_of=[("app_id", "unique_name", "display_name")])
     params = module.params
     if params["app_id"] and not GUID_RE.match(params["app_id"]):
@@ -176,10 +186,18 @@ def main():
     for option in ("unique_name", "display_name"):
         if params[option] is not None and not params[option].strip():
             module.fail_json(msg="%s must not be empty" % option)
+    if params["rotate_before_days"] < 0:
+        module.fail_json(msg="rotate_before_days must be 0 or more days (0 turns the expiry warnings off)")
     try:
         apps = read_app_infos(module.graph, params["app_id"], params["unique_name"], params["display_name"])
     except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
         module.fail_from(exc)
+    if params["rotate_before_days"]:
+        now = utc_now()
+        for app in apps:
+            label = "application '%s' (app_id %s)" % (app.get("display_name"), app.get("app_id"))
+            for warning in expiry_warnings(app["credentials"]["secrets"], params["rotate_before_days"], now, label):
+                module.warn(warning)
     module.exit_with(False, apps=apps)
 
 
