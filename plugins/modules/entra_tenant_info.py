@@ -9,7 +9,7 @@ short_description: Read the tenant, the automation identity's Graph permissions,
 version_added: 0.1.0
 description:
   - Reads what a preflight check needs before anything is written, in one Microsoft Graph request
-    (a C($batch) when O(groups) or O(users) are given).
+    (a C($batch) when O(groups), O(users) or O(app_unique_name) are given).
   - The tenant's id, display name and verified domains (user principal names must use one of them).
   - The Microsoft Graph permissions of the automation identity, read from the claims of its access token
     (no request), that is the application permissions (C(roles)) of an app-only token, or the delegated scopes (C(scp)) of a user's token.
