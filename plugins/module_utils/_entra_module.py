@@ -16,7 +16,6 @@ A module reads like::
     module.exit_with(bool(delta), before=current, after=desired, app_id=app_id)
 """
 
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -31,14 +30,14 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
     build_session,
     entra_argument_spec,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import mask_secrets, to_fail_kwargs
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
-from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import changed_properties, make_diff
+from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
+from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import changed_properties
 
 DEBUG_VERBOSITY = 3  # -vvv adds the Graph request trace to the result
 
 
-class EntraModule(AnsibleModule):
+class EntraModule(ModuleResults, AnsibleModule):
     """``AnsibleModule`` with the shared Entra options, a lazily built ``graph`` client and error/diff helpers."""
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
@@ -87,25 +86,6 @@ class EntraModule(AnsibleModule):
     def would_change(self, current, desired):
         """The properties of ``desired`` that differ from ``current`` (a minimal PATCH body; {} when none)."""
         return changed_properties(current, desired)
-
-    def fail_from(self, exc, msg=None, **result):
-        """``fail_json`` for any exception: typed errors give ``graph_error``/``auth_error``; nothing secret is shown."""
-        kwargs = to_fail_kwargs(exc)
-        if msg:
-            kwargs["msg"] = "%s: %s" % (msg, kwargs["msg"])
-        kwargs.update(result)
-        kwargs.update(self._debug_fields())
-        if exc.__traceback__ is not None:  # masked here; fail_json also removes every no_log value
-            kwargs["exception"] = mask_secrets("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-        self.fail_json(**kwargs)
-
-    def exit_with(self, changed, before=None, after=None, **result):
-        """``exit_json`` with ``changed``, and ``diff`` (secret-free) when running with ``--diff``."""
-        result["changed"] = bool(changed)
-        if self._diff and (before is not None or after is not None):
-            result["diff"] = make_diff(before, after, self.no_log_values)
-        result.update(self._debug_fields())
-        self.exit_json(**result)
 
     def _debug_fields(self):
         """At -vvv: how the token was obtained and the last Graph requests (no bodies, no headers)."""

@@ -16,14 +16,13 @@ A module reads like::
 
 import os
 import re
-import traceback
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._auth import build_session
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADSTS_HINTS, mask_secrets, to_fail_kwargs
-from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import make_diff
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADSTS_HINTS
+from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
@@ -83,7 +82,7 @@ def connection_problems(params):
     return problems
 
 
-class SmartTraceModule(AnsibleModule):
+class SmartTraceModule(ModuleResults, AnsibleModule):
     """``AnsibleModule`` with the shared SmartTrace options, a lazily built ``client`` and input/error/diff helpers."""
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
@@ -116,25 +115,6 @@ class SmartTraceModule(AnsibleModule):
             self._client = SmartTraceClient(session, params["api_url"], api_token=params.get("api_token"), username=params.get("username"),
                                             password=params.get("password"), on_token=self.no_log_values.add, timeout=params["timeout"])
         return self._client
-
-    def fail_from(self, exc, msg=None, **result):
-        """``fail_json`` for any exception: a ``SmartTraceError`` gives ``smarttrace_error``; nothing secret is shown."""
-        kwargs = to_fail_kwargs(exc)
-        if msg:
-            kwargs["msg"] = "%s: %s" % (msg, kwargs["msg"])
-        kwargs.update(result)
-        kwargs.update(self._debug_fields())
-        if exc.__traceback__ is not None:  # masked here; fail_json also removes every no_log value
-            kwargs["exception"] = mask_secrets("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-        self.fail_json(**kwargs)
-
-    def exit_with(self, changed, before=None, after=None, **result):
-        """``exit_json`` with ``changed``, and ``diff`` (secret-free) when running with ``--diff``."""
-        result["changed"] = bool(changed)
-        if self._diff and (before is not None or after is not None):
-            result["diff"] = make_diff(before, after, self.no_log_values)
-        result.update(self._debug_fields())
-        self.exit_json(**result)
 
     def _debug_fields(self):
         """At -vvv: the last SmartTrace requests (method, path, status, timing; no bodies, no headers)."""
