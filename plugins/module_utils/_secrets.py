@@ -33,6 +33,7 @@ APP_SELECT = "id,appId,displayName,passwordCredentials"
 SIGHTINGS = 3
 SIGHTING_INTERVAL = 1.0
 MAX_ADD_POSTS = 2  # a lost addPassword answer is sent once more (its secret's value is lost either way)
+CLOCK_SKEW = datetime.timedelta(minutes=5)  # between this host and Microsoft Graph, as Entra ID allows for tokens
 _DATE_TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?)?$")
 
 
@@ -101,8 +102,10 @@ def is_expired(credential, now):
 
 
 def _started(credential, now):
+    """True when the secret has started, allowing CLOCK_SKEW: Graph stamps a new secret with its own clock, a moment after the
+    module's ``now`` (and the two clocks may differ), so a secret just added counts as started."""
     start = parse_date_time(credential.get("startDateTime"))
-    return start is None or start <= now
+    return start is None or start <= now + CLOCK_SKEW
 
 
 def describe(credential, now):
@@ -459,9 +462,10 @@ def _view(store, display_name, credentials):
     return {"application": store.label, "display_name": display_name, "secrets": secrets}
 
 
-def _outcome(store, changed, display_name, before, after, now, rotate_before_days, warnings=(), **extra):
+def _outcome(store, changed, display_name, before, after, now, rotate_before_days, warnings=(), added=None, **extra):
+    """The module's result; the secret it describes is the one ``added`` in this run, else the one ``in_use`` guesses."""
     result = {"app_id": store.app_id, "app_object_id": store.object_id, "credentials": [describe(c, now) for c in sorted(after, key=_age_key)]}
-    current = in_use(after, now)
+    current = in_use(after, now, key_id=added["keyId"] if added else None)
     if current is not None:
         result.update((key, value) for key, value in describe(current, now).items() if key != "display_name")
     result.update(extra)
@@ -513,7 +517,7 @@ def ensure_present(store, params, now, check_mode, end):
     except Exception as exc:  # noqa: BLE001 - the new secret must reach the caller whatever happens
         warnings.append("The new secret (key_id %s) was added, but waiting for it to replicate failed (%s): wait a few minutes before "
                         "running again, or a second secret may be added." % (new["keyId"], type(exc).__name__))
-    return _outcome(store, True, display_name, mine, after, now, rotate, warnings, secret=secret)
+    return _outcome(store, True, display_name, mine, after, now, rotate, warnings, added=new, secret=secret)
 
 
 def ensure_absent(store, params, now, check_mode):

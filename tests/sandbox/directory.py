@@ -130,6 +130,12 @@ def iso(ts: float) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_stamp(ts: float) -> str:
+    """A moment Graph stamps itself (a new secret's default startDateTime): to the 100 ns, as in ``2026-06-01T12:00:00.1234567Z``."""
+    whole = int(ts // 1)
+    return iso(whole)[:-1] + ".%07dZ" % min(int(round((ts - whole) * 10 ** 7)), 10 ** 7 - 1)
+
+
 def to_ts(value: datetime.datetime) -> float:
     return value.timestamp()
 
@@ -461,7 +467,7 @@ class Directory:
         secret = self.new_secret()
         key_id = self.new_id()
         credential = {"customKeyIdentifier": None, "displayName": display_name, "endDateTime": iso(end), "hint": secret[:3],
-                      "keyId": key_id, "secretText": None, "startDateTime": iso(start)}
+                      "keyId": key_id, "secretText": None, "startDateTime": iso_stamp(start) if start % 1 else iso(start)}
         self.secrets[key_id] = secret
         self.note_credential(key_id, created)
         return credential, secret

@@ -380,6 +380,18 @@ def test_add_password_returns_the_secret_once(tenant):
     assert credential["secretText"] not in str(tenant.ok("GET", "/applications/%s" % app["id"]))
 
 
+def test_add_password_stamps_the_start_with_graphs_clock_to_the_100_ns(tenant):
+    # Graph's default startDateTime is its own "now" with a fraction (2026-06-01T12:00:00.1234567Z), a moment after any
+    # client's whole-second "now": clients must not take a secret they just added for one that has not started.
+    app = tenant.new_app()
+    tenant.clock.advance(0.25)
+    credential = tenant.ok("POST", "/applications/%s/addPassword" % app["id"], {"passwordCredential": {"displayName": "s"}}, status=200)
+    assert credential["startDateTime"].endswith(".2500000Z") and len(credential["startDateTime"]) == len("2026-06-01T12:00:00.1234567Z")
+    assert parse_date_time(credential["startDateTime"]).timestamp() == tenant.clock()
+    listed = tenant.ok("GET", "/applications/%s" % app["id"], query={"$select": "passwordCredentials"})["passwordCredentials"]
+    assert listed[0]["startDateTime"] == credential["startDateTime"]
+
+
 def test_add_password_with_dates_without_body_and_by_app_id(tenant):
     app = tenant.new_app()
     body = {"passwordCredential": {"displayName": "rotating", "startDateTime": "2026-06-01T00:00:00Z", "endDateTime": "2027-01-01T00:00:00Z"}}

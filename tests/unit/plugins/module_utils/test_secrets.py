@@ -227,6 +227,25 @@ def test_add_returns_the_value_once_and_waits_for_it():
     assert sum(fake.clock.sleeps) == SIGHTINGS - 1
 
 
+def test_a_forced_rotation_returns_the_new_secret_although_graph_stamps_it_later():
+    # Graph sets startDateTime with its own clock, a moment after the module's now: the result must still describe the new
+    # secret, not the older one that is also valid (the role saves that key id in SmartTrace and retires the others).
+    fake = FakeApps()
+    old = fake.add("smarttrace", 170)
+    fake.now = NOW + datetime.timedelta(seconds=1.4)
+    outcome = ensure_present(store_for(fake), params(force=True), NOW, False, NOW + datetime.timedelta(days=180))
+    result = outcome["result"]
+    assert result["key_id"] == fake.key_ids("smarttrace")[1] != old["keyId"]
+    assert result["secret"] == fake.secrets[0] and result["hint"] == fake.secrets[0][:3]
+    assert result["start_date"] == "2026-06-01T12:00:01Z"
+
+
+def test_a_secret_started_within_the_clock_skew_counts_as_started():
+    old, new = credential("s", 170), credential("s", 180, started_days_ago=-1.0 / 24 / 60)  # starts in a minute (clock skew)
+    later = credential("s", 400, started_days_ago=-1)  # starts tomorrow
+    assert in_use([old, new, later], NOW) is new
+
+
 def test_replication_lag_is_waited_out():
     fake = FakeApps()
     store = store_for(fake)
