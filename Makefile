@@ -97,16 +97,33 @@ sandbox-tests: venv
 	PYTHONPATH=tests $(BIN)/python -m pytest -q -p no:cacheprovider tests/sandbox/tests
 
 # Integration targets run with ansible-test against a sandbox started for the run; its request
-# log is then checked against Microsoft's Graph v1.0 description.
+# log is then checked against Microsoft's Graph v1.0 description. Without TARGETS, the targets run as two shards
+# side by side, each in its own copy of the tree against its own sandbox: they mostly wait (Retry-After, replication
+# delay), so two cores run both in the time of the longer one. The second shard's output follows the first's.
+INTEGRATION_SHARD_2 := role_entra_sso smarttrace_integration_info create_automation_identity
+TREE_2 := $(BUILD)/shard-2/collections/ansible_collections/smarttrace/sso
 integration: tree
-	rm -rf $(BUILD)/sandbox-integration
-	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BUILD)/sandbox-integration -- bash -c '\
-		$(BIN)/python tests/tools/integration_config.py "$$SANDBOX_ENDPOINT" $(TREE)/tests/integration/integration_config.yml && \
-		cd $(TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test integration --python 3.11 --color no $(TARGETS)'
+	rm -rf $(BUILD)/sandbox-integration*
+	@if [ -n "$(TARGETS)" ]; then \
+		BIN=$(BIN) tests/tools/run_integration.sh $(TREE) $(BUILD)/sandbox-integration $(TARGETS); \
+	else \
+		rm -rf $(TREE_2) && mkdir -p $(dir $(TREE_2)) && cp -a $(TREE) $(TREE_2) && \
+		{ BIN=$(BIN) ANSIBLE_COLLECTIONS_PATH=$(BUILD)/shard-2/collections tests/tools/run_integration.sh \
+			$(TREE_2) $(BUILD)/sandbox-integration-2 $(INTEGRATION_SHARD_2) > $(BUILD)/integration-2.log 2>&1; \
+		  echo $$? > $(BUILD)/integration-2.rc; } & \
+		status=0; \
+		BIN=$(BIN) tests/tools/run_integration.sh $(TREE) $(BUILD)/sandbox-integration \
+			$(addprefix --exclude ,$(INTEGRATION_SHARD_2)) || status=$$?; \
+		wait; \
+		echo "== integration, second shard: $(INTEGRATION_SHARD_2) (log $(BUILD)/integration-2.log) =="; \
+		cat $(BUILD)/integration-2.log; \
+		if [ "$$(cat $(BUILD)/integration-2.rc)" != 0 ]; then status=1; fi; \
+		exit $$status; \
+	fi
 
 conformance:
 	@if [ -f $(SHARED)/tools/graph_conformance.py ]; then \
-		$(BIN)/python tests/tools/graph_log.py $(BUILD)/sandbox-integration/requests.jsonl $(BUILD)/graph-requests.jsonl && \
+		$(BIN)/python tests/tools/graph_log.py $(BUILD)/graph-requests.jsonl $(BUILD)/sandbox-integration*/requests.jsonl && \
 		$(BIN)/python $(SHARED)/tools/graph_conformance.py --spec $(SHARED)/reference/graph-v1.0-subset.json $(BUILD)/graph-requests.jsonl; \
 	else echo "conformance: skipped, $(SHARED)/tools/graph_conformance.py not found (set SHARED=...)"; fi
 
@@ -168,14 +185,18 @@ test: venv ansible-test-bootstrap
 	for check in $(SIDE_CHECKS); do \
 		( $(MAKE) --no-print-directory $$check > $(BUILD)/side/$$check.log 2>&1; echo $$? > $(BUILD)/side/$$check.rc ) & \
 	done; \
-	status=0; \
-	$(MAKE) --no-print-directory $(MAIN_CHECKS) || status=$$?; \
+	{ $(MAKE) --no-print-directory $(MAIN_CHECKS); echo $$? > $(BUILD)/main.rc; } 2>&1 | tee $(BUILD)/main.log; \
+	status=$$(cat $(BUILD)/main.rc); \
 	wait; \
 	for check in $(SIDE_CHECKS); do \
-		echo "== $$check (ran beside the other checks; log $(BUILD)/side/$$check.log) =="; \
-		cat $(BUILD)/side/$$check.log; \
-		if [ "$$(cat $(BUILD)/side/$$check.rc)" != 0 ]; then echo "make test: $$check FAILED"; status=1; fi; \
+		echo "== $$check (ran beside the other checks; whole log $(BUILD)/side/$$check.log) =="; \
+		if [ "$$(cat $(BUILD)/side/$$check.rc)" != 0 ]; then cat $(BUILD)/side/$$check.log; echo "make test: $$check FAILED"; status=1; \
+		else tail -n 12 $(BUILD)/side/$$check.log; fi; \
 	done; \
+	if [ $$status != 0 ]; then \
+		echo "== make test: what failed (from $(BUILD)/main.log) =="; \
+		grep -E -B3 -A40 '^(fatal|failed): |FAILED|^FATAL|^ERROR|[*][*][*] ' $(BUILD)/main.log | cut -c1-400 | tail -n 300; \
+	fi; \
 	if [ $$status = 0 ]; then echo "make test: all checks passed"; fi; \
 	exit $$status
 
