@@ -12,13 +12,13 @@ import time
 
 import msal
 import pytest
-import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from ansible_collections.smarttrace.sso.plugins.module_utils import _http
 from ansible_collections.smarttrace.sso.plugins.module_utils import _auth
 from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
     AuthConfig,
@@ -119,7 +119,6 @@ def test_session_ignores_requests_ca_bundle_and_warns_when_not_verifying(monkeyp
     session = build_session(True, str(ca), timeout=7)
     server = mount(session, lambda request: Reply(200, {}))
     session.get("https://graph.example.test/v1.0/users")
-    assert session.trust_env is False
     assert server.send_options[0]["verify"] == str(ca) and server.send_options[0]["timeout"] == 7
     warnings = []
     assert build_session(False, warn=warnings.append).verify is False
@@ -134,8 +133,8 @@ def test_session_still_uses_proxy_variables(monkeypatch):
     server = mount(session, lambda request: Reply(200, {}))
     session.get("https://graph.microsoft.com/v1.0/users")
     session.get("https://127.0.0.1:8443/v1.0/users")
-    assert server.send_options[0]["proxies"].get("https") == "http://proxy.example:3128"
-    assert not server.send_options[1]["proxies"]
+    assert server.send_options[0]["proxy"] == "http://proxy.example:3128"
+    assert server.send_options[1]["proxy"] is None
 
 
 # ---------------------------------------------------------------------- client secret and the persistent cache
@@ -195,7 +194,7 @@ def test_instance_discovery_off_only_for_non_microsoft_hosts(monkeypatch):
         def __init__(self, *args, **kwargs):
             seen.append(kwargs)
             super().__init__(*args, **kwargs)
-    monkeypatch.setattr(_auth.msal, "ConfidentialClientApplication", Spy)
+    monkeypatch.setattr(msal, "ConfidentialClientApplication", Spy)
     provider_for(FakeLogin())[0]()
     provider_for(FakeLogin(root="https://login.microsoftonline.com"), authority_url=None)[0]()
     assert seen[0]["instance_discovery"] is False and "instance_discovery" not in seen[1]
@@ -261,14 +260,14 @@ def test_retries_are_bounded():
 
 
 def test_connection_errors_are_retried_then_reported():
-    provider, server, clock, _warnings = provider_for(lambda request: requests.ConnectionError("refused"))
+    provider, server, clock, _warnings = provider_for(lambda request: _http.ConnectionFailed("refused"))
     with pytest.raises(AuthenticationError) as caught:
         provider()
     assert "cannot connect" in str(caught.value) and len(server.requests) == 6 and len(clock.sleeps) == 5
 
 
 def test_a_certificate_that_does_not_verify_fails_at_once_naming_ca_path():
-    provider, server, clock, _warnings = provider_for(lambda request: requests.exceptions.SSLError("certificate verify failed"))
+    provider, server, clock, _warnings = provider_for(lambda request: _http.TLSError("certificate verify failed"))
     with pytest.raises(AuthenticationError) as caught:
         provider()
     assert "the TLS certificate of %s does not verify" % LOGIN_ROOT in str(caught.value)
@@ -367,7 +366,7 @@ def test_managed_identity_user_assigned():
 
 
 def test_managed_identity_unreachable_fails_fast():
-    provider, server, clock, _warnings = provider_for(lambda request: requests.ConnectTimeout("no imds"), auth_method="managed_identity", client_secret=None)
+    provider, server, clock, _warnings = provider_for(lambda request: _http.ConnectTimeout("no imds"), auth_method="managed_identity", client_secret=None)
     with pytest.raises(AuthenticationError) as caught:
         provider()
     assert "managed identity" in str(caught.value) and len(server.requests) == 1 and clock.sleeps == []
