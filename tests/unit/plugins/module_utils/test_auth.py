@@ -7,6 +7,7 @@ import base64
 import datetime
 import json
 import os
+import sys
 import threading
 import time
 
@@ -152,6 +153,27 @@ def test_first_token_asks_once_then_cache_hit_makes_zero_requests():
         assert provider() == token
         assert server.requests == [] and provider.source == "cache" and provider.requests == 0
     assert login.issued == 1 and warnings == []
+
+
+def test_cache_hit_needs_neither_msal_nor_requests(monkeypatch):
+    login = FakeLogin()
+    token = provider_for(login)[0]()
+    monkeypatch.setitem(sys.modules, "msal", None)  # any import of msal fails from here on
+    monkeypatch.setitem(sys.modules, "requests", None)
+    provider, server, _clock, _warnings = provider_for(login)
+    assert provider() == token and provider.source == "cache" and server.requests == []
+
+
+def test_a_token_of_a_domain_named_tenant_is_found_in_the_cache():
+    """msal files the token under the tenant's GUID (from the OpenID configuration), not under the name given as tenant_id."""
+    login = FakeLogin(tenant=TENANT)
+    domain = "contoso.onmicrosoft.com"
+
+    def by_name(request):  # the OpenID configuration of the name points to the GUID's endpoints
+        return login(type(request)(request.method, request.url.replace(domain, TENANT), request.body, request.headers))
+    token = provider_for(by_name, tenant_id=domain)[0]()
+    provider, server, _clock, _warnings = provider_for(by_name, tenant_id=domain)
+    assert provider() == token and server.requests == [] and login.issued == 1
 
 
 def test_cache_file_never_holds_the_secret():
