@@ -227,7 +227,7 @@ class Session:
     def get(self, url, **kwargs):
         return self.request("GET", url, **kwargs)
 
-    def post(self, url, data=None, json=None, **kwargs):  # pylint: disable=redefined-outer-name
+    def post(self, url, data=None, json=None, **kwargs):
         return self.request("POST", url, data=data, json=json, **kwargs)
 
     def put(self, url, data=None, **kwargs):
@@ -244,7 +244,7 @@ class Session:
             connection.close()
         self._connections.clear()
 
-    def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,  # pylint: disable=redefined-outer-name
+    def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,
                 allow_redirects=False, **_ignored):
         """Send one request and return the whole ``Response``; ``TransportError`` when there is none."""
         method = method.upper()
@@ -258,7 +258,7 @@ class Session:
         if json is not None:
             body = _json.dumps(json).encode("utf-8")
             all_headers["Content-Type"] = "application/json"
-        elif isinstance(data, dict) or isinstance(data, (list, tuple)):
+        elif isinstance(data, (dict, list, tuple)):
             body = urlencode(data, doseq=True).encode("utf-8")
             all_headers["Content-Type"] = "application/x-www-form-urlencoded"
         elif data is not None:
