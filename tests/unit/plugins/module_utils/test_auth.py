@@ -458,3 +458,12 @@ def test_forks_starting_together_ask_the_token_endpoint_once():
     assert len(tokens) == 5 and len(set(tokens)) == 1
     assert login.issued == 1
     assert sorted(provider.source for provider in providers) == ["cache"] * 4 + ["identity_provider"]
+
+
+def test_service_fabric_gets_a_requests_session_that_ignores_the_environment():
+    """msal pins Service Fabric's certificate on a requests.Session only; elsewhere managed identity uses the own session."""
+    import requests
+    provider, _server, _clock, _warnings = provider_for(FakeLogin(), auth_method="managed_identity", client_secret=None)
+    assert provider._managed_identity_http_client({"IDENTITY_ENDPOINT": "https://sf:2377", "IDENTITY_HEADER": "h"}) is provider.session
+    session = provider._managed_identity_http_client({"IDENTITY_ENDPOINT": "https://sf:2377", "IDENTITY_HEADER": "h", "IDENTITY_SERVER_THUMBPRINT": "ab"})
+    assert isinstance(session, requests.Session) and session.trust_env is False and session.hooks["response"]
