@@ -156,7 +156,7 @@ def build_session(validate_certs=True, ca_path=None, timeout=30, warn=None, serv
 def _msal():
     """The msal package, imported on first use (with it come ``requests`` and ``urllib3``)."""
     try:
-        import msal  # pylint: disable=import-outside-toplevel - see the module docstring
+        import msal  # see the module docstring
     except ImportError:
         raise AuthenticationError("this auth_method needs the Python library msal", hint="pip install msal")
     return msal
@@ -358,7 +358,7 @@ class TokenProvider:
         environ = os.environ if environ is None else environ
         if not all(environ.get(name) for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT")):
             return self.session
-        import requests  # pylint: disable=import-outside-toplevel - msal, imported already, needs it anyway
+        import requests  # msal, imported already, has imported it
         session = requests.Session()
         session.trust_env = False  # as the own session: no REQUESTS_CA_BUNDLE, no ~/.netrc
         session.hooks["response"].append(lambda response, *args, **kwargs: self._on_response(response))

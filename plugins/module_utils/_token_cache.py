@@ -82,7 +82,8 @@ class PersistentTokenCache:
     def cache(self):
         """The msal ``SerializableTokenCache`` holding the file's content (msal is imported here, on first use)."""
         if self._msal_cache is None:
-            import msal  # pylint: disable=import-outside-toplevel - only a token request needs msal (docs/performance.md)
+            # imported here: only a token request needs msal (docs/performance.md)
+            import msal
             self._msal_cache = msal.SerializableTokenCache()
             if self._state:
                 self._msal_cache.deserialize(json.dumps(self._state))

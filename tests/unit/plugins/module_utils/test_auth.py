@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.smarttrace.sso.plugins.module_utils import _http
-from ansible_collections.smarttrace.sso.plugins.module_utils import _auth
 from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
     AuthConfig,
     TokenProvider,
