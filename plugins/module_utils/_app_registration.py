@@ -13,7 +13,6 @@ Graph behaviour relied on: graph-contract sections 1, 1.5, 2, 6.3, 6.4 and 8a.
 """
 
 import copy
-import difflib
 import hashlib
 import re
 import uuid
@@ -208,6 +207,8 @@ def scope_ids(graph_sp, names):
     known = dict((scope["value"].lower(), scope) for scope in (graph_sp or {}).get("oauth2PermissionScopes") or [] if scope.get("value"))
     unknown = [name for name in names if name.lower() not in known]
     if unknown:
+        # imported here: only a "did you mean" hint needs difflib (6 ms per task otherwise)
+        import difflib
         hints = sorted(set(hint for name in unknown for hint in difflib.get_close_matches(name.lower(), list(known), 3)))
         raise OptionError("graph_permissions: %s %s not a delegated permission of Microsoft Graph%s" % (
             ", ".join(repr(name) for name in unknown), "is" if len(unknown) == 1 else "are",

@@ -13,9 +13,12 @@ Rules this file keeps:
   (it is looked up before msal is constructed: msal's constructor fetches the OpenID configuration);
 * msal's error dicts and exceptions become ``AuthenticationError`` with the AADSTS code and a fix;
   429 and 5xx from the login endpoint are retried honouring ``Retry-After``, for a bounded time;
-* one ``requests.Session`` with ``trust_env=False`` (so ``REQUESTS_CA_BUNDLE`` cannot override
-  ``ca_path``, and ``~/.netrc`` cannot replace the bearer token), proxies still taken from the
-  environment per URL, and a default timeout.
+* one ``_http.Session`` (the standard library's ``http.client``, not ``requests``) for the login endpoint
+  and Graph, also given to msal as its ``http_client``: ``REQUESTS_CA_BUNDLE`` cannot override ``ca_path``,
+  ``~/.netrc`` cannot replace the bearer token, proxies are still taken from the environment per URL, and
+  there is a default timeout;
+* msal (and with it ``requests``) is imported only when a token must be acquired: a task that finds a
+  valid token in the persistent cache imports neither (docs/performance.md).
 """
 
 import json
@@ -23,38 +26,25 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
-import traceback
+from importlib.util import find_spec
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._clouds import CLOUDS, DEFAULT_CLOUD, get_cloud, is_microsoft_authority, normalize_root
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, mask_secrets
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import backoff_delay, parse_retry_after
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSError, TransportError, session_for
 from ansible_collections.smarttrace.sso.plugins.module_utils._token_cache import PersistentTokenCache
 
+# msal is imported by _msal(), when a token must be acquired; here only whether it is installed is looked up.
 try:
-    import requests
-    from requests.utils import get_environ_proxies
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    _SessionBase = object
-else:
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-    _SessionBase = requests.Session
-
-try:
-    import msal
-    from msal.exceptions import MsalServiceError
-except ImportError:
+    HAS_MSAL = find_spec("msal") is not None
+except (ImportError, ValueError):
     HAS_MSAL = False
-    MSAL_IMPORT_ERROR = traceback.format_exc()
-    MsalServiceError = None
-else:
-    HAS_MSAL = True
-    MSAL_IMPORT_ERROR = None
+MSAL_IMPORT_ERROR = None if HAS_MSAL else "ModuleNotFoundError: No module named 'msal'"
 
 
 AUTH_METHODS = ("auto", "client_secret", "certificate", "managed_identity", "access_token", "azure_cli")
@@ -62,6 +52,7 @@ MSAL_METHODS = ("client_secret", "certificate", "managed_identity")
 # Environment variables that reveal a managed identity endpoint (App Service, Functions, Arc, Azure ML).
 MANAGED_IDENTITY_ENV = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")
 MIN_REMAINING_SECONDS = 300
+_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 MAX_ATTEMPTS = 6
 
@@ -153,37 +144,37 @@ def check_required(config, method):
         raise AuthenticationError("auth_method %s needs %s" % (method, ", ".join(missing)), hint="set the missing option(s) or environment variable(s)")
 
 
-class GraphSession(_SessionBase):
-    """``requests.Session`` that ignores the environment for TLS and credentials but not for proxies, with a default timeout."""
-
-    def __init__(self, timeout=30):
-        super().__init__()
-        self.trust_env = False
-        self.default_timeout = timeout
-
-    def request(self, method, url, **kwargs):
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
-        if kwargs.get("proxies") is None:
-            kwargs["proxies"] = get_environ_proxies(url)  # HTTPS_PROXY / NO_PROXY, as requests would do with trust_env
-        return super().request(method, url, **kwargs)
-
-
 def build_session(validate_certs=True, ca_path=None, timeout=30, warn=None, service="the login endpoint and Microsoft Graph"):
     """The session for the login endpoint and Graph (or ``service``, named in the warning); ``validate_certs=False`` always warns."""
-    session = GraphSession(timeout=timeout)
-    if not validate_certs:
-        session.verify = False
-        if warn:
-            warn("validate_certs is false: TLS certificates of %s are not verified, "
-                 "so the credentials and token can be intercepted. Give the CA with ca_path instead." % service)
-    else:
-        if ca_path and not os.path.isfile(ca_path):
-            raise AuthenticationError("ca_path %s is not a file" % ca_path,
-                                      hint="give the PEM file of the certificate authorities that signed the certificates of %s, "
-                                           "or leave ca_path unset to use the system's" % service)
-        session.verify = ca_path or True
-    return session
+    if validate_certs and ca_path and not os.path.isfile(ca_path):
+        raise AuthenticationError("ca_path %s is not a file" % ca_path,
+                                  hint="give the PEM file of the certificate authorities that signed the certificates of %s, "
+                                       "or leave ca_path unset to use the system's" % service)
+    return session_for(validate_certs, ca_path, timeout, warn=warn, service=service)
+
+
+def _msal():
+    """The msal package, imported on first use (with it come ``requests`` and ``urllib3``)."""
+    try:
+        import msal  # see the module docstring
+    except ImportError:
+        raise AuthenticationError("this auth_method needs the Python library msal", hint="pip install msal")
+    return msal
+
+
+def _transport_errors():
+    """(TLS errors, other transport errors): ours, and requests' when msal brought it (Service Fabric's own session)."""
+    tls, other = [TLSError], [TransportError]
+    requests = sys.modules.get("requests")
+    if requests is not None:
+        tls.append(requests.exceptions.SSLError)
+        other += [requests.ConnectionError, requests.Timeout]
+    return tuple(tls), tuple(other)
+
+
+def _kind(exc):
+    """The failure's name as requests called it (``ConnectionError``, ``ConnectTimeout``, ...)."""
+    return getattr(exc, "kind", None) or type(exc).__name__
 
 
 def load_certificate_credential(path, password=None):
@@ -235,7 +226,7 @@ def _pem_block(data, kind, path):
 
 
 def _msal_version():
-    return tuple(int(part) for part in re.findall(r"\d+", getattr(msal, "__version__", "0"))[:2])
+    return tuple(int(part) for part in re.findall(r"\d+", getattr(_msal(), "__version__", "0"))[:2])
 
 
 class TokenProvider:
@@ -310,18 +301,24 @@ class TokenProvider:
             return None
         return PersistentTokenCache(authority, tenant_id, client_id, directory=self._cache_dir, warn=self._warn, clock=self._clock)
 
+    def _cached_confidential_client_token(self, cache):
+        """The cache's valid token of this identity (read without msal), or None."""
+        config = self.config
+        realm = config.tenant_id if _GUID_RE.match(config.tenant_id or "") else None  # a domain name is resolved by msal to a GUID realm
+        return cache.find_access_token(config.client_id, config.scope, realm=realm, environment=urlsplit(config.authority_root).hostname)
+
     def _confidential_client_token(self):
         config = self.config
         cache = self._persistent_cache(config.authority, config.tenant_id, config.client_id)
         if not cache:
             return self._request_confidential_client_token(None)
-        cached = cache.find_access_token(config.client_id, config.scope)
+        cached = self._cached_confidential_client_token(cache)
         if cached:
             self.source = "cache"
             return cached
         with cache.exclusive(sleep=self._sleep):
             cache.reload()  # another fork of the play may have asked while this one waited
-            cached = cache.find_access_token(config.client_id, config.scope)
+            cached = self._cached_confidential_client_token(cache)
             if cached:
                 self.source = "cache"
                 return cached
@@ -335,6 +332,7 @@ class TokenProvider:
             credential = config.client_secret
         http_cache = {}
         options = {} if is_microsoft_authority(config.authority_root) else {"instance_discovery": False}
+        msal = _msal()
         app = self._with_retries(
             lambda: msal.ConfidentialClientApplication(
                 config.client_id, client_credential=credential, authority=config.authority, http_client=self.session,
@@ -346,12 +344,27 @@ class TokenProvider:
     def _managed_identity_token(self):
         client_id = self.config.client_id
         cache = self._persistent_cache("managed_identity", "", client_id or "system")
+        msal = _msal()
         identity = msal.UserAssignedManagedIdentity(client_id=client_id) if client_id else msal.SystemAssignedManagedIdentity()
         http_cache = {}
-        client = msal.ManagedIdentityClient(identity, http_client=self.session, token_cache=cache.cache if cache else None, http_cache=http_cache)
+        client = msal.ManagedIdentityClient(identity, http_client=self._managed_identity_http_client(), token_cache=cache.cache if cache else None,
+                                            http_cache=http_cache)
         result = self._with_retries(lambda: client.acquire_token_for_client(resource=self.config.cloud.resource),
                                     "requesting a managed identity token", http_cache, retry_connection_errors=False)
         return self._finish(result, cache)
+
+    def _managed_identity_http_client(self, environ=None):
+        """The session; on Service Fabric a ``requests.Session`` (msal pins the endpoint's certificate there and accepts nothing else)."""
+        environ = os.environ if environ is None else environ
+        if not all(environ.get(name) for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT")):
+            return self.session
+        import requests  # msal, imported already, has imported it
+        session = requests.Session()
+        session.trust_env = False  # as the own session: no REQUESTS_CA_BUNDLE, no ~/.netrc
+        session.hooks["response"].append(lambda response, *args, **kwargs: self._on_response(response))
+        original = session.request
+        session.request = lambda method, url, **kwargs: original(method, url, **dict(kwargs, timeout=kwargs.get("timeout") or self.config.timeout))
+        return session
 
     def _finish(self, result, cache):
         """msal result -> token dict, or AuthenticationError; persist the cache if msal changed it."""
@@ -397,24 +410,26 @@ class TokenProvider:
 
     def _with_retries(self, call, what, http_cache, retry_connection_errors=True):
         """Run an msal ``call``; retry 429/5xx (error dict or exception) and connection errors, bounded by ``max_wait``."""
+        msal_service_error = _msal().exceptions.MsalServiceError
+        tls_errors, transport_errors = _transport_errors()
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
             self._last_response = None
             try:
                 result = call()
-            except MsalServiceError as exc:
+            except msal_service_error as exc:
                 problem = "%s (HTTP %s)" % (exc, self._last_status())
-            except requests.exceptions.SSLError:
+            except tls_errors:
                 # A certificate that does not verify does not verify on the next attempt either.
                 raise AuthenticationError("%s failed: the TLS certificate of %s does not verify" % (what, self.config.authority_root),
                                           method=self.method, hint="give the certificate authority that signed it in ca_path (or "
                                           "REQUESTS_CA_BUNDLE); validate_certs=false turns verification off, for tests only, with a warning")
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except transport_errors as exc:
                 if not retry_connection_errors:
-                    raise AuthenticationError("%s failed: cannot connect (%s)" % (what, type(exc).__name__), method=self.method,
+                    raise AuthenticationError("%s failed: cannot connect (%s)" % (what, _kind(exc)), method=self.method,
                                               hint="check that this machine has a managed identity endpoint" if self.method == "managed_identity" else None)
-                problem = "cannot connect (%s)" % type(exc).__name__
+                problem = "cannot connect (%s)" % _kind(exc)
             except ValueError as exc:
                 raise self._construction_error(what, exc)
             else:

@@ -21,10 +21,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
     HAS_MSAL,
-    HAS_REQUESTS,
     MSAL_IMPORT_ERROR,
     MSAL_METHODS,
-    REQUESTS_IMPORT_ERROR,
     AuthConfig,
     TokenProvider,
     build_session,
@@ -44,8 +42,6 @@ class EntraModule(ModuleResults, AnsibleModule):
         spec = entra_argument_spec()
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._graph = None
         self._token_provider = None
 

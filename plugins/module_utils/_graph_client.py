@@ -21,21 +21,12 @@ import email.utils
 import json
 import random
 import time
-import traceback
 import uuid
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import TransportError
 from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
-
-try:
-    import requests
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
 
 API_VERSION = "v1.0"
 BATCH_LIMIT = 20
@@ -112,7 +103,7 @@ def _is_ambiguous(error):
 
 
 class GraphClient:
-    """Microsoft Graph client on a ``requests.Session``; ``token_provider()`` returns a bearer token."""
+    """Microsoft Graph client on an ``_http.Session``; ``token_provider()`` returns a bearer token."""
 
     def __init__(self, session, graph_root, token_provider, timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=300.0,
                  max_attempts=16, backoff_base=1.0, backoff_cap=60.0, trace_size=50, on_token_rejected=None):
@@ -172,8 +163,8 @@ class GraphClient:
         """One HTTP exchange: its parsed body, or the error and the delay before a retry (None: do not retry)."""
         try:
             response = self._send(method, url, params, body, headers, client_request_id)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            error = GraphError("no response from Microsoft Graph (%s)" % type(exc).__name__, code=type(exc).__name__, method=method, url=url,
+        except TransportError as exc:
+            error = GraphError("no response from Microsoft Graph (%s)" % exc.kind, code=exc.kind, method=method, url=url,
                                client_request_id=client_request_id)
             return _Outcome(None, error, self._backoff(attempt) if idempotent else None)
         status = response.status_code
@@ -211,7 +202,7 @@ class GraphClient:
         try:
             response = self.session.request(method, url, params=params, data=data, headers=all_headers, timeout=self.timeout, allow_redirects=False)
         except Exception as exc:
-            entry["error"] = type(exc).__name__
+            entry["error"] = getattr(exc, "kind", None) or type(exc).__name__
             raise
         finally:
             entry["ms"] = int((self._clock() - started) * 1000)

@@ -27,21 +27,12 @@ import collections
 import datetime
 import re
 import time
-import traceback
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SmartTraceError, mask_secrets
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import backoff_delay, parse_retry_after
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSError, TransportError
 from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
-
-try:
-    import requests
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
 
 DEFAULT_API_URL = "https://api.smarttrace.ai/v1"
 # SmartTrace's OIDC callbacks always live on its public API host, whatever api_url is used to configure it.
@@ -302,7 +293,7 @@ def error_hint(status, code, field, path, credential, instance=None, api_url=Non
 
 # ---------------------------------------------------------------------- HTTP
 class SmartTraceClient:
-    """The SmartTrace API on a ``requests.Session`` (see the module docstring for what is retried).
+    """The SmartTrace API on an ``_http.Session`` (see the module docstring for what is retried).
 
     Authenticates with ``api_token``, or with ``username``/``password`` at ``/auth/login`` (once, on first use);
     ``on_token(token)`` is called with every bearer token obtained, so the caller can keep it out of logs.
@@ -399,14 +390,14 @@ class SmartTraceClient:
         started = self._clock()
         try:
             response = self.session.request(method, self.api_url + path, json=body, headers=headers, timeout=self.timeout, allow_redirects=False)
-        except requests.exceptions.SSLError as exc:
-            entry["error"] = type(exc).__name__
+        except TLSError as exc:
+            entry["error"] = exc.kind
             return None, SmartTraceError("the TLS certificate of %s could not be verified (%s)" % (self.api_url, _reason(exc)), method=method,
                                          path=path, code="SSLError", hint="give the certificate authority of api_url in ca_path")
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            entry["error"] = type(exc).__name__
-            return None, SmartTraceError("no answer from %s (%s)" % (self.api_url, type(exc).__name__), method=method, path=path,
-                                         code=type(exc).__name__, hint="check api_url, the network and the proxy settings (HTTPS_PROXY)")
+        except TransportError as exc:
+            entry["error"] = exc.kind
+            return None, SmartTraceError("no answer from %s (%s)" % (self.api_url, exc.kind), method=method, path=path,
+                                         code=exc.kind, hint="check api_url, the network and the proxy settings (HTTPS_PROXY)")
         finally:
             entry["ms"] = int((self._clock() - started) * 1000)
         entry["status"] = response.status_code
@@ -442,7 +433,7 @@ def _parse(response):
 
 
 def _reason(exc):
-    """The last, most specific part of a requests/urllib3 error text, without addresses repeated."""
+    """The last, most specific part of a TLS error text (``[SSL: ...] ...``), without addresses repeated."""
     text = str(exc)
     match = re.search(r"\[SSL[^\]]*\][^)'\"]*", text)
     return mask_secrets(match.group(0) if match else text[-200:])

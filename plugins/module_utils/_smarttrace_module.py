@@ -18,15 +18,13 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import build_session
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADSTS_HINTS
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import session_for
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import (
     DEFAULT_API_URL,
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
     InputError,
     SmartTraceClient,
 )
@@ -89,8 +87,6 @@ class SmartTraceModule(ModuleResults, AnsibleModule):
         spec = smarttrace_argument_spec()
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._client = None
 
     def check_input(self, *checks):
@@ -111,7 +107,7 @@ class SmartTraceModule(ModuleResults, AnsibleModule):
         """The ``SmartTraceClient`` (built on first use); every bearer token it obtains is registered as a no_log value."""
         if self._client is None:
             params = self.params
-            session = build_session(params["validate_certs"], params.get("ca_path"), params["timeout"], warn=self.warn, service="the SmartTrace API")
+            session = session_for(params["validate_certs"], params.get("ca_path"), params["timeout"], warn=self.warn, service="the SmartTrace API")
             self._client = SmartTraceClient(session, params["api_url"], api_token=params.get("api_token"), username=params.get("username"),
                                             password=params.get("password"), on_token=self.no_log_values.add, timeout=params["timeout"])
         return self._client

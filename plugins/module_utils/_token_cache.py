@@ -16,7 +16,10 @@ task. This file keeps msal's ``SerializableTokenCache`` on disk:
 * msal stores tokens only (access tokens, app metadata), never the client secret or key.
 
 ``find_access_token`` lets the caller use a cached token without constructing an msal application
-(whose constructor talks to the network): a cache hit costs no HTTP request at all.
+(whose constructor talks to the network): a cache hit costs no HTTP request at all. It reads msal's
+file format (section ``AccessToken``) with ``json`` alone, so a task that finds a valid token does not
+import msal (nor ``requests``, which msal imports); ``cache``, the msal ``SerializableTokenCache``, is
+built (and msal imported) only when a token must be acquired.
 
 ``exclusive()`` serialises token requests of one identity across processes (the forks of a play all
 start their first task with an empty cache): the first asks the token endpoint, the others wait,
@@ -30,25 +33,16 @@ import os
 import stat
 import tempfile
 import time
-import traceback
 
 try:
     import fcntl
 except ImportError:  # not POSIX: no cross-process lock, each process may ask for its own token
     fcntl = None
 
-try:
-    import msal
-except ImportError:
-    HAS_MSAL = False
-    MSAL_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_MSAL = True
-    MSAL_IMPORT_ERROR = None
-
 CACHE_DIR_ENV = "SMARTTRACE_SSO_TOKEN_CACHE_DIR"
 # msal's own rule: a token with less than 5 minutes left is treated as expired.
 MIN_REMAINING_SECONDS = 300
+ACCESS_TOKEN = "AccessToken"  # msal's section (credential type) of access tokens
 # How long a process waits for another one that is asking the token endpoint for the same identity.
 LOCK_WAIT_SECONDS = 90
 LOCK_POLL_SECONDS = 0.05
@@ -70,12 +64,11 @@ def cache_file_name(authority, tenant_id, client_id):
 
 
 class PersistentTokenCache:
-    """msal ``SerializableTokenCache`` loaded from, and saved to, one 0600 file."""
+    """msal's token cache file (one per identity, 0600): read with ``json``, written through msal's ``SerializableTokenCache``."""
 
     def __init__(self, authority, tenant_id, client_id, directory=None, warn=None, clock=time.time):
         self.directory = directory or default_cache_dir()
         self.path = os.path.join(self.directory, cache_file_name(authority, tenant_id, client_id))
-        self.cache = msal.SerializableTokenCache()
         self._warn = warn or (lambda message: None)
         self._clock = clock
         self._load()
@@ -83,8 +76,19 @@ class PersistentTokenCache:
     # ------------------------------------------------------------------ reading
     def reload(self):
         """Read the file again (another process may have written a token meanwhile)."""
-        self.cache = msal.SerializableTokenCache()
         self._load()
+
+    @property
+    def cache(self):
+        """The msal ``SerializableTokenCache`` holding the file's content (msal is imported here, on first use)."""
+        if self._msal_cache is None:
+            # imported here: only a token request needs msal (docs/performance.md)
+            import msal
+            self._msal_cache = msal.SerializableTokenCache()
+            if self._state:
+                self._msal_cache.deserialize(json.dumps(self._state))
+                self._msal_cache.has_state_changed = self._changed  # a token forgotten before msal was needed
+        return self._msal_cache
 
     @contextlib.contextmanager
     def exclusive(self, sleep=time.sleep):
@@ -119,6 +123,7 @@ class PersistentTokenCache:
             os.close(fd)
 
     def _load(self):
+        self._state, self._msal_cache, self._changed = {}, None, False
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except (FileNotFoundError, NotADirectoryError):
@@ -136,10 +141,12 @@ class PersistentTokenCache:
             state = json.loads(text) if text.strip() else {}
             if not isinstance(state, dict) or not all(isinstance(section, dict) for section in state.values()):
                 raise ValueError("not an msal token cache")
-            self.cache.deserialize(text)
+            if not all(isinstance(entry, dict) for section in state.values() for entry in section.values()):
+                raise ValueError("not an msal token cache")
         except ValueError:
             self._warn("Ignoring the token cache %s: its content is corrupt; it is replaced on the next token request." % self.path)
-            self.cache = msal.SerializableTokenCache()
+            return
+        self._state = state
 
     @staticmethod
     def _unsafe_reason(file_stat):
@@ -152,43 +159,74 @@ class PersistentTokenCache:
             return "its permissions %s give access to group or others (0600 expected)" % oct(stat.S_IMODE(file_stat.st_mode))
         return None
 
-    def find_access_token(self, client_id, target):
+    def find_access_token(self, client_id, target, realm=None, environment=None):
         """A cached app-only access token for ``client_id`` and ``target`` (scope or resource) with more than
-        5 minutes left, as ``{"access_token", "expires_on", "token_type"}``; None when there is none."""
+        5 minutes left, as ``{"access_token", "expires_on", "token_type"}``; None when there is none.
+
+        ``realm`` (the tenant id) and ``environment`` (the authority's host), when given, must match as well.
+        Read from msal's file format without msal (its ``TokenCache.search`` rules: the entry's space-separated
+        ``target`` holds the scope; ``environment`` compared in lower case).
+        """
         now = self._clock()
-        for entry in self.cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, target=[target], query={"client_id": client_id}):
-            if entry.get("home_account_id"):
-                continue  # a user's token, not an app-only one
-            expires_on = int(entry.get("expires_on") or 0)
-            refresh_on = int(entry.get("refresh_on") or expires_on)
+        for entry in self._access_tokens():
+            if entry.get("home_account_id") or entry.get("key_id") or entry.get("ext_cache_key"):
+                continue  # a user's token, or one bound to a key or path: not a plain app-only token
+            if entry.get("client_id") != client_id or target not in str(entry.get("target") or "").split():
+                continue
+            if realm is not None and str(entry.get("realm") or "").lower() != realm.lower():
+                continue
+            if environment is not None and str(entry.get("environment") or "").lower() != environment.lower():
+                continue
+            try:
+                expires_on = int(entry.get("expires_on") or 0)
+                refresh_on = int(entry.get("refresh_on") or expires_on)
+            except (TypeError, ValueError):
+                continue
             if expires_on - now < MIN_REMAINING_SECONDS or refresh_on <= now:
                 continue  # too close to expiry, or due for proactive refresh (msal does that)
+            if not isinstance(entry.get("secret"), str) or not entry["secret"]:
+                continue
             return {"access_token": entry["secret"], "expires_on": expires_on, "token_type": entry.get("token_type", "Bearer")}
         return None
 
     def forget_access_token(self, access_token):
         """Remove a cached access token that the service rejected; True when one was removed."""
-        removed = False
-        for entry in list(self.cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
-            if entry.get("secret") == access_token:
-                self.cache.remove_at(entry)
-                removed = True
-        return removed
+        if self._msal_cache is not None:
+            removed = False
+            for entry in list(self._msal_cache.search(self._msal_cache.CredentialType.ACCESS_TOKEN)):
+                if entry.get("secret") == access_token:
+                    self._msal_cache.remove_at(entry)
+                    removed = True
+            return removed
+        section = self._state.get(ACCESS_TOKEN) or {}
+        keys = [key for key, entry in section.items() if entry.get("secret") == access_token]
+        for key in keys:
+            del section[key]
+        self._changed = self._changed or bool(keys)
+        return bool(keys)
+
+    def _access_tokens(self):
+        if self._msal_cache is not None:
+            return list(self._msal_cache.search(self._msal_cache.CredentialType.ACCESS_TOKEN))
+        return list((self._state.get(ACCESS_TOKEN) or {}).values())
 
     # ------------------------------------------------------------------ writing
     def save(self):
         """Write the cache if msal changed it; return True when written. Problems are warnings, never errors."""
-        if not self.cache.has_state_changed or not self._ensure_directory():
+        changed = self._msal_cache.has_state_changed if self._msal_cache is not None else self._changed
+        if not changed or not self._ensure_directory():
             return False
         temp_path = None
         try:
             fd, temp_path = tempfile.mkstemp(dir=self.directory, prefix=".token-", suffix=".tmp")  # created 0600
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.cache.serialize())
+                # msal's serialize() is json.dumps(state, indent=4): without msal the same format is written
+                handle.write(self._msal_cache.serialize() if self._msal_cache is not None else json.dumps(self._state, indent=4))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp_path, self.path)
             temp_path = None
+            self._changed = False
             return True
         except OSError as exc:
             self._warn("Could not write the token cache %s (%s); tokens are requested again next time." % (self.path, exc.strerror or exc))

@@ -15,7 +15,7 @@ import string
 import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import GraphSession
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, Reply, graph_error, mount
 
@@ -44,7 +44,7 @@ class FakeApps:
         self.calls = []          # (method, path, query) of every logical request (each $batch item too)
         self.http = 0
         self.clock = FakeClock()
-        session = GraphSession()
+        session = Session()
         mount(session, self)
         self.graph = GraphClient(session, GRAPH_ROOT, lambda: "token", sleep=self.clock.sleep, clock=self.clock)
 

@@ -14,7 +14,7 @@ import re
 import uuid
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import GraphSession
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, Reply, graph_error, mount
 
@@ -39,7 +39,7 @@ class FakeDirectory:
         self.http = 0            # HTTP requests
         self.calls = []          # logical requests (each $batch item too): (method, path, query)
         self.clock = FakeClock()
-        session = GraphSession()
+        session = Session()
         mount(session, self)
         self.graph = GraphClient(session, GRAPH_ROOT, lambda: "token", sleep=self.clock.sleep, clock=self.clock)
 

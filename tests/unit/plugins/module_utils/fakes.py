@@ -1,14 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) smarttrace.sso contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Test doubles: an in-process HTTP server for ``requests`` sessions, a fake clock, a fake login endpoint."""
+"""Test doubles: an in-process HTTP server for ``_http.Session``, a fake clock, a fake login endpoint."""
 
 import json
 from urllib.parse import parse_qs, urlsplit
 
-import requests
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import Headers, Response, proxy_for
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT = "00000000-aaaa-bbbb-cccc-000000000001"
@@ -41,49 +39,50 @@ class Reply:
         self.headers = headers or {}
 
 
-class FakeServer(BaseAdapter):
-    """A ``requests`` transport adapter answering from ``handler(request) -> Reply | Exception``; records every request."""
+class FakeRequest:
+    """What the fake server is given: ``method``, ``url`` (with the query), ``body`` (text or None), ``headers``."""
 
-    def __init__(self, handler):
-        super().__init__()
+    def __init__(self, method, url, body, headers):
+        self.method = method
+        self.url = url
+        self.body = body.decode("utf-8") if isinstance(body, bytes) else body
+        self.headers = headers
+
+
+class FakeServer:
+    """Stands in for the network of an ``_http.Session``: answers from ``handler(request) -> Reply | Exception``; records every request."""
+
+    def __init__(self, handler, session=None):
         self.handler = handler
+        self.session = session
         self.requests = []
         self.send_options = []
 
-    def send(self, request, **kwargs):
+    def send(self, method, url, parts, body, headers, timeout):
+        request = FakeRequest(method, url, body, Headers(headers))
         self.requests.append(request)
-        self.send_options.append(kwargs)
+        self.send_options.append({"timeout": timeout, "verify": getattr(self.session, "verify", None), "proxy": proxy_for(url)})
         reply = self.handler(request)
         if isinstance(reply, Exception):
             raise reply
-        response = requests.Response()
-        response.status_code = reply.status
-        response.headers = CaseInsensitiveDict(reply.headers)
+        headers = Headers(reply.headers)
         if reply.body is None:
-            response._content = b""
+            content = b""
         elif isinstance(reply.body, (bytes, str)):
-            response._content = reply.body if isinstance(reply.body, bytes) else reply.body.encode("utf-8")
+            content = reply.body if isinstance(reply.body, bytes) else reply.body.encode("utf-8")
         else:
-            response._content = json.dumps(reply.body).encode("utf-8")
-            response.headers.setdefault("Content-Type", "application/json")
-        response.url = request.url
-        response.request = request
-        response.reason = "fake"
-        response.encoding = "utf-8"
-        return response
-
-    def close(self):
-        pass
+            content = json.dumps(reply.body).encode("utf-8")
+            headers.setdefault("Content-Type", "application/json")
+        return Response(reply.status, headers, content, url, method=method, reason="fake")
 
     def paths(self):
         return ["%s %s" % (request.method, urlsplit(request.url).path) for request in self.requests]
 
 
 def mount(session, handler):
-    """Mount a ``FakeServer`` for every URL of ``session``; return it."""
-    server = FakeServer(handler)
-    session.mount("https://", server)
-    session.mount("http://", server)
+    """Answer every request of ``session`` (an ``_http.Session``) with a ``FakeServer``; return it."""
+    server = FakeServer(handler, session)
+    session._send = server.send  # pylint: disable=protected-access
     return server
 
 

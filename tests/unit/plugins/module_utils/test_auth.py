@@ -7,19 +7,19 @@ import base64
 import datetime
 import json
 import os
+import sys
 import threading
 import time
 
 import msal
 import pytest
-import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _auth
+from ansible_collections.smarttrace.sso.plugins.module_utils import _http
 from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
     AuthConfig,
     TokenProvider,
@@ -119,7 +119,6 @@ def test_session_ignores_requests_ca_bundle_and_warns_when_not_verifying(monkeyp
     session = build_session(True, str(ca), timeout=7)
     server = mount(session, lambda request: Reply(200, {}))
     session.get("https://graph.example.test/v1.0/users")
-    assert session.trust_env is False
     assert server.send_options[0]["verify"] == str(ca) and server.send_options[0]["timeout"] == 7
     warnings = []
     assert build_session(False, warn=warnings.append).verify is False
@@ -134,8 +133,8 @@ def test_session_still_uses_proxy_variables(monkeypatch):
     server = mount(session, lambda request: Reply(200, {}))
     session.get("https://graph.microsoft.com/v1.0/users")
     session.get("https://127.0.0.1:8443/v1.0/users")
-    assert server.send_options[0]["proxies"].get("https") == "http://proxy.example:3128"
-    assert not server.send_options[1]["proxies"]
+    assert server.send_options[0]["proxy"] == "http://proxy.example:3128"
+    assert server.send_options[1]["proxy"] is None
 
 
 # ---------------------------------------------------------------------- client secret and the persistent cache
@@ -153,6 +152,27 @@ def test_first_token_asks_once_then_cache_hit_makes_zero_requests():
         assert provider() == token
         assert server.requests == [] and provider.source == "cache" and provider.requests == 0
     assert login.issued == 1 and warnings == []
+
+
+def test_cache_hit_needs_neither_msal_nor_requests(monkeypatch):
+    login = FakeLogin()
+    token = provider_for(login)[0]()
+    monkeypatch.setitem(sys.modules, "msal", None)  # any import of msal fails from here on
+    monkeypatch.setitem(sys.modules, "requests", None)
+    provider, server, _clock, _warnings = provider_for(login)
+    assert provider() == token and provider.source == "cache" and server.requests == []
+
+
+def test_a_token_of_a_domain_named_tenant_is_found_in_the_cache():
+    """msal files the token under the tenant's GUID (from the OpenID configuration), not under the name given as tenant_id."""
+    login = FakeLogin(tenant=TENANT)
+    domain = "contoso.onmicrosoft.com"
+
+    def by_name(request):  # the OpenID configuration of the name points to the GUID's endpoints
+        return login(type(request)(request.method, request.url.replace(domain, TENANT), request.body, request.headers))
+    token = provider_for(by_name, tenant_id=domain)[0]()
+    provider, server, _clock, _warnings = provider_for(by_name, tenant_id=domain)
+    assert provider() == token and server.requests == [] and login.issued == 1
 
 
 def test_cache_file_never_holds_the_secret():
@@ -195,7 +215,7 @@ def test_instance_discovery_off_only_for_non_microsoft_hosts(monkeypatch):
         def __init__(self, *args, **kwargs):
             seen.append(kwargs)
             super().__init__(*args, **kwargs)
-    monkeypatch.setattr(_auth.msal, "ConfidentialClientApplication", Spy)
+    monkeypatch.setattr(msal, "ConfidentialClientApplication", Spy)
     provider_for(FakeLogin())[0]()
     provider_for(FakeLogin(root="https://login.microsoftonline.com"), authority_url=None)[0]()
     assert seen[0]["instance_discovery"] is False and "instance_discovery" not in seen[1]
@@ -261,14 +281,14 @@ def test_retries_are_bounded():
 
 
 def test_connection_errors_are_retried_then_reported():
-    provider, server, clock, _warnings = provider_for(lambda request: requests.ConnectionError("refused"))
+    provider, server, clock, _warnings = provider_for(lambda request: _http.ConnectionFailed("refused"))
     with pytest.raises(AuthenticationError) as caught:
         provider()
     assert "cannot connect" in str(caught.value) and len(server.requests) == 6 and len(clock.sleeps) == 5
 
 
 def test_a_certificate_that_does_not_verify_fails_at_once_naming_ca_path():
-    provider, server, clock, _warnings = provider_for(lambda request: requests.exceptions.SSLError("certificate verify failed"))
+    provider, server, clock, _warnings = provider_for(lambda request: _http.TLSError("certificate verify failed"))
     with pytest.raises(AuthenticationError) as caught:
         provider()
     assert "the TLS certificate of %s does not verify" % LOGIN_ROOT in str(caught.value)
@@ -367,7 +387,7 @@ def test_managed_identity_user_assigned():
 
 
 def test_managed_identity_unreachable_fails_fast():
-    provider, server, clock, _warnings = provider_for(lambda request: requests.ConnectTimeout("no imds"), auth_method="managed_identity", client_secret=None)
+    provider, server, clock, _warnings = provider_for(lambda request: _http.ConnectTimeout("no imds"), auth_method="managed_identity", client_secret=None)
     with pytest.raises(AuthenticationError) as caught:
         provider()
     assert "managed identity" in str(caught.value) and len(server.requests) == 1 and clock.sleeps == []
@@ -437,3 +457,12 @@ def test_forks_starting_together_ask_the_token_endpoint_once():
     assert len(tokens) == 5 and len(set(tokens)) == 1
     assert login.issued == 1
     assert sorted(provider.source for provider in providers) == ["cache"] * 4 + ["identity_provider"]
+
+
+def test_service_fabric_gets_a_requests_session_that_ignores_the_environment():
+    """msal pins Service Fabric's certificate on a requests.Session only; elsewhere managed identity uses the own session."""
+    import requests
+    provider, _server, _clock, _warnings = provider_for(FakeLogin(), auth_method="managed_identity", client_secret=None)
+    assert provider._managed_identity_http_client({"IDENTITY_ENDPOINT": "https://sf:2377", "IDENTITY_HEADER": "h"}) is provider.session
+    session = provider._managed_identity_http_client({"IDENTITY_ENDPOINT": "https://sf:2377", "IDENTITY_HEADER": "h", "IDENTITY_SERVER_THUMBPRINT": "ab"})
+    assert isinstance(session, requests.Session) and session.trust_env is False and session.hooks["response"]

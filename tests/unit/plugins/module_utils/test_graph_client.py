@@ -7,9 +7,9 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import GraphSession
+from ansible_collections.smarttrace.sso.plugins.module_utils import _http
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
     GraphClient,
@@ -35,7 +35,7 @@ TOKEN = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ0ZXN0In0.signature"
 
 
 def make_client(handler, max_wait=300.0, **kwargs):
-    session = GraphSession()
+    session = Session()
     server = mount(session, handler)
     clock = FakeClock()
     client = GraphClient(session, GRAPH_ROOT, lambda: TOKEN, timeout=5, sleep=clock.sleep, clock=clock, max_wait=max_wait, **kwargs)
@@ -173,9 +173,9 @@ def test_post_is_retried_on_429_and_503_only():
 
 
 def test_connection_errors_retried_for_get_not_for_post():
-    client, server, _clock = make_client(scripted(requests.ConnectionError("reset"), Reply(200, {"id": 1})))
+    client, server, _clock = make_client(scripted(_http.ConnectionFailed("reset"), Reply(200, {"id": 1})))
     assert client.get("/users/1") == {"id": 1}
-    client, server, _clock = make_client(scripted(requests.ConnectTimeout("slow"), Reply(201, {"id": 1})))
+    client, server, _clock = make_client(scripted(_http.ConnectTimeout("slow"), Reply(201, {"id": 1})))
     with pytest.raises(GraphError) as caught:
         client.post("/users", {"a": 1})
     assert caught.value.status is None and caught.value.code == "ConnectTimeout" and len(server.requests) == 1
@@ -255,7 +255,7 @@ def test_create_after_504_uses_find_existing_and_never_posts_twice():
 
 
 def test_create_after_timeout_waits_for_replication_before_finding():
-    client, server, clock = make_client(scripted(requests.ReadTimeout("read timed out")))
+    client, server, clock = make_client(scripted(_http.ReadTimeout("read timed out")))
     answers = [None, None, {"id": "late"}]
     assert client.create("/applications", {"displayName": "x"}, lambda: answers.pop(0)) == {"id": "late"}
     assert [request.method for request in server.requests] == ["POST"] and len(clock.sleeps) == 2

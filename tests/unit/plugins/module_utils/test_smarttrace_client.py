@@ -7,8 +7,8 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 
+from ansible_collections.smarttrace.sso.plugins.module_utils import _http
 from ansible_collections.smarttrace.sso.plugins.module_utils import _smarttrace_client as st
 from ansible_collections.smarttrace.sso.plugins.module_utils._auth import build_session
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SmartTraceError, to_fail_kwargs
@@ -259,11 +259,11 @@ def test_waiting_is_bounded_by_max_wait():
 
 
 def test_lost_connections_are_retried_but_not_tls_failures():
-    answers = [requests.ConnectionError("reset"), Reply(204)]
+    answers = [_http.ConnectionFailed("reset"), Reply(204)]
     api, server, clock = client(lambda request: answers.pop(0))
     api.apply("acme", st.Plan("DELETE", None, view()))
     assert len(server.requests) == 2 and len(clock.sleeps) == 1
-    api, server, _clock = client(lambda request: requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))
+    api, server, _clock = client(lambda request: _http.TLSError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))
     with pytest.raises(SmartTraceError) as caught:
         api.get_integration("acme")
     assert len(server.requests) == 1 and "give the certificate authority of api_url in ca_path" in str(caught.value)

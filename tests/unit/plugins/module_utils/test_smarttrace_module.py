@@ -62,13 +62,13 @@ class FakeSmartTrace:
 @pytest.fixture
 def smarttrace(monkeypatch):
     fake = FakeSmartTrace()
-    real_build_session = _smarttrace_module.build_session
+    real_build_session = _smarttrace_module.session_for
 
     def build_session(*args, **kwargs):
         session = real_build_session(*args, **kwargs)
         fake.servers.append(mount(session, fake))
         return session
-    monkeypatch.setattr(_smarttrace_module, "build_session", build_session)
+    monkeypatch.setattr(_smarttrace_module, "session_for", build_session)
     return fake
 
 

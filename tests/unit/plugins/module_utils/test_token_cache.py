@@ -6,6 +6,7 @@
 import json
 import os
 import stat
+import sys
 import time
 
 import pytest
@@ -186,3 +187,77 @@ def test_a_rejected_token_can_be_forgotten(directory, warnings):
     assert cache.forget_access_token("AT-rejected") and not cache.forget_access_token("AT-other")
     cache.save()
     assert open_cache(directory, warnings).find_access_token(CLIENT, SCOPE) is None
+
+
+# ---------------------------------------------------------------------- the warm path reads msal's file without msal
+@pytest.fixture
+def without_msal(monkeypatch):
+    """Importing msal fails from here on (a None entry in sys.modules makes ``import msal`` raise ImportError)."""
+    monkeypatch.setitem(sys.modules, "msal", None)
+
+
+def test_valid_token_is_read_without_msal(directory, warnings, monkeypatch):
+    writer = open_cache(directory, warnings)
+    add_token(writer, "AT-warm")
+    writer.save()
+    monkeypatch.setitem(sys.modules, "msal", None)
+    cache = open_cache(directory, warnings)
+    found = cache.find_access_token(CLIENT, SCOPE, realm=TENANT, environment="LOGIN.example.test")
+    assert found["access_token"] == "AT-warm" and found["token_type"] == "Bearer" and warnings == []
+    assert cache._msal_cache is None  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("query", [
+    dict(client_id="00000000-aaaa-bbbb-cccc-000000000002"),
+    dict(target="https://graph.microsoft.us/.default"),
+    dict(realm="99999999-2222-3333-4444-555555555555"),
+    dict(environment="login.microsoftonline.com"),
+])
+def test_other_tenant_client_scope_or_host_is_ignored_without_msal(directory, warnings, query, monkeypatch):
+    write_good_cache(directory)
+    monkeypatch.setitem(sys.modules, "msal", None)
+    cache = open_cache(directory, warnings)
+    arguments = dict(client_id=CLIENT, target=SCOPE, realm=TENANT, environment="login.example.test")
+    assert cache.find_access_token(**arguments)["access_token"] == "AT-1"
+    arguments.update(query)
+    assert cache.find_access_token(**arguments) is None
+
+
+def test_expired_or_nearly_expired_token_is_ignored_without_msal(directory, warnings, monkeypatch):
+    path = write_good_cache(directory)
+    state = json.load(open(path, encoding="utf-8"))
+    (entry,) = state["AccessToken"].values()
+    monkeypatch.setitem(sys.modules, "msal", None)
+    for expires_on, expected in ((time.time() - 10, None), (time.time() + 200, None), (time.time() + 3000, "AT-1")):
+        entry["expires_on"] = str(int(expires_on))
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+        found = open_cache(directory, warnings).find_access_token(CLIENT, SCOPE, realm=TENANT)
+        assert (found or {}).get("access_token") == expected
+
+
+@pytest.mark.parametrize("content", ['{"AccessToken": {"k": 1}}', '{"AccessToken": {"k": {"secret": "AT", "expires_on": "soon"}}}'])
+def test_malformed_entries_without_msal(directory, warnings, content, without_msal):
+    os.makedirs(directory, mode=0o700)
+    path = os.path.join(directory, cache_file_name(AUTHORITY, TENANT, CLIENT))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    assert open_cache(directory, warnings).find_access_token(CLIENT, SCOPE) is None
+    assert len(warnings) == (1 if '"k": 1' in content else 0)
+    assert all("corrupt" in warning for warning in warnings)
+
+
+def test_a_rejected_token_is_forgotten_without_msal(directory, warnings):
+    path = write_good_cache(directory)
+    msal = sys.modules["msal"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "msal", None)
+        cache = open_cache(directory, warnings)
+        assert cache.forget_access_token("AT-1") and not cache.forget_access_token("AT-1")
+        assert cache.save() is True and cache.find_access_token(CLIENT, SCOPE) is None
+    reread = msal.SerializableTokenCache()
+    reread.deserialize(open(path, encoding="utf-8").read())  # still msal's format
+    assert list(reread.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)) == []
+    assert list(reread.search(msal.TokenCache.CredentialType.APP_METADATA))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -1,0 +1,418 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small keep-alive HTTPS session on the standard library (``http.client`` + ``ssl``).
+
+It replaces ``requests.Session`` for the login endpoint, Microsoft Graph and the SmartTrace API, so a task
+does not pay the import of ``requests`` and ``urllib3`` (50 to 70 ms). What it keeps of ``requests``:
+
+* ``request(method, url, params=, data=, json=, headers=, timeout=)`` and ``get``/``post``/``put``/``patch``/
+  ``delete``; the response has ``status_code``, ``headers`` (case-insensitive), ``content``, ``text``, ``json()``,
+  ``ok`` and ``raise_for_status()``: what the collection's clients and msal (its ``http_client``) use;
+* ``hooks["response"]``: callables given every response (the token provider counts login requests with it);
+* TLS verification on by default against ``ca_path`` (``verify`` = a PEM file) or the system's store;
+  ``verify=False`` turns it off (the caller warns);
+* proxies from ``HTTPS_PROXY``/``https_proxy`` (``HTTP_PROXY``/``http_proxy`` for ``http://`` URLs, the
+  managed identity endpoint), skipped for hosts in ``NO_PROXY``/``no_proxy`` (host suffixes, ``host:port``,
+  IP networks, ``*``); HTTPS goes through the proxy in a ``CONNECT`` tunnel. Nothing else is taken from the
+  environment (``REQUESTS_CA_BUNDLE`` never overrides ``verify``, ``~/.netrc`` never adds credentials);
+* a default timeout (30 s), for connecting and for every read;
+* redirects are not followed (no client of the collection wants one: a token must not travel elsewhere).
+
+One connection per (scheme, host, port) is kept open and reused. Failures are typed: ``ConnectionFailed``
+(with ``TLSError`` and ``ConnectTimeout`` below it), ``RequestTimeout`` (``ConnectTimeout``, ``ReadTimeout``);
+``kind`` carries the name ``requests`` gave the same failure, which the messages show.
+"""
+
+import base64
+import http.client
+import json as _json
+import os
+import select
+import socket
+import ssl
+from collections.abc import Mapping, MutableMapping
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+DEFAULT_TIMEOUT = 30
+# Characters left as they are when a URL is re-quoted (requests' requote_uri): reserved ones and "%".
+_SAFE_URL_CHARS = "!#$%&'()*+,/:;=?@[]~"
+_IDEMPOTENT = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+
+
+# ---------------------------------------------------------------------- errors
+class TransportError(Exception):
+    """No HTTP response was had. ``kind``: the name ``requests`` gives this failure (shown in messages)."""
+
+    kind = "ConnectionError"
+
+
+class ConnectionFailed(TransportError):
+    """The connection could not be made, or broke before the response was complete."""
+
+
+class TLSError(ConnectionFailed):
+    """The TLS handshake failed, typically because the server's certificate does not verify."""
+
+    kind = "SSLError"
+
+
+class ProxyFailed(ConnectionFailed):
+    """The proxy refused the tunnel or could not be reached."""
+
+    kind = "ProxyError"
+
+
+class RequestTimeout(TransportError):
+    """No answer within the timeout."""
+
+    kind = "Timeout"
+
+
+class ConnectTimeout(ConnectionFailed, RequestTimeout):
+    kind = "ConnectTimeout"
+
+
+class ReadTimeout(RequestTimeout):
+    kind = "ReadTimeout"
+
+
+class HTTPStatusError(Exception):
+    """``raise_for_status()`` on a 4xx/5xx response; ``response`` is the response."""
+
+    def __init__(self, message, response=None):
+        super().__init__(message)
+        self.response = response
+
+
+# ---------------------------------------------------------------------- response
+class Headers(MutableMapping):
+    """Headers looked up case-insensitively and kept with their first spelling; a repeated header is joined with ", "."""
+
+    def __init__(self, pairs=()):
+        self._items = {}
+        for name, value in (pairs.items() if isinstance(pairs, Mapping) else pairs):
+            if name in self:
+                value = "%s, %s" % (self[name], value)
+            self[name] = value
+
+    def __setitem__(self, name, value):
+        self._items[name.lower()] = (self._items.get(name.lower(), (name,))[0], value)
+
+    def __getitem__(self, name):
+        return self._items[name.lower()][1]
+
+    def __delitem__(self, name):
+        del self._items[name.lower()]
+
+    def __iter__(self):
+        return (name for name, _value in self._items.values())
+
+    def __len__(self):
+        return len(self._items)
+
+    def __contains__(self, name):
+        return isinstance(name, str) and name.lower() in self._items
+
+    def copy(self):
+        return Headers(self.items())
+
+    def __repr__(self):
+        return repr(dict(self.items()))
+
+
+class Response:
+    """A complete HTTP response (the body is read at once)."""
+
+    def __init__(self, status_code, headers, content, url, method="GET", reason=""):
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.url = url
+        self.method = method
+        self.reason = reason
+
+    @property
+    def encoding(self):
+        for part in (self.headers.get("Content-Type") or "").split(";")[1:]:
+            key, _sep, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip("\"'")
+        return "utf-8"
+
+    @property
+    def text(self):
+        try:
+            return self.content.decode(self.encoding, "replace")
+        except LookupError:
+            return self.content.decode("utf-8", "replace")
+
+    def json(self, **kwargs):
+        """The parsed JSON body; ``ValueError`` when there is none or it is not JSON."""
+        return _json.loads(self.text, **kwargs)
+
+    @property
+    def ok(self):
+        return self.status_code < 400
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            kind = "Client" if self.status_code < 500 else "Server"
+            raise HTTPStatusError("%s %s Error: %s for url: %s" % (self.status_code, kind, self.reason, _without_query(self.url)), response=self)
+
+    def __repr__(self):
+        return "<Response [%s]>" % self.status_code
+
+
+# ---------------------------------------------------------------------- proxies
+def proxy_for(url, environ=None):
+    """The proxy URL for ``url`` from the environment (None: connect directly)."""
+    environ = os.environ if environ is None else environ
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    proxy = environ.get("%s_proxy" % scheme) or environ.get("%s_PROXY" % scheme.upper())
+    if not proxy:
+        return None
+    no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
+    if bypasses_proxy(parts.hostname or "", parts.port or (443 if scheme == "https" else 80), no_proxy):
+        return None
+    return proxy if "://" in proxy else "http://" + proxy
+
+
+def bypasses_proxy(host, port, no_proxy):
+    """Whether ``host`` (and ``port``) is excluded from proxying by a ``NO_PROXY`` value."""
+    host = host.lower().strip("[]")
+    for entry in (item.strip().lower() for item in no_proxy.replace(" ", ",").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if "/" in entry:  # an IP network, e.g. 10.0.0.0/8
+            if _in_network(host, entry):
+                return True
+            continue
+        name, _sep, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and entry_port != str(port):
+            continue
+        name = name.lstrip(".").strip("[]")
+        if name.startswith("*."):
+            name = name[2:]
+        if host == name or host.endswith("." + name):
+            return True
+    return False
+
+
+def _in_network(host, network):
+    import ipaddress  # only NO_PROXY entries with a network need it
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------- session
+class Session:
+    """Keep-alive HTTP(S) session; see the module docstring."""
+
+    def __init__(self, verify=True, timeout=DEFAULT_TIMEOUT, environ=None, user_agent=None):
+        self.verify = verify
+        self.default_timeout = timeout
+        self.headers = Headers([("Accept", "*/*")] + ([("User-Agent", user_agent)] if user_agent else []))
+        self.hooks = {"response": []}
+        self._environ = environ
+        self._connections = {}
+        self._contexts = {}
+
+    # ---------------------------------------------------------------- requests-like API
+    def get(self, url, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url, data=None, json=None, **kwargs):
+        return self.request("POST", url, data=data, json=json, **kwargs)
+
+    def put(self, url, data=None, **kwargs):
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def patch(self, url, data=None, **kwargs):
+        return self.request("PATCH", url, data=data, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self.request("DELETE", url, **kwargs)
+
+    def close(self):
+        for connection in self._connections.values():
+            connection.close()
+        self._connections.clear()
+
+    def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,
+                allow_redirects=False, **_ignored):
+        """Send one request and return the whole ``Response``; ``TransportError`` when there is none."""
+        method = method.upper()
+        url = _full_url(url, params)
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("https", "http") or not parts.hostname:
+            raise ConnectionFailed("cannot send a request to %s: not an http(s) URL" % _without_query(url))
+        all_headers = self.headers.copy()
+        body = None
+        if json is not None:
+            body = _json.dumps(json).encode("utf-8")
+            all_headers["Content-Type"] = "application/json"
+        elif isinstance(data, (dict, list, tuple)):
+            body = urlencode(data, doseq=True).encode("utf-8")
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif data is not None:
+            body = data.encode("utf-8") if isinstance(data, str) else data
+        for name, value in (headers or {}).items():
+            if value is None:
+                all_headers.pop(name, None)
+            else:
+                all_headers[name] = value
+        timeout = self.default_timeout if timeout is None else timeout
+        if isinstance(timeout, tuple):
+            timeout = max(value for value in timeout if value is not None)
+        response = self._send(method, url, parts, body, all_headers, timeout)
+        for hook in self.hooks.get("response", ()):
+            hook(response)
+        return response
+
+    # ---------------------------------------------------------------- transport
+    def _send(self, method, url, parts, body, headers, timeout):
+        scheme = parts.scheme.lower()
+        port = parts.port or (443 if scheme == "https" else 80)
+        proxy = proxy_for(url, self._environ)
+        key = (scheme, parts.hostname.lower(), port, proxy)
+        target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        if proxy and scheme == "http":
+            target = url.split("#")[0]  # a plain HTTP proxy takes the absolute URL
+        attempts = 2
+        while True:
+            attempts -= 1
+            connection, reused = self._connection(key, parts, port, proxy, timeout)
+            try:
+                connection.request(method, target, body=body, headers=dict(headers))
+                raw = connection.getresponse()
+                content = raw.read()
+            except (socket.timeout, TimeoutError) as exc:
+                self._drop(key)
+                raise ReadTimeout("no answer from %s within %s s (%s)" % (parts.netloc, timeout, exc or "timed out"))
+            except ssl.SSLError as exc:
+                self._drop(key)
+                raise TLSError(str(exc))
+            except (http.client.HTTPException, OSError) as exc:
+                self._drop(key)
+                if reused and attempts > 0 and method in _IDEMPOTENT:
+                    continue  # the server closed the idle connection: once more on a new one
+                raise ConnectionFailed("connection to %s broken (%s: %s)" % (parts.netloc, type(exc).__name__, exc))
+            break
+        if raw.will_close:
+            self._drop(key)
+        return Response(raw.status, Headers(raw.getheaders()), content, url, method=method, reason=raw.reason)
+
+    def _connection(self, key, parts, port, proxy, timeout):
+        """(connection, whether it was used before): the kept one if the server has not closed it, else a new one."""
+        connection = self._connections.get(key)
+        if connection is not None and connection.sock is not None and not _closed_by_peer(connection.sock):
+            connection.timeout = timeout
+            connection.sock.settimeout(timeout)
+            return connection, True
+        self._drop(key)
+        scheme = parts.scheme.lower()
+        host = parts.hostname
+        if proxy:
+            proxy_parts = urlsplit(proxy)
+            if proxy_parts.scheme.lower() != "http" or not proxy_parts.hostname:
+                raise ProxyFailed("unsupported proxy %s: give an http:// proxy URL in HTTPS_PROXY" % _without_credentials(proxy))
+            address = (proxy_parts.hostname, proxy_parts.port or 80)
+        else:
+            address = (host, port)
+        if scheme == "https":
+            connection = http.client.HTTPSConnection(address[0], address[1], timeout=timeout, context=self._context())
+            if proxy:
+                tunnel_headers = {}
+                if proxy_parts.username:
+                    credentials = "%s:%s" % (unquote(proxy_parts.username), unquote(proxy_parts.password or ""))
+                    tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
+                connection.set_tunnel(host, port, headers=tunnel_headers)
+        else:
+            connection = http.client.HTTPConnection(address[0], address[1], timeout=timeout)
+        try:
+            connection.connect()
+        except (socket.timeout, TimeoutError) as exc:
+            connection.close()
+            raise ConnectTimeout("cannot connect to %s within %s s (%s)" % (parts.netloc, timeout, exc or "timed out"))
+        except ssl.SSLError as exc:
+            connection.close()
+            raise TLSError(str(exc))
+        except OSError as exc:
+            connection.close()
+            if proxy and "tunnel" in str(exc).lower():
+                raise ProxyFailed("the proxy %s refused the tunnel to %s (%s)" % (_without_credentials(proxy), parts.netloc, exc))
+            raise ConnectionFailed("cannot connect to %s%s (%s)" % (parts.netloc, " through the proxy" if proxy else "",
+                                                                    exc.strerror or exc))
+        self._connections[key] = connection
+        return connection, False
+
+    def _drop(self, key):
+        connection = self._connections.pop(key, None)
+        if connection is not None:
+            connection.close()
+
+    def _context(self):
+        """The TLS context for ``verify`` (built once per value)."""
+        verify = self.verify
+        context = self._contexts.get(verify)
+        if context is None:
+            if verify is False:
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            elif isinstance(verify, str):
+                try:
+                    context = ssl.create_default_context(cafile=verify)
+                except (OSError, ssl.SSLError) as exc:
+                    raise TLSError("cannot load the certificate authorities of %s (%s)" % (verify, getattr(exc, "strerror", None) or exc))
+            else:
+                context = ssl.create_default_context()
+            self._contexts[verify] = context
+        return context
+
+
+def _closed_by_peer(sock):
+    """True when an idle kept-alive socket is readable: the server closed it (or sent something unexpected)."""
+    try:
+        readable, _w, _x = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _full_url(url, params):
+    """``url`` with ``params`` appended (encoded as requests does) and characters HTTP cannot carry percent-encoded."""
+    url = quote(url, safe=_SAFE_URL_CHARS)
+    if params:
+        items = params.items() if isinstance(params, dict) else params
+        query = urlencode([(key, value) for key, value in items if value is not None], doseq=True)
+        if query:
+            base, _sep, fragment = url.partition("#")
+            url = base + ("&" if "?" in base else "?") + query + ("#" + fragment if fragment else "")
+    return url
+
+
+def _without_query(url):
+    return (url or "").split("?")[0]
+
+
+def _without_credentials(url):
+    parts = urlsplit(url)
+    return "%s://%s%s" % (parts.scheme, parts.hostname or "", ":%d" % parts.port if parts.port else "")
+
+
+def session_for(validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, warn=None, service="the service"):
+    """A ``Session`` verifying TLS against ``ca_path`` (else the system's store); ``validate_certs=False`` warns, naming ``service``."""
+    if not validate_certs:
+        if warn:
+            warn("validate_certs is false: TLS certificates of %s are not verified, "
+                 "so the credentials and token can be intercepted. Give the CA with ca_path instead." % service)
+        return Session(verify=False, timeout=timeout)
+    return Session(verify=ca_path or True, timeout=timeout)
