@@ -185,7 +185,7 @@ test: venv ansible-test-bootstrap
 	for check in $(SIDE_CHECKS); do \
 		( $(MAKE) --no-print-directory $$check > $(BUILD)/side/$$check.log 2>&1; echo $$? > $(BUILD)/side/$$check.rc ) & \
 	done; \
-	{ $(MAKE) --no-print-directory $(MAIN_CHECKS); echo $$? > $(BUILD)/main.rc; } 2>&1 | tee $(BUILD)/main.log; \
+	{ $(MAKE) -k --no-print-directory $(MAIN_CHECKS); echo $$? > $(BUILD)/main.rc; } 2>&1 | tee $(BUILD)/main.log; \
 	status=$$(cat $(BUILD)/main.rc); \
 	wait; \
 	for check in $(SIDE_CHECKS); do \
