@@ -97,8 +97,8 @@ options:
     type: bool
     default: true
 requirements:
-  - requests >= 2.25.0
-  - msal >= 1.29.0 (for O(auth_method=client_secret), O(auth_method=certificate) and O(auth_method=managed_identity))
+  - msal >= 1.29.0, with requests, which msal needs (to acquire tokens with O(auth_method=client_secret), O(auth_method=certificate)
+    and O(auth_method=managed_identity); Microsoft Graph itself is reached with the Python standard library)
 notes:
   - "Least privilege: give the automation identity only the Microsoft Graph application permissions the modules you use need:
      C(Application.ReadWrite.OwnedBy) for apps, service principals and secrets it created (C(Application.ReadWrite.All) only if it must

@@ -47,8 +47,6 @@ options:
       - Timeout in seconds of each HTTP request.
     type: int
     default: 30
-requirements:
-  - requests >= 2.25.0
 notes:
   - "Least privilege: the API token or user must be allowed to change Integrations > Azure Active Directory of the instance
      (a SmartTrace administrator); a read-only token is enough for M(smarttrace.sso.smarttrace_integration_info)."
