@@ -29,7 +29,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
     app_lookup_request,
     app_path,
     create_service_principal,
-    credentials_view,
     get_service_principal,
     odata_string,
     one_application,
@@ -37,6 +36,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
     select,
     sp_path,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import GUID_RE, graph_scope_ids, scope_names, settings
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import conflict_409, not_found
 from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import merge_list, values_equal
@@ -49,7 +49,6 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 FORBIDDEN_URI_CHARACTERS = "!$'(),;"
 MAX_URI_LENGTH = 256
 ROLE_VALUE_RE = re.compile(r"^[!#-&(-\[\]-~]+$")  # printable ASCII without space, " and '
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ROLE_NAMESPACE = uuid.UUID("5b0c8f0e-2f3c-4e8a-9d57-0c2f4b6d1a39")
 UNIQUE_NAME_ATTEMPTS = 5
 
@@ -215,19 +214,6 @@ def scope_ids(graph_sp, names):
             "; did you mean %s?" % ", ".join(known[hint]["value"] for hint in hints) if hints else
             "; use names such as openid, profile, email, offline_access, User.Read"))
     return [known[name.lower()]["id"] for name in names]
-
-
-def scope_names(graph_sp, ids):
-    by_id = dict((scope.get("id"), scope.get("value")) for scope in (graph_sp or {}).get("oauth2PermissionScopes") or [])
-    return [by_id.get(scope_id, scope_id) for scope_id in ids]
-
-
-def graph_scope_ids(app):
-    """Ids of the Microsoft Graph delegated permissions (``Scope``) an app requests."""
-    for resource in (app or {}).get("requiredResourceAccess") or []:
-        if resource.get("resourceAppId") == GRAPH_APP_ID:
-            return [access["id"] for access in resource.get("resourceAccess") or [] if access.get("type") == "Scope"]
-    return []
 
 
 def role_from_option(role, existing_id=None):
@@ -608,90 +594,5 @@ def apply_grant(graph, operation, current, sp):
             graph.patch("/oauth2PermissionGrants/%s" % existing["id"], {"scope": scope})
 
 
-# ---------------------------------------------------------------------------------------------- the view
-
-def settings(app, sp, graph_sp=None, grant=None, grant_known=False, tenant_id=None):
-    """The app's settings as the module returns and diffs them (lists sorted, so the diff shows only real changes)."""
-    if app is None:
-        return {}
-    web = app.get("web") or {}
-    grants = web.get("implicitGrantSettings") or {}
-    view = {
-        "display_name": app.get("displayName"),
-        "unique_name": app.get("uniqueName"),
-        "app_id": app.get("appId"),
-        "object_id": app.get("id"),
-        "service_principal_id": (sp or {}).get("id"),
-        "tenant_id": (sp or {}).get("appOwnerOrganizationId") or tenant_id,
-        "gallery_template_id": app.get("applicationTemplateId"),
-        "sign_in_audience": app.get("signInAudience"),
-        "redirect_uris": sorted(web.get("redirectUris") or []),
-        "logout_url": web.get("logoutUrl"),
-        "home_page_url": web.get("homePageUrl"),
-        "id_token_issuance": bool(grants.get("enableIdTokenIssuance")),
-        "access_token_issuance": bool(grants.get("enableAccessTokenIssuance")),
-        "graph_permissions": sorted(scope_names(graph_sp, graph_scope_ids(app)), key=str.lower),
-        "app_roles": sorted(({"value": role.get("value"), "display_name": role.get("displayName"), "description": role.get("description"),
-                              "allowed_member_types": sorted(role.get("allowedMemberTypes") or []), "enabled": bool(role.get("isEnabled")),
-                              "id": role.get("id")} for role in app.get("appRoles") or []), key=lambda role: role["value"] or ""),
-        "app_role_assignment_required": (sp or {}).get("appRoleAssignmentRequired"),
-        "notes": app.get("notes"),
-        "tags": sorted(app.get("tags") or []),
-    }
-    if grant_known:
-        view["admin_consent_scopes"] = sorted((grant or {}).get("scope", "").split(), key=str.lower)
-    return view
-
-
-# ---------------------------------------------------------------------------------------------- entra_app_info
-
-COUNT_HEADERS = {"ConsistencyLevel": "eventual"}
-
-
-def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
-    """Every app matching the lookup, with its service principal, credentials and number of assignments.
-
-    Two requests when the service principals carry the apps' display names (or ``app_id`` is given):
-    the apps, their service principals and the Graph service principal in one ``$batch``, then the
-    assignment counts in another.
-    """
-    requests = [app_lookup_request(app_id, unique_name, display_name if not (app_id or unique_name) else None)]
-    if app_id:
-        requests.append((sp_path(app_id=app_id), select(SP_SELECT)))
-    elif display_name and not unique_name:
-        requests.append(("/servicePrincipals", dict(select(SP_SELECT), **{"$filter": "displayName eq %s" % odata_string(display_name)})))
-    requests.append((sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT)))
-    answers = read_many(graph, requests)
-    first, graph_sp = answers[0], answers[-1]
-    apps = (first or {}).get("value", []) if first is not None and "value" in first else ([first] if first else [])
-    if (app_id or unique_name) and display_name:
-        apps = [app for app in apps if app.get("displayName") == display_name]
-    sps = {}
-    if len(answers) == 3 and answers[1] is not None:
-        found = answers[1].get("value", [answers[1]]) if "value" in answers[1] else [answers[1]]
-        sps = dict((sp.get("appId"), sp) for sp in found)
-    missing = [app["appId"] for app in apps if app["appId"] not in sps]
-    for app_key, sp in zip(missing, read_many(graph, [(sp_path(app_id=key), select(SP_SELECT)) for key in missing])):
-        if sp is not None:
-            sps[app_key] = sp
-    with_sp = [app for app in apps if app["appId"] in sps]
-    counts = read_many(graph, [("/servicePrincipals/%s/appRoleAssignedTo" % sps[app["appId"]]["id"], {"$count": "true", "$top": "1", "$select": "id"},
-                                COUNT_HEADERS) for app in with_sp])
-    count_of = dict((app["appId"], (answer or {}).get("@odata.count")) for app, answer in zip(with_sp, counts))
-    infos = []
-    for app in sorted(apps, key=lambda item: item.get("createdDateTime") or ""):
-        sp = sps.get(app["appId"])
-        info = settings(app, sp, graph_sp)
-        info["service_principal"] = None if sp is None else {
-            "id": sp.get("id"), "display_name": sp.get("displayName"), "account_enabled": sp.get("accountEnabled"),
-            "app_role_assignment_required": sp.get("appRoleAssignmentRequired"), "tags": sorted(sp.get("tags") or []),
-            "preferred_single_sign_on_mode": sp.get("preferredSingleSignOnMode")}
-        info["created"] = app.get("createdDateTime")
-        info["credentials"] = credentials_view(app)
-        info["assignments_count"] = count_of.get(app["appId"])
-        infos.append(info)
-    return infos
-
-
 __all__ = ["AmbiguousApplicationError", "OptionError", "validate", "read_current", "resolve_template", "plan", "apply", "settings",
-           "derived_unique_name", "read_app_infos", "LIST_MODES", "SIGN_IN_AUDIENCES"]
+           "derived_unique_name", "LIST_MODES", "SIGN_IN_AUDIENCES"]

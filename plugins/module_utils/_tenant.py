@@ -15,7 +15,7 @@ import json
 import re
 from urllib.parse import quote
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import describe
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import describe
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ORGANIZATION_REQUEST = {"id": "organization", "method": "GET", "url": "/organization?$select=id,displayName,verifiedDomains"}

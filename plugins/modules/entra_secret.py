@@ -222,13 +222,13 @@ app_object_id:
 """
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import utc_now
 from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
     AppSecrets,
     SecretOptionError,
     check_options,
     ensure_absent,
     ensure_present,
-    utc_now,
 )
 
 ARGUMENT_SPEC = dict(

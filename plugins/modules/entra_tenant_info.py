@@ -156,7 +156,7 @@ app:
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 
 READ_NEEDS = "Directory.Read.All (or Organization.Read.All, Group.Read.All, User.Read.All and Application.Read.All), with admin consent"
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import utc_now
 from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
     ORGANIZATION_REQUEST,
     app_request,

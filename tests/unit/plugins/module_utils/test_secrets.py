@@ -8,21 +8,18 @@ import json
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _secrets
+from ansible_collections.smarttrace.sso.plugins.module_utils import _secret_expiry
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import days_left, expiry_warnings, in_use, parse_date_time
 from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
     KNOWN_AFTER_RUN,
     SIGHTINGS,
     AppSecrets,
     SecretOptionError,
     check_options,
-    days_left,
     ensure_absent,
     ensure_present,
-    expiry_warnings,
     explain_add_error,
-    in_use,
-    parse_date_time,
     plan_absent,
     plan_present,
 )
@@ -389,4 +386,4 @@ def test_keep_key_id_not_visible_says_it_may_be_replicating():
 
 
 def test_module_level_now_has_whole_seconds():
-    assert _secrets.utc_now().microsecond == 0
+    assert _secret_expiry.utc_now().microsecond == 0

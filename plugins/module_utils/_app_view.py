@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) smarttrace.sso contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""An app registration as the modules show it: ``settings`` (the flat view ``entra_app`` returns and diffs) and
+``read_app_infos`` (what ``entra_app_info`` reads and returns).
+
+Apart from ``_app_registration.py`` (which plans and writes) so that ``entra_app_info`` compiles only this much:
+a task's module code is compiled anew from the AnsiballZ payload on every task (docs/performance.md).
+"""
+
+import re
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import (
+    GRAPH_APP_ID,
+    GRAPH_SP_SELECT,
+    SP_SELECT,
+    app_lookup_request,
+    credentials_view,
+    odata_string,
+    read_many,
+    select,
+    sp_path,
+)
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def scope_names(graph_sp, ids):
+    by_id = dict((scope.get("id"), scope.get("value")) for scope in (graph_sp or {}).get("oauth2PermissionScopes") or [])
+    return [by_id.get(scope_id, scope_id) for scope_id in ids]
+
+
+def graph_scope_ids(app):
+    """Ids of the Microsoft Graph delegated permissions (``Scope``) an app requests."""
+    for resource in (app or {}).get("requiredResourceAccess") or []:
+        if resource.get("resourceAppId") == GRAPH_APP_ID:
+            return [access["id"] for access in resource.get("resourceAccess") or [] if access.get("type") == "Scope"]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------- the view
+
+def settings(app, sp, graph_sp=None, grant=None, grant_known=False, tenant_id=None):
+    """The app's settings as the module returns and diffs them (lists sorted, so the diff shows only real changes)."""
+    if app is None:
+        return {}
+    web = app.get("web") or {}
+    grants = web.get("implicitGrantSettings") or {}
+    view = {
+        "display_name": app.get("displayName"),
+        "unique_name": app.get("uniqueName"),
+        "app_id": app.get("appId"),
+        "object_id": app.get("id"),
+        "service_principal_id": (sp or {}).get("id"),
+        "tenant_id": (sp or {}).get("appOwnerOrganizationId") or tenant_id,
+        "gallery_template_id": app.get("applicationTemplateId"),
+        "sign_in_audience": app.get("signInAudience"),
+        "redirect_uris": sorted(web.get("redirectUris") or []),
+        "logout_url": web.get("logoutUrl"),
+        "home_page_url": web.get("homePageUrl"),
+        "id_token_issuance": bool(grants.get("enableIdTokenIssuance")),
+        "access_token_issuance": bool(grants.get("enableAccessTokenIssuance")),
+        "graph_permissions": sorted(scope_names(graph_sp, graph_scope_ids(app)), key=str.lower),
+        "app_roles": sorted(({"value": role.get("value"), "display_name": role.get("displayName"), "description": role.get("description"),
+                              "allowed_member_types": sorted(role.get("allowedMemberTypes") or []), "enabled": bool(role.get("isEnabled")),
+                              "id": role.get("id")} for role in app.get("appRoles") or []), key=lambda role: role["value"] or ""),
+        "app_role_assignment_required": (sp or {}).get("appRoleAssignmentRequired"),
+        "notes": app.get("notes"),
+        "tags": sorted(app.get("tags") or []),
+    }
+    if grant_known:
+        view["admin_consent_scopes"] = sorted((grant or {}).get("scope", "").split(), key=str.lower)
+    return view
+
+
+# ---------------------------------------------------------------------------------------------- entra_app_info
+
+COUNT_HEADERS = {"ConsistencyLevel": "eventual"}
+
+
+def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
+    """Every app matching the lookup, with its service principal, credentials and number of assignments.
+
+    Two requests when the service principals carry the apps' display names (or ``app_id`` is given):
+    the apps, their service principals and the Graph service principal in one ``$batch``, then the
+    assignment counts in another.
+    """
+    requests = [app_lookup_request(app_id, unique_name, display_name if not (app_id or unique_name) else None)]
+    if app_id:
+        requests.append((sp_path(app_id=app_id), select(SP_SELECT)))
+    elif display_name and not unique_name:
+        requests.append(("/servicePrincipals", dict(select(SP_SELECT), **{"$filter": "displayName eq %s" % odata_string(display_name)})))
+    requests.append((sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT)))
+    answers = read_many(graph, requests)
+    first, graph_sp = answers[0], answers[-1]
+    apps = (first or {}).get("value", []) if first is not None and "value" in first else ([first] if first else [])
+    if (app_id or unique_name) and display_name:
+        apps = [app for app in apps if app.get("displayName") == display_name]
+    sps = {}
+    if len(answers) == 3 and answers[1] is not None:
+        found = answers[1].get("value", [answers[1]]) if "value" in answers[1] else [answers[1]]
+        sps = dict((sp.get("appId"), sp) for sp in found)
+    missing = [app["appId"] for app in apps if app["appId"] not in sps]
+    for app_key, sp in zip(missing, read_many(graph, [(sp_path(app_id=key), select(SP_SELECT)) for key in missing])):
+        if sp is not None:
+            sps[app_key] = sp
+    with_sp = [app for app in apps if app["appId"] in sps]
+    counts = read_many(graph, [("/servicePrincipals/%s/appRoleAssignedTo" % sps[app["appId"]]["id"], {"$count": "true", "$top": "1", "$select": "id"},
+                                COUNT_HEADERS) for app in with_sp])
+    count_of = dict((app["appId"], (answer or {}).get("@odata.count")) for app, answer in zip(with_sp, counts))
+    infos = []
+    for app in sorted(apps, key=lambda item: item.get("createdDateTime") or ""):
+        sp = sps.get(app["appId"])
+        info = settings(app, sp, graph_sp)
+        info["service_principal"] = None if sp is None else {
+            "id": sp.get("id"), "display_name": sp.get("displayName"), "account_enabled": sp.get("accountEnabled"),
+            "app_role_assignment_required": sp.get("appRoleAssignmentRequired"), "tags": sorted(sp.get("tags") or []),
+            "preferred_single_sign_on_mode": sp.get("preferredSingleSignOnMode")}
+        info["created"] = app.get("createdDateTime")
+        info["credentials"] = credentials_view(app)
+        info["assignments_count"] = count_of.get(app["appId"])
+        infos.append(info)
+    return infos
