@@ -207,14 +207,15 @@ BENCH := $(BUILD)/bench
 BENCH_FLEET_HOSTS ?= 50
 BENCH_FLEET_FORKS ?= 10
 BENCH_USERS ?= 1000
-BENCH_RUNS ?= 5
+BENCH_RUNS ?= 7
+BENCH_TASKS ?= 20
 bench: venv
 	rm -rf $(BENCH) && mkdir -p $(BENCH)/collections/ansible_collections/smarttrace/sso
 	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(BENCH)/collections/ansible_collections/smarttrace/sso
 	export BENCH_COLLECTIONS=$(BENCH)/collections ANSIBLE_COLLECTIONS_PATH=$(BENCH)/collections && \
 	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BENCH)/sandbox-role -- $(BIN)/python tests/bench/bench.py role --out $(BENCH)/role.json && \
 	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BENCH)/sandbox-per-task -- \
-		$(BIN)/python tests/bench/bench.py per-task --runs $(BENCH_RUNS) --out $(BENCH)/per_task.json && \
+		$(BIN)/python tests/bench/bench.py per-task --tasks $(BENCH_TASKS) --runs $(BENCH_RUNS) --out $(BENCH)/per_task.json && \
 	$(BIN)/python tests/bench/bench.py imports --runs $(BENCH_RUNS) --out $(BENCH)/imports.json && \
 	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BENCH)/sandbox-bulk -- \
 		$(BIN)/python tests/tools/bench_bulk_users.py --users $(BENCH_USERS) --collections $(BENCH)/collections --json $(BENCH)/bulk.json && \

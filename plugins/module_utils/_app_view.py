@@ -81,32 +81,40 @@ COUNT_HEADERS = {"ConsistencyLevel": "eventual"}
 def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
     """Every app matching the lookup, with its service principal, credentials and number of assignments.
 
-    Two requests when the service principals carry the apps' display names (or ``app_id`` is given):
-    the apps, their service principals and the Graph service principal in one ``$batch``, then the
-    assignment counts in another.
+    Two requests by ``app_id`` or ``display_name`` (the service principals carry the apps' display names):
+    the apps with their service principals, then the assignment counts; by ``unique_name`` three (the app,
+    its service principal, the count). The Microsoft Graph service principal (its delegated permission
+    names, a large object) travels in the second round, and only when an app asks for Graph permissions.
     """
     requests = [app_lookup_request(app_id, unique_name, display_name if not (app_id or unique_name) else None)]
     if app_id:
         requests.append((sp_path(app_id=app_id), select(SP_SELECT)))
     elif display_name and not unique_name:
         requests.append(("/servicePrincipals", dict(select(SP_SELECT), **{"$filter": "displayName eq %s" % odata_string(display_name)})))
-    requests.append((sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT)))
     answers = read_many(graph, requests)
-    first, graph_sp = answers[0], answers[-1]
+    first = answers[0]
     apps = (first or {}).get("value", []) if first is not None and "value" in first else ([first] if first else [])
     if (app_id or unique_name) and display_name:
         apps = [app for app in apps if app.get("displayName") == display_name]
     sps = {}
-    if len(answers) == 3 and answers[1] is not None:
+    if len(answers) == 2 and answers[1] is not None:
         found = answers[1].get("value", [answers[1]]) if "value" in answers[1] else [answers[1]]
         sps = dict((sp.get("appId"), sp) for sp in found)
+    graph_sp_request = [(sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT))] if any(graph_scope_ids(app) for app in apps) else []
+    graph_sp = None
     missing = [app["appId"] for app in apps if app["appId"] not in sps]
-    for app_key, sp in zip(missing, read_many(graph, [(sp_path(app_id=key), select(SP_SELECT)) for key in missing])):
-        if sp is not None:
-            sps[app_key] = sp
+    if missing:
+        answers = read_many(graph, [(sp_path(app_id=key), select(SP_SELECT)) for key in missing] + graph_sp_request)
+        if graph_sp_request:
+            graph_sp, graph_sp_request = answers.pop(), []
+        for app_key, sp in zip(missing, answers):
+            if sp is not None:
+                sps[app_key] = sp
     with_sp = [app for app in apps if app["appId"] in sps]
     counts = read_many(graph, [("/servicePrincipals/%s/appRoleAssignedTo" % sps[app["appId"]]["id"], {"$count": "true", "$top": "1", "$select": "id"},
-                                COUNT_HEADERS) for app in with_sp])
+                                COUNT_HEADERS) for app in with_sp] + graph_sp_request)
+    if graph_sp_request:
+        graph_sp = counts.pop()
     count_of = dict((app["appId"], (answer or {}).get("@odata.count")) for app, answer in zip(with_sp, counts))
     infos = []
     for app in sorted(apps, key=lambda item: item.get("createdDateTime") or ""):
