@@ -34,7 +34,7 @@ export ANSIBLE_FORCE_COLOR := 0
 help:
 	@echo "make demo            run the main playbook against the built-in sandbox (twice: the second changes nothing)"
 	@echo "make test            every check: sanity, units, sandbox, integration, ansible-lint, docs lint, Graph conformance,"
-	@echo "                     changelog lint, execution environment, the built artifact, ansible-core 2.16 (about 12 min warm)"
+	@echo "                     changelog lint, execution environment, the built artifact, ansible-core 2.16 (about 11 min from a clean clone)"
 	@echo "make sandbox         run the sandbox in the foreground (state in $(SANDBOX_STATE)/, flags in SANDBOX_FLAGS)"
 	@echo "make build           build the Galaxy artifact"
 	@echo "make test-artifact   build the artifact, check it is clean, install it into an empty path, run the demo from it"
