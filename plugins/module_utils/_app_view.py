@@ -100,21 +100,19 @@ def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
     if len(answers) == 2 and answers[1] is not None:
         found = answers[1].get("value", [answers[1]]) if "value" in answers[1] else [answers[1]]
         sps = dict((sp.get("appId"), sp) for sp in found)
-    graph_sp_request = [(sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT))] if any(graph_scope_ids(app) for app in apps) else []
-    graph_sp = None
     missing = [app["appId"] for app in apps if app["appId"] not in sps]
-    if missing:
-        answers = read_many(graph, [(sp_path(app_id=key), select(SP_SELECT)) for key in missing] + graph_sp_request)
-        if graph_sp_request:
-            graph_sp, graph_sp_request = answers.pop(), []
-        for app_key, sp in zip(missing, answers):
-            if sp is not None:
-                sps[app_key] = sp
+    # the Graph service principal joins the first read that follows: of the missing service principals, else of the counts
+    graph_sp_read = [(sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT))] if any(graph_scope_ids(app) for app in apps) else []
+    with_missing, with_counts = (graph_sp_read, []) if missing else ([], graph_sp_read)
+    answers = read_many(graph, [(sp_path(app_id=key), select(SP_SELECT)) for key in missing] + with_missing)
+    graph_sp = answers.pop() if with_missing else None
+    for app_key, sp in zip(missing, answers):
+        if sp is not None:
+            sps[app_key] = sp
     with_sp = [app for app in apps if app["appId"] in sps]
     counts = read_many(graph, [("/servicePrincipals/%s/appRoleAssignedTo" % sps[app["appId"]]["id"], {"$count": "true", "$top": "1", "$select": "id"},
-                                COUNT_HEADERS) for app in with_sp] + graph_sp_request)
-    if graph_sp_request:
-        graph_sp = counts.pop()
+                                COUNT_HEADERS) for app in with_sp] + with_counts)
+    graph_sp = counts.pop() if with_counts else graph_sp
     count_of = dict((app["appId"], (answer or {}).get("@odata.count")) for app, answer in zip(with_sp, counts))
     infos = []
     for app in sorted(apps, key=lambda item: item.get("createdDateTime") or ""):
