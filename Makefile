@@ -7,6 +7,15 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+# The Python that runs ansible-test is the one that made .venv: any version ansible-core 2.19's controller supports.
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+CONTROLLER_PYTHONS := 3.11 3.12 3.13
+# ansible-core 2.16 (make test-matrix) runs its controller on 3.10 to 3.12: the first of PYTHON, python3.12,
+# python3.11, python3.10 on PATH that is one of those; none (e.g. a machine with only 3.13) skips test-matrix loudly.
+MATRIX_216_PYTHONS := 3.10 3.11 3.12
+PYTHON_216 ?= $(firstword $(foreach candidate,$(PYTHON) python3.12 python3.11 python3.10,$(if $(filter $(MATRIX_216_PYTHONS),\
+	$(shell $(candidate) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)),$(candidate))))
+PYTHON_216_VERSION = $(if $(PYTHON_216),$(shell $(PYTHON_216) -c 'import sys; print("%d.%d" % sys.version_info[:2])'))
 VENV ?= .venv
 BIN := $(CURDIR)/$(VENV)/bin
 BUILD := $(CURDIR)/.build
@@ -29,7 +38,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
 .PHONY: help venv tree sanity units sandbox-tests integration lint docs-lint conformance test demo sandbox \
-	ansible-test-bootstrap build clean changelog-lint test-ee test-artifact test-matrix venv-2.16 integration-live cleanup-live bench
+	ansible-test-bootstrap build clean changelog-lint test-ee test-artifact test-matrix test-matrix-run venv-2.16 ansible-test-ssh-key integration-live cleanup-live bench
 
 help:
 	@echo "make demo            run the main playbook against the built-in sandbox (twice: the second changes nothing)"
@@ -46,6 +55,9 @@ help:
 
 # ---------------------------------------------------------------------------- environment
 $(VENV)/.installed: requirements.txt tests/requirements-dev.txt
+	@case " $(CONTROLLER_PYTHONS) " in *" $(PYTHON_VERSION) "*) ;; *) \
+		echo "$(PYTHON) is Python $(or $(PYTHON_VERSION),(not found)); ansible-core 2.19 needs $(CONTROLLER_PYTHONS): run make PYTHON=python3.12 ..." >&2; \
+		exit 1;; esac
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-dev.txt
 	touch $@
@@ -53,7 +65,7 @@ $(VENV)/.installed: requirements.txt tests/requirements-dev.txt
 venv: $(VENV)/.installed
 
 $(VENV_216)/.installed: requirements.txt tests/requirements-2.16.txt
-	$(PYTHON) -m venv $(VENV_216)
+	$(PYTHON_216) -m venv $(VENV_216)
 	$(BIN_216)/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-2.16.txt
 	touch $@
 
@@ -75,6 +87,17 @@ $(PIP_BOOTSTRAP_216): tests/tools/get_pip_offline.py | venv
 		-d $(ANSIBLE_TEST_CACHE) pip==$(PIP_BOOTSTRAP_216_VERSION)
 	cp tests/tools/get_pip_offline.py $@
 
+# ansible-test integration makes ~/.ansible/test/id_rsa on its first run; two of them started side by side (the
+# integration shards) would both run ssh-keygen and the second would fail. Make the key once, before they start,
+# exactly as ansible-test does (PEM, RSA, no passphrase, "RSA PRIVATE KEY" header for paramiko).
+SSH_KEY := $(HOME)/.ansible/test/id_rsa
+ansible-test-ssh-key: $(SSH_KEY)
+$(SSH_KEY):
+	mkdir -p $(dir $@)
+	rm -f $@ $@.pub
+	ssh-keygen -m PEM -q -t rsa -N '' -f $@
+	sed -i -E 's/(BEGIN|END) PRIVATE KEY/\1 RSA PRIVATE KEY/' $@
+
 # ansible-test needs the collection at a real .../ansible_collections/smarttrace/sso path (no symlink).
 tree: venv
 	rm -rf $(TREE)
@@ -88,7 +111,7 @@ build: venv
 
 # ---------------------------------------------------------------------------- checks
 sanity: tree ansible-test-bootstrap
-	cd $(TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test sanity --python 3.11 --color no
+	cd $(TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test sanity --python $(PYTHON_VERSION) --color no
 
 units: tree
 	cd $(TREE) && PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
@@ -102,7 +125,7 @@ sandbox-tests: venv
 # delay), so two cores run both in the time of the longer one. The second shard's output follows the first's.
 INTEGRATION_SHARD_2 := role_entra_sso smarttrace_integration_info create_automation_identity
 TREE_2 := $(BUILD)/shard-2/collections/ansible_collections/smarttrace/sso
-integration: tree
+integration: tree ansible-test-ssh-key
 	rm -rf $(BUILD)/sandbox-integration*
 	@if [ -n "$(TARGETS)" ]; then \
 		BIN=$(BIN) tests/tools/run_integration.sh $(TREE) $(BUILD)/sandbox-integration $(TARGETS); \
@@ -148,13 +171,19 @@ test-artifact: venv
 
 # ansible-core 2.16 (the oldest supported): ansible-test sanity and ansible-lint on a copy of the tree
 # of its own, so it can run beside the 2.19 checks.
-test-matrix: $(VENV_216)/.installed $(PIP_BOOTSTRAP_216)
+test-matrix:
+	@if [ -z "$(PYTHON_216)" ]; then \
+		echo "test-matrix: SKIPPED: ansible-core 2.16 needs Python $(MATRIX_216_PYTHONS) and none of $(PYTHON), python3.12, python3.11, python3.10 is one (set PYTHON_216=...)"; \
+		mkdir -p $(BUILD) && touch $(BUILD)/test-matrix.skipped; \
+	else $(MAKE) --no-print-directory test-matrix-run; fi
+
+test-matrix-run: $(VENV_216)/.installed $(PIP_BOOTSTRAP_216)
 	rm -rf $(TREE_216)
 	mkdir -p $(TREE_216)
 	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(TREE_216)
 	cd $(TREE_216) && git init -q && git add -A
 	cd $(TREE_216) && PATH=$(BIN_216):$$PATH ANSIBLE_COLLECTIONS_PATH=$(MATRIX_216) \
-		$(BIN_216)/ansible-test sanity --python 3.11 --color no
+		$(BIN_216)/ansible-test sanity --python $(PYTHON_216_VERSION) --color no
 	cd $(TREE_216) && PATH=$(BIN_216):$$PATH ANSIBLE_COLLECTIONS_PATH=$(MATRIX_216) \
 		$(BIN_216)/ansible-lint --profile production --offline
 	@echo "test-matrix: ansible-core $$($(BIN_216)/python -c 'import ansible.release as r; print(r.__version__)'): sanity and ansible-lint clean"
@@ -162,13 +191,13 @@ test-matrix: $(VENV_216)/.installed $(PIP_BOOTSTRAP_216)
 # The same integration targets against a real tenant and a real SmartTrace: needs
 # tests/integration/integration_config.yml (copy the .sample; git-ignored and build-ignored).
 # Not part of make test (CI has no tenant). See docs/testing-live.md.
-integration-live: tree
+integration-live: tree ansible-test-ssh-key
 	@if [ ! -f tests/integration/integration_config.yml ]; then \
 		echo "integration-live: skipped, tests/integration/integration_config.yml not found (see docs/testing-live.md)"; exit 0; fi; \
 	if grep -Eq '^sandbox:[[:space:]]*(true|yes)' tests/integration/integration_config.yml; then \
 		echo "integration-live: tests/integration/integration_config.yml says sandbox: true; use make integration for the sandbox" >&2; exit 1; fi; \
 	install -m 0600 tests/integration/integration_config.yml $(TREE)/tests/integration/integration_config.yml && \
-	cd $(TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test integration --python 3.11 --color no $(TARGETS)
+	cd $(TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test integration --python $(PYTHON_VERSION) --color no $(TARGETS)
 
 # Remove every st-sso-it-* app and user an interrupted live run left in the tenant.
 cleanup-live: tree
@@ -180,8 +209,8 @@ cleanup-live: tree
 # others: the integration targets mostly wait (Retry-After, replication delay), so the two cores stay busy.
 SIDE_CHECKS := test-matrix test-ee test-artifact
 MAIN_CHECKS := sanity units sandbox-tests integration conformance lint docs-lint changelog-lint
-test: venv ansible-test-bootstrap
-	rm -rf $(BUILD)/side && mkdir -p $(BUILD)/side
+test: venv ansible-test-bootstrap ansible-test-ssh-key
+	rm -rf $(BUILD)/side $(BUILD)/test-matrix.skipped && mkdir -p $(BUILD)/side
 	for check in $(SIDE_CHECKS); do \
 		( $(MAKE) --no-print-directory $$check > $(BUILD)/side/$$check.log 2>&1; echo $$? > $(BUILD)/side/$$check.rc ) & \
 	done; \
@@ -197,7 +226,9 @@ test: venv ansible-test-bootstrap
 		echo "== make test: what failed (from $(BUILD)/main.log) =="; \
 		grep -E -B3 -A40 '^(fatal|failed): |FAILED|^FATAL|^ERROR|[*][*][*] ' $(BUILD)/main.log | cut -c1-400 | tail -n 300; \
 	fi; \
-	if [ $$status = 0 ]; then echo "make test: all checks passed"; fi; \
+	if [ $$status = 0 ] && [ -f $(BUILD)/test-matrix.skipped ]; then \
+		echo "make test: all checks passed except test-matrix, which was SKIPPED (no Python for ansible-core 2.16)"; \
+	elif [ $$status = 0 ]; then echo "make test: all checks passed"; fi; \
 	exit $$status
 
 # ---------------------------------------------------------------------------- benchmarks

@@ -10,7 +10,8 @@ if [ "${1:-}" = "--in-sandbox" ]; then  # second stage: the sandbox runs, SANDBO
   tree=$2; shift 2
   "$BIN/python" "$here/integration_config.py" "$SANDBOX_ENDPOINT" "$tree/tests/integration/integration_config.yml"
   cd "$tree"
-  PATH="$BIN:$PATH" exec "$BIN/ansible-test" integration --python 3.11 --color no "$@"
+  version=$("$BIN/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  PATH="$BIN:$PATH" exec "$BIN/ansible-test" integration --python "$version" --color no "$@"
 fi
 tree=$1 sandbox=$2; shift 2
 rm -rf "$sandbox"
