@@ -37,6 +37,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
     sp_path,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import GUID_RE, graph_scope_ids, scope_names, settings
+from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ANOTHER_RUN, ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import conflict_409, not_found
 from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import merge_list, values_equal
@@ -324,8 +325,8 @@ def plan(params, current, template=None):
     if app is None:
         unique_name = params.get("unique_name") or derived_unique_name(params["display_name"])
         if template_id:  # instantiate takes only the display name: the rest is a PATCH right after, against the gallery's defaults
-            base = gallery_app(template, params["display_name"])
-            result.create_app, result.template_id = {"displayName": params["display_name"]}, template_id
+            base = gallery_app(template, claim_name(params["display_name"], unique_name))
+            result.create_app, result.template_id = {"displayName": base["displayName"]}, template_id
             result.app_patch = after_instantiate(params, base, current.graph_sp, unique_name)
             result.app = dict(merge_app(base, result.app_patch), id=UNKNOWN, appId=UNKNOWN)
         else:
@@ -360,6 +361,17 @@ def roles_to_disable(current, wanted):
     if not any(role.get("isEnabled") and role.get("id") not in kept for role in current):
         return None
     return [role if role.get("id") in kept else dict(role, isEnabled=False) for role in current]
+
+
+def claim_name(display_name, unique_name):
+    """The display name a gallery app is instantiated under: ``SmartTrace (smarttrace-sso-acme)``.
+
+    Instantiate takes no unique name, so until the PATCH right after gives the app its unique name (and its
+    display name back), this name keeps other runs from taking it for an app to adopt: an app that only
+    carries ``display_name`` and no unique name (made by hand) is adopted; one of another instance's runs,
+    still on its way, is not. Entra ID allows 256 characters.
+    """
+    return ("%s (%s)" % (display_name, unique_name))[:256]
 
 
 def gallery_app(template, display_name):
@@ -404,9 +416,12 @@ def plan_service_principal(params, result, sp, template_id):
             result.create_sp["appRoleAssignmentRequired"] = required
         result.sp = dict(result.create_sp, id=UNKNOWN, appRoleAssignmentRequired=bool(required), appOwnerOrganizationId=None)
         return
-    if sp is None:  # instantiated from the gallery: tagged, assignment not required
-        sp = {"id": UNKNOWN, "tags": [ENTERPRISE_APP_TAG], "appRoleAssignmentRequired": False, "appOwnerOrganizationId": None}
-    wanted = {"tags": merge_list(sp.get("tags"), [ENTERPRISE_APP_TAG], "append")}
+    wanted = {}
+    if sp is None:  # instantiated from the gallery under its claim name: tagged, assignment not required
+        sp = {"id": UNKNOWN, "displayName": result.create_app["displayName"], "tags": [ENTERPRISE_APP_TAG], "appRoleAssignmentRequired": False,
+              "appOwnerOrganizationId": None}
+        wanted["displayName"] = params["display_name"]
+    wanted["tags"] = merge_list(sp.get("tags"), [ENTERPRISE_APP_TAG], "append")
     if required is not None:
         wanted["appRoleAssignmentRequired"] = required
     result.sp_patch = changed(sp, wanted)
@@ -443,7 +458,7 @@ def apply(graph, params, current, result):
     fresh = result.create_app is not None
     if fresh:
         if result.template_id:
-            app, sp = instantiate(graph, result.template_id, params["display_name"])
+            app, sp = instantiate(graph, result.template_id, result.create_app["displayName"])
             result.app_patch = after_instantiate(params, app, current.graph_sp, result.app.get("uniqueName"))
         else:
             app = create_app(graph, result.create_app, bool(params.get("unique_name")))
@@ -451,7 +466,9 @@ def apply(graph, params, current, result):
     if result.disable_roles is not None:
         graph.patch(app_url, {"appRoles": result.disable_roles})
     if fresh:
-        if result.app_patch:
+        if result.app_patch and result.template_id:
+            take_unique_name(graph, app_url, result.app_patch)
+        elif result.app_patch:
             graph.patch(app_url, result.app_patch, retry_on=(not_found, conflict_409))
         if sp is not None and result.sp_patch:
             graph.patch(sp_path(object_id=sp["id"]), result.sp_patch, retry_on=(not_found,))
@@ -525,6 +542,25 @@ def create_app(graph, body, unique_name_given):
             app = graph.get(app_path(unique_name=body["uniqueName"]), params=select(APP_SELECT), retry_on=(not_found,))
         return app
     raise OptionError("unique_name: every derived unique name for %r is held by a deleted app registration; set unique_name" % body["displayName"])
+
+
+def take_unique_name(graph, app_url, patch):
+    """The PATCH right after instantiate: the app takes its unique name (and its display name back from the claim name).
+
+    When another app holds that unique name already, another run of this instance instantiated and named its app first
+    (or, rarely, a deleted app holds it, which preflight reads would have named): the app this run has just instantiated
+    (no unique name, nothing refers to it) is deleted with its service principal, and the run stops.
+    """
+    try:
+        graph.patch(app_url, patch, retry_on=(not_found, conflict_409))
+    except GraphError as error:
+        if not unique_name_held(error):
+            raise
+        graph.delete(app_url, missing_ok=True)
+        raise ConcurrentRunError("%s: its run added the app registration with the unique name %r first. This run deleted the gallery app it had "
+                                 "added at the same moment (nothing refers to it) and stopped; run again when the other run has finished. (If no "
+                                 "other run is under way, a deleted app registration holds that unique name: restore or permanently delete it, or "
+                                 "choose another unique_name.)" % (ANOTHER_RUN[0].upper() + ANOTHER_RUN[1:], patch.get("uniqueName")))
 
 
 def unique_name_held(error):

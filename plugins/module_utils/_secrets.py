@@ -15,6 +15,14 @@ import random
 import re
 import time
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import (
+    MAX_IN_FLIGHT_TIMEOUT,
+    ConcurrentRunError,
+    ahead_of,
+    in_flight,
+    secret_in_flight_message,
+    spared,
+)
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import (
     DAY,
@@ -50,20 +58,26 @@ def check_options(params, now):
     Raises ``SecretOptionError`` naming the option and the fix.
     """
     state = params["state"]
-    for name in ("app_id", "app_object_id", "key_id", "keep_key_id"):
+    for name in ("app_id", "app_object_id", "key_id", "keep_key_id", "held_key_id"):
         value = params.get(name)
-        if value is not None and not GUID_RE.match(value):
+        if value is not None and not GUID_RE.match(value) and not (name == "held_key_id" and value == ""):
             raise SecretOptionError("%s must be a GUID such as 00000000-0000-0000-0000-000000000000, got %r%s." % (
                 name, value, ": the Application (client) ID of the app registration" if name == "app_id" else
                 ": the Object ID of the app registration (not of its enterprise application)" if name == "app_object_id" else
-                ": the key_id a previous run returned (the portal's Secret ID)"))
+                ": the key_id a previous run returned (the portal's Secret ID)" if name != "held_key_id" else
+                ": the key_id of the secret its consumer holds now, or an empty string when it holds none"))
     if not (params.get("display_name") or "").strip():
         raise SecretOptionError("display_name must not be empty: give the description the secret has in the portal, e.g. 'smarttrace'.")
     if params["rotate_before_days"] < 0:
         raise SecretOptionError("rotate_before_days must be 0 or more (days before the end date when a new secret is added).")
     if params["wait_timeout"] < 0:
         raise SecretOptionError("wait_timeout must be 0 or more seconds.")
-    only = {"present": ("expires_in_days", "end_date", "force"), "absent": ("key_id", "keep_key_id")}
+    if not 0 <= (params.get("in_flight_timeout") or 0) <= MAX_IN_FLIGHT_TIMEOUT:
+        raise SecretOptionError("in_flight_timeout must be 0 (off) to %d seconds, got %s: how long a secret another run added counts as being "
+                                "handed over." % (MAX_IN_FLIGHT_TIMEOUT, params.get("in_flight_timeout")))
+    if params.get("held_key_id") is not None and not params.get("in_flight_timeout"):
+        raise SecretOptionError("held_key_id is used only with in_flight_timeout (runs that overlap): set in_flight_timeout, or remove held_key_id.")
+    only = {"present": ("expires_in_days", "end_date", "force", "held_key_id"), "absent": ("key_id", "keep_key_id")}
     for other_state, names in only.items():
         if other_state == state:
             continue
@@ -319,6 +333,11 @@ def ensure_present(store, params, now, check_mode, end):
     add = plan_present(credentials, display_name, rotate, now, params.get("force"))[1]
     if not add:
         return _outcome(store, False, display_name, mine, mine, now, rotate)
+    timeout, held = params.get("in_flight_timeout") or 0, params.get("held_key_id")
+    if timeout:
+        flying = in_flight(credentials, display_name, held, now, timeout)
+        if flying:
+            raise ConcurrentRunError(secret_in_flight_message(flying, timeout))
     if check_mode:
         predicted = {"keyId": KNOWN_AFTER_RUN, "displayName": display_name, "hint": KNOWN_AFTER_RUN, "startDateTime": KNOWN_AFTER_RUN,
                      "endDateTime": format_date_time(end)}
@@ -344,6 +363,10 @@ def ensure_present(store, params, now, check_mode, end):
             warnings.append("The new secret (key_id %s) did not show up in %d consecutive reads within wait_timeout=%d s: Microsoft Graph is "
                             "still replicating it, and a run before it shows up would add another one. Wait a few minutes before running "
                             "again, or raise wait_timeout." % (new["keyId"], SIGHTINGS, store.wait_timeout))
+        if timeout:
+            first = ahead_of(latest or after, display_name, held, now, timeout, new["keyId"])
+            if first:
+                _yield(store, new, first, timeout)
         if orphans:
             warnings.append("Microsoft Graph did not answer an addPassword request but created the secret anyway (key_id %s): its value was "
                             "lost with the answer, so it was removed; the secret returned now replaces it." % ", ".join(orphans))
@@ -351,10 +374,22 @@ def ensure_present(store, params, now, check_mode, end):
             warnings.append("Microsoft Graph did not answer an addPassword request (%s), so it was sent again. If the first request created a "
                             "secret too, one more secret named %r whose value nobody knows may appear; retire it with state=absent and "
                             "keep_key_id=%s." % (store.lost_answers[0].message, display_name, new["keyId"]))
+    except ConcurrentRunError:
+        raise
     except Exception as exc:  # noqa: BLE001 - the new secret must reach the caller whatever happens
         warnings.append("The new secret (key_id %s) was added, but waiting for it to replicate failed (%s): wait a few minutes before "
                         "running again, or a second secret may be added." % (new["keyId"], type(exc).__name__))
     return _outcome(store, True, display_name, mine, after, now, rotate, warnings, added=new, secret=secret)
+
+
+def _yield(store, new, first, timeout):
+    """Another run added its secret first: remove the one just added (its value goes nowhere) and stop."""
+    removed, gone, errors = store.remove([new["keyId"]])
+    if errors:
+        raise ConcurrentRunError(secret_in_flight_message(first, timeout) + " Removing the secret this run added at the same moment (key id %s) "
+                                 "failed (%s): retire it with state=absent and key_id=%s." % (new["keyId"], errors[0].code or errors[0].status,
+                                                                                              new["keyId"]))
+    raise ConcurrentRunError(secret_in_flight_message(first, timeout, undone=(removed + gone)[0]))
 
 
 def ensure_absent(store, params, now, check_mode):
@@ -368,13 +403,21 @@ def ensure_absent(store, params, now, check_mode):
         if params.get("keep_key_id") and "is not a secret" in str(error):
             raise SecretOptionError(str(error) + " If it was added moments ago, Microsoft Graph may still be replicating it: run again in a minute.")
         raise
+    warnings = []
+    keep = next((c for c in mine if params.get("keep_key_id") and c["keyId"].lower() == params["keep_key_id"].lower()), None)
+    if keep is not None and params.get("in_flight_timeout"):
+        flying = spared(doomed, keep, display_name, now, params["in_flight_timeout"])
+        if flying:
+            doomed = [c for c in doomed if c not in flying]
+            warnings.append("Kept %s: newer than keep_key_id %s and added less than in_flight_timeout=%d s ago, so another run may be handing "
+                            "it over." % (", ".join("key id %s" % c["keyId"] for c in flying), keep["keyId"], params["in_flight_timeout"]))
     doomed_ids = [c["keyId"] for c in doomed]
     if check_mode or not doomed_ids:
         after = [c for c in mine if c["keyId"] not in doomed_ids]
-        return _outcome(store, bool(doomed_ids), display_name, mine, after, now, rotate, removed_key_ids=doomed_ids)
+        return _outcome(store, bool(doomed_ids), display_name, mine, after, now, rotate, warnings, removed_key_ids=doomed_ids)
     removed, gone, errors = store.remove(doomed_ids)
     after = [c for c in mine if c["keyId"] not in removed and c["keyId"] not in gone]
-    outcome = _outcome(store, bool(removed), display_name, mine, after, now, rotate, removed_key_ids=removed)
+    outcome = _outcome(store, bool(removed), display_name, mine, after, now, rotate, warnings, removed_key_ids=removed)
     if errors:
         outcome["error"] = errors[0]
     return outcome

@@ -150,8 +150,10 @@ options:
     choices: [present, absent]
     default: present
 notes:
-  - With O(gallery_template), the gallery cannot take a unique name at creation; the module sets it right after.
-    A second run started while the new gallery app is still invisible (replication, usually seconds) could add it again; run once.
+  - With O(gallery_template), the gallery cannot take a unique name at creation: the app is added under the display name
+    C(<display_name> (<unique_name>\)), and the PATCH right after gives it its unique name and O(display_name). When two runs
+    add the same app at the same moment, the second run's PATCH finds the unique name taken: it deletes the app it has just
+    added and fails saying that another run is configuring this instance, so one app remains.
   - "Creating an app with C(Application.ReadWrite.OwnedBy) makes the automation identity its owner, so later runs may change it."
 seealso:
   - module: smarttrace.sso.entra_app_info
@@ -323,6 +325,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration i
     settings,
     validate,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import UNKNOWN, app_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 
@@ -376,7 +379,7 @@ def main():
         app, sp = todo.app, todo.sp
         if todo.changes and not module.check_mode:
             app, sp = apply(module.graph, params, current, todo)
-    except OptionError as exc:
+    except (OptionError, ConcurrentRunError) as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
         module.fail_from(exc)

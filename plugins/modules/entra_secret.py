@@ -81,6 +81,26 @@ options:
       - Use it once the new secret (the RV(key_id) returned when it was added) is in use by its consumer.
       - The module fails, removing nothing, when this secret does not exist or has expired.
     type: str
+  in_flight_timeout:
+    description:
+      - For runs that overlap, such as a scheduled rotation and a manual run for the same consumer (two AWX jobs).
+        V(0) (the default) turns this off.
+      - A secret of this O(display_name) that is newer than O(held_key_id) and was added less than this many seconds ago is
+        taken to be on its way to the consumer in another run (in flight).
+      - With O(state=present), no secret is added while one is in flight, and when two runs add one at the same moment, the one
+        added second is removed again at once: the task fails saying that another run is configuring this instance, and which
+        secret it is handing over. Microsoft Graph applies the writes to one app one after another, so the runs agree on which
+        came first.
+      - With O(state=absent) and O(keep_key_id), secrets in flight that are newer than O(keep_key_id) are kept (with a warning).
+      - After this many seconds a secret in flight is taken to be abandoned by a run that died: it no longer blocks, and retiring
+        removes it. Choose it longer than a run takes, at most V(86400).
+    type: int
+    default: 0
+  held_key_id:
+    description:
+      - With O(in_flight_timeout) and O(state=present), the key ID of the secret of this O(display_name) that its consumer
+        holds now; an empty string when it holds none (then every recent secret of this O(display_name) counts as in flight).
+    type: str
   wait_timeout:
     description:
       - How many seconds to wait for Microsoft Graph to replicate, at most - for an app registration created moments before
@@ -221,6 +241,7 @@ app_object_id:
   sample: 5d9c1a0e-3b2f-4c7d-8e6a-1f2b3c4d5e6f
 """
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import utc_now
 from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
@@ -243,6 +264,8 @@ ARGUMENT_SPEC = dict(
     key_id=dict(type="str"),
     keep_key_id=dict(type="str"),
     wait_timeout=dict(type="int", default=120),
+    in_flight_timeout=dict(type="int", default=0),
+    held_key_id=dict(type="str"),
 )
 
 # What is compared: the secrets of the application whose displayName equals display_name, by keyId and
@@ -267,7 +290,7 @@ def main():
             outcome = ensure_present(store, params, now, module.check_mode, end)
         else:
             outcome = ensure_absent(store, params, now, module.check_mode)
-    except SecretOptionError as exc:
+    except (SecretOptionError, ConcurrentRunError) as exc:
         module.fail_json(msg=str(exc), app_id=store.app_id, app_object_id=store.object_id)
     except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
         module.fail_from(exc, msg=getattr(exc, "explanation", None))

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.smarttrace.sso.plugins.module_utils import _app_registration as reg
 from ansible_collections.smarttrace.sso.plugins.module_utils import _entra_apps as apps
+from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import batch_url
 
@@ -197,13 +198,18 @@ def test_new_app_is_planned_with_unknown_ids_and_a_derived_unique_name():
 def test_gallery_app_is_instantiated_then_patched_keeping_the_gallery_home_page():
     template = {"id": "t-id", "displayName": "SmartTrace", "homePageUrl": "https://www.smarttrace.example/"}
     todo = reg.plan(params(redirect_uris=["https://a.example/cb"], app_role_assignment_required=True), current(), template)
-    assert todo.template_id == "t-id" and todo.create_sp is None and todo.create_app == {"displayName": "SmartTrace"}
-    assert set(todo.app_patch) == {"web", "uniqueName"}
+    unique_name = reg.derived_unique_name("SmartTrace")
+    # added under a claim name, so that no other run takes it for an app made by hand to adopt; the PATCH names it
+    assert todo.template_id == "t-id" and todo.create_sp is None
+    assert todo.create_app == {"displayName": "SmartTrace (%s)" % unique_name}
+    assert set(todo.app_patch) == {"web", "uniqueName", "displayName"}
+    assert todo.app_patch["displayName"] == "SmartTrace" and todo.app_patch["uniqueName"] == unique_name
     assert todo.app_patch["web"]["redirectUris"] == ["https://a.example/cb"]
     assert todo.app_patch["web"]["homePageUrl"] == "https://www.smarttrace.example/"
-    assert todo.sp_patch == {"appRoleAssignmentRequired": True}
+    assert todo.sp_patch == {"appRoleAssignmentRequired": True, "displayName": "SmartTrace"}
     view = reg.settings(todo.app, todo.sp)
     assert view["gallery_template_id"] == "t-id" and view["home_page_url"] == "https://www.smarttrace.example/"
+    assert view["display_name"] == "SmartTrace"
 
 
 def test_unique_name_cannot_change_but_is_set_on_adoption():
@@ -367,3 +373,46 @@ def test_credentials_view_counts_days_and_marks_expired():
     assert [(item["key_id"], item["days_left"], item["expired"]) for item in view["secrets"]] == [("k1", -1, True), ("k2", 60, False)]
     assert view["certificates"][0]["days_left"] == 365 and "key" not in view["certificates"][0]
     assert "secretText" not in str(view)
+
+
+class GalleryGraph(ScriptedGraph):
+    """ScriptedGraph with the create/patch/delete steps of a gallery instantiate."""
+
+    def create(self, path, body, find_existing, retry_on=(), **kwargs):
+        return self._next(("CREATE", path, body, None))
+
+    def patch(self, path, body, **kwargs):
+        return self._next(("PATCH", path, body, None))
+
+    def delete(self, path, missing_ok=False, **kwargs):
+        return self._next(("DELETE", path, None, None))
+
+
+def gallery_run(*answers):
+    template = {"id": "t-id", "displayName": "SmartTrace", "homePageUrl": None}
+    wanted = params(unique_name="st-acme", redirect_uris=["https://a.example/cb"])
+    todo = reg.plan(wanted, current(), template)
+    added = {"application": {"id": "o-mine", "appId": "a-mine", "displayName": "SmartTrace (st-acme)", "uniqueName": None},
+             "servicePrincipal": {"id": "sp-mine", "appId": "a-mine", "displayName": "SmartTrace (st-acme)", "tags": [apps.ENTERPRISE_APP_TAG]}}
+    graph = GalleryGraph(added, *answers)
+    return graph, lambda: reg.apply(graph, wanted, current(), todo)
+
+
+def test_a_gallery_app_is_added_under_its_claim_name_then_named():
+    graph, run = gallery_run(None, None)
+    app, sp = run()
+    assert graph.calls[0] == ("CREATE", "/applicationTemplates/t-id/instantiate", {"displayName": "SmartTrace (st-acme)"}, None)
+    assert graph.calls[1][:2] == ("PATCH", "/applications/o-mine")
+    assert graph.calls[1][2]["uniqueName"] == "st-acme" and graph.calls[1][2]["displayName"] == "SmartTrace"
+    assert graph.calls[2] == ("PATCH", "/servicePrincipals/sp-mine", {"displayName": "SmartTrace"}, None)
+    assert app["displayName"] == sp["displayName"] == "SmartTrace" and app["uniqueName"] == "st-acme"
+
+
+def test_a_gallery_app_whose_unique_name_another_run_took_is_deleted_and_the_run_stops():
+    graph, run = gallery_run(conflict(), None)
+    with pytest.raises(ConcurrentRunError) as caught:
+        run()
+    assert [call[:2] for call in graph.calls[1:]] == [("PATCH", "/applications/o-mine"), ("DELETE", "/applications/o-mine")]
+    assert str(caught.value).startswith("Another run is configuring this instance: its run added the app registration with the unique name "
+                                        "'st-acme' first. This run deleted the gallery app it had added")
+    assert "a deleted app registration holds that unique name: restore or permanently delete it" in str(caught.value)
