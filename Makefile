@@ -131,9 +131,9 @@ integration: tree ansible-test-ssh-key
 		BIN=$(BIN) tests/tools/run_integration.sh $(TREE) $(BUILD)/sandbox-integration $(TARGETS); \
 	else \
 		rm -rf $(TREE_2) && mkdir -p $(dir $(TREE_2)) && cp -a $(TREE) $(TREE_2) && \
-		{ BIN=$(BIN) ANSIBLE_COLLECTIONS_PATH=$(BUILD)/shard-2/collections tests/tools/run_integration.sh \
-			$(TREE_2) $(BUILD)/sandbox-integration-2 $(INTEGRATION_SHARD_2) > $(BUILD)/integration-2.log 2>&1; \
-		  echo $$? > $(BUILD)/integration-2.rc; } & \
+		{ rc=0; BIN=$(BIN) ANSIBLE_COLLECTIONS_PATH=$(BUILD)/shard-2/collections tests/tools/run_integration.sh \
+			$(TREE_2) $(BUILD)/sandbox-integration-2 $(INTEGRATION_SHARD_2) > $(BUILD)/integration-2.log 2>&1 || rc=$$?; \
+		  echo $$rc > $(BUILD)/integration-2.rc; } & \
 		status=0; \
 		BIN=$(BIN) tests/tools/run_integration.sh $(TREE) $(BUILD)/sandbox-integration \
 			$(addprefix --exclude ,$(INTEGRATION_SHARD_2)) || status=$$?; \
@@ -212,9 +212,9 @@ MAIN_CHECKS := sanity units sandbox-tests integration conformance lint docs-lint
 test: venv ansible-test-bootstrap ansible-test-ssh-key
 	rm -rf $(BUILD)/side $(BUILD)/test-matrix.skipped && mkdir -p $(BUILD)/side
 	for check in $(SIDE_CHECKS); do \
-		( $(MAKE) --no-print-directory $$check > $(BUILD)/side/$$check.log 2>&1; echo $$? > $(BUILD)/side/$$check.rc ) & \
+		( rc=0; $(MAKE) --no-print-directory $$check > $(BUILD)/side/$$check.log 2>&1 || rc=$$?; echo $$rc > $(BUILD)/side/$$check.rc ) & \
 	done; \
-	{ $(MAKE) -k --no-print-directory $(MAIN_CHECKS); echo $$? > $(BUILD)/main.rc; } 2>&1 | tee $(BUILD)/main.log; \
+	{ rc=0; $(MAKE) -k --no-print-directory $(MAIN_CHECKS) || rc=$$?; echo $$rc > $(BUILD)/main.rc; } 2>&1 | tee $(BUILD)/main.log; \
 	status=$$(cat $(BUILD)/main.rc); \
 	wait; \
 	for check in $(SIDE_CHECKS); do \
