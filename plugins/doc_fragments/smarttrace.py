@@ -19,6 +19,8 @@ options:
       - An API token of a SmartTrace administrator.
       - If not set, the environment variable E(SMARTTRACE_API_TOKEN) is used.
       - Give either O(api_token) or O(username) and O(password).
+      - An empty or whitespace-only value counts as not set (as an AWX credential field that is set but empty gives it), so
+        O(username) and O(password) are used.
     type: str
   username:
     description:

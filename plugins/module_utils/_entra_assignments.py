@@ -282,6 +282,35 @@ def _explain(error):
     return mask_secrets(str(error))
 
 
+def assignments_after(assignments, present, removed, role_id, names=None):
+    """Every assignment of the service principal after the changes, as result entries (all app roles, all principal types).
+
+    ``assignments`` as read (Graph fields, the task's one read), ``present`` the principals assigned ``role_id`` by this task or
+    found assigned after all (``added`` and ``keep``), ``removed`` the assignments deleted; no request is made. ``names`` maps a
+    principal id to the name it was listed by (``users``/``groups``); other principals are named by their display name.
+    Sorted by principal type, then name.
+    """
+    names = names or {}
+    gone = set(item.get("assignment_id") for item in removed if item.get("assignment_id"))
+    after, seen = [], set()
+    for item in assignments:
+        if item.get("id") in gone:
+            continue
+        principal_id, app_role_id = fold(item.get("principalId")), fold(item.get("appRoleId"))
+        seen.add((principal_id, app_role_id))
+        after.append({"principal_type": item.get("principalType"), "principal_id": principal_id,
+                      "name": names.get(principal_id) or item.get("principalDisplayName"),
+                      "principal_display_name": item.get("principalDisplayName"), "app_role_id": app_role_id, "assignment_id": item.get("id")})
+    for item in present:
+        if (item["principal_id"], fold(role_id)) in seen:
+            continue
+        seen.add((item["principal_id"], fold(role_id)))
+        entry = result_entry(item, role_id)
+        entry["name"] = names.get(item["principal_id"]) or entry["name"] or entry["principal_display_name"]
+        after.append(entry)
+    return sorted(after, key=lambda entry: (entry["principal_type"] or "", fold(entry["name"] or ""), entry["principal_id"] or ""))
+
+
 def result_entry(item, role_id):
     return {"principal_type": item["principal_type"], "principal_id": item["principal_id"], "name": item.get("name"),
             "principal_display_name": item.get("principal_display_name"), "app_role_id": role_id,

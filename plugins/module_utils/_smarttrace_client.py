@@ -291,11 +291,25 @@ def error_hint(status, code, field, path, credential, instance=None, api_url=Non
     return None
 
 
+# ---------------------------------------------------------------------- credentials
+def given_api_token(value):
+    """The API token to send, or None when there is none: an empty or whitespace-only value counts as not set.
+
+    The one rule for ``api_token`` (an AWX credential field that is set but empty gives ``SMARTTRACE_API_TOKEN=""``): the input
+    checks and the client both apply it, so an empty token never hides ``username``/``password`` nor reaches a request.
+    """
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
 # ---------------------------------------------------------------------- HTTP
 class SmartTraceClient:
     """The SmartTrace API on an ``_http.Session`` (see the module docstring for what is retried).
 
-    Authenticates with ``api_token``, or with ``username``/``password`` at ``/auth/login`` (once, on first use);
+    Authenticates with ``api_token`` (unless empty, see ``given_api_token``), or with ``username``/``password`` at ``/auth/login``
+    (once, on first use);
     ``on_token(token)`` is called with every bearer token obtained, so the caller can keep it out of logs.
     """
 
@@ -305,9 +319,9 @@ class SmartTraceClient:
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         self.username = username
         self._password = password
-        self._token = api_token
+        self._token = given_api_token(api_token)
         self._on_token = on_token or (lambda token: None)
-        self.credential = "api_token" if api_token else "user %r" % username
+        self.credential = "api_token" if self._token else "user %r" % username
         self.timeout = timeout
         self.max_wait = max_wait
         self.max_attempts = max_attempts

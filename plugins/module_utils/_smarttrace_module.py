@@ -27,6 +27,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client 
     DEFAULT_API_URL,
     InputError,
     SmartTraceClient,
+    given_api_token,
 )
 
 DEBUG_VERBOSITY = 3  # -vvv adds the SmartTrace request trace to the result
@@ -63,7 +64,7 @@ def connection_problems(params):
     parts = urlsplit(url)
     if parts.scheme.lower() != "https" or not parts.hostname:
         problems.append("api_url must be an https:// URL such as %s (requests carry the API token or password), not %r" % (DEFAULT_API_URL, url))
-    token, username, password = params.get("api_token"), params.get("username"), params.get("password")
+    token, username, password = given_api_token(params.get("api_token")), params.get("username"), params.get("password")
     if token and (username or password):
         problems.append("give either api_token or username and password, not both (check SMARTTRACE_API_TOKEN, SMARTTRACE_USERNAME "
                         "and SMARTTRACE_PASSWORD in the environment)")

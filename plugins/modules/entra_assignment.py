@@ -160,6 +160,40 @@ failed_principals:
   returned: when some changes failed
   type: list
   elements: dict
+assignments:
+  description:
+    - Every assignment of the enterprise application after the task (in check mode, as it would be), whatever its app role and
+      principal type (users, groups and service principals), including those this task was not asked about.
+    - Taken from the assignments the task reads anyway and the changes it made; it costs no extra request.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    principal_type:
+      description: V(User), V(Group) or V(ServicePrincipal).
+      type: str
+    principal_id:
+      description: Object ID of the principal.
+      type: str
+    name:
+      description: The name as given in O(users) or O(groups) for the principals listed there, else the display name.
+      type: str
+    principal_display_name:
+      description: Display name of the principal.
+      type: str
+    app_role_id:
+      description: ID of the app role; V(00000000-0000-0000-0000-000000000000) for Default Access.
+      type: str
+    assignment_id:
+      description: ID of the assignment; V((known after the real run\)) for one created in check mode; null when Graph did not return it.
+      type: str
+  sample:
+    - principal_type: Group
+      principal_id: 5c1e8a77-3a4b-4f6e-9d2c-1b0a9e8f7d6c
+      name: SmartTrace Users
+      principal_display_name: SmartTrace Users
+      app_role_id: 00000000-0000-0000-0000-000000000000
+      assignment_id: d4qp8w5OIUWmuDSLyqw0ZWc1zmm6bj5Dj7Sg7vzORhg
 unchanged:
   description:
     - Listed principals left as they were, same fields as RV(added). With O(state=present) they were already assigned
@@ -173,6 +207,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments import (
     AssignmentError,
     apply_changes,
+    assignments_after,
     is_guid,
     pick_role,
     plan_changes,
@@ -265,8 +300,10 @@ def main():
     before = assigned_labels(assignments, role_id)
     removed_ids = set(item["principal_id"] for item in remove)
     after = sorted([label for label in before if label.rsplit("[", 1)[1].rstrip("]") not in removed_ids] + [item_label(item) for item in add])
+    names = dict((item["principal_id"], item["name"]) for item in principals)
     result = dict(service_principal_id=sp["id"], app_role_id=role_id, role=role, added=[result_entry(item, role_id) for item in add],
-                  removed=[result_entry(item, role_id) for item in remove], unchanged=[result_entry(item, role_id) for item in keep])
+                  removed=[result_entry(item, role_id) for item in remove], unchanged=[result_entry(item, role_id) for item in keep],
+                  assignments=assignments_after(assignments, add + keep if present else [], remove, role_id, names))
     changed = bool(add or remove)
     if failures:
         msg = "%d of %d assignment changes failed: %s" % (len(failures), len(failures) + len(add) + len(remove), "; ".join(text for _item, text in failures))

@@ -296,6 +296,24 @@ def test_login_once_and_register_the_token():
     assert seen == ["st_session_abc"] and api.credential == "user 'admin@example.com'"
 
 
+@pytest.mark.parametrize("value, expected", [(None, None), ("", None), ("   ", None), ("\t\n", None), (TOKEN, TOKEN), (" %s\n" % TOKEN, TOKEN)])
+def test_an_empty_api_token_counts_as_not_set(value, expected):
+    assert st.given_api_token(value) == expected
+
+
+@pytest.mark.parametrize("empty_token", ["", "  "])
+def test_an_empty_api_token_logs_in_with_username_and_password(empty_token):
+    def handler(request):
+        if urlsplit(request.url).path.endswith("/auth/login"):
+            return Reply(200, {"access_token": "st_session_abc", "token_type": "Bearer", "expires_in": 3600})
+        assert request.headers["Authorization"] == "Bearer st_session_abc"
+        return Reply(200, configured())
+    api, server, _clock = client(handler, api_token=empty_token, username="admin@example.com", password="pw-0123456789")
+    api.get_integration("acme")
+    assert server.paths() == ["POST /v1/auth/login", "GET /v1/instances/acme/integrations/azure-ad"]
+    assert api.credential == "user 'admin@example.com'"
+
+
 def test_refused_login_names_username_and_password():
     api, _server, _clock = client(scripted(error(401, "unauthorized", "invalid e-mail or password")), api_token=None, username="a@b.c", password="wrong")
     with pytest.raises(SmartTraceError) as caught:

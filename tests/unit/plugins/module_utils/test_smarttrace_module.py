@@ -40,6 +40,8 @@ class FakeSmartTrace:
 
     def __call__(self, request):
         path = urlsplit(request.url).path
+        if path.endswith("/auth/login"):
+            return Reply(200, {"access_token": "st_session_from_login", "token_type": "Bearer", "expires_in": 3600})
         if path.endswith("/test"):
             return Reply(200, self.test_answers.pop(0) if len(self.test_answers) > 1 else self.test_answers[0])
         if request.method == "GET":
@@ -99,6 +101,10 @@ def test_fragment_documents_exactly_the_shared_options():
     (dict(api_url=API), ["no SmartTrace credentials: give api_token (or SMARTTRACE_API_TOKEN), or username and password"]),
     (dict(api_url=API, api_token=TOKEN, username="a@b.c", password="pw"), ["give either api_token or username and password, not both"]),
     (dict(api_url=API, username="a@b.c"), ["password is required with username"]),
+    (dict(api_url=API, api_token="", username="a@b.c", password="pw"), []),
+    (dict(api_url=API, api_token=" \t\n", username="a@b.c", password="pw"), []),
+    (dict(api_url=API, api_token=""), ["no SmartTrace credentials: give api_token (or SMARTTRACE_API_TOKEN), or username and password"]),
+    (dict(api_url=API, api_token="  ", username="a@b.c"), ["password is required with username"]),
     (dict(api_url=API, password="pw"), ["username is required with password"]),
     (dict(CONNECTION, timeout=0), ["timeout must be a positive number of seconds"]),
     (dict(CONNECTION, ca_path="/nonexistent/ca.pem"), ["ca_path /nonexistent/ca.pem is not a file"]),
@@ -198,3 +204,17 @@ def test_validate_certs_false_warns_about_smarttrace(smarttrace, capsys):
     smarttrace.integration = configured()
     result, _out = run(smarttrace_integration_info, dict(CONNECTION, instance="acme", validate_certs=False), capsys)
     assert "TLS certificates of the SmartTrace API are not verified" in json.dumps(result["warnings"])
+
+
+@pytest.mark.parametrize("empty_token", ["", "   "])
+def test_an_empty_api_token_in_the_environment_logs_in_with_username_and_password(monkeypatch, smarttrace, capsys, empty_token):
+    # AWX: a credential whose token field is set but empty exports SMARTTRACE_API_TOKEN="" beside username and password.
+    monkeypatch.setenv("SMARTTRACE_API_TOKEN", empty_token)
+    smarttrace.integration = configured()
+    result, out = run(smarttrace_integration_info, dict(api_url=API, instance="acme", username="admin@example.com", password="pw-0123456789"),
+                      capsys)
+    assert "failed" not in result and result["configured"] is True
+    assert smarttrace.requests == ["POST /auth/login", "GET /instances/acme/integrations/azure-ad"]
+    sent = [request.headers.get("Authorization") for server in smarttrace.servers for request in server.requests]
+    assert sent == [None, "Bearer st_session_from_login"]
+    assert "pw-0123456789" not in out and "st_session_from_login" not in out

@@ -104,3 +104,39 @@ def test_unknown_user_fails_and_changes_nothing(fake_clock_waiter, capsys):
     assert result["problems"] == ["users: 'ghost@contoso.example' was not found (waited 20 s for it to replicate)"]
     assert directory.assignments == {}
     assert 0 < sum(directory.clock.sleeps) <= 20
+
+
+def test_assignments_lists_what_exists_after_the_task_without_an_extra_request(fake_clock_waiter, capsys):
+    # An earlier run assigned the group (and someone assigned a service principal with another role); this run lists only Adele.
+    directory = fake_clock_waiter
+    other_role = dict(ROLE, id="11111111-0000-0000-0000-000000000002", value="SmartTrace.Admin", displayName="SmartTrace admin")
+    sp = directory.add_sp([ROLE, other_role])
+    adele, alex = directory.add_user("adele@contoso.example", displayName="Adele"), directory.add_user("alex@contoso.example", displayName="Alex")
+    group = directory.add_group("SmartTrace Users")
+    earlier = directory.assign(group, sp, ROLE["id"], kind="Group")
+    directory.assign(alex, sp, other_role["id"])
+    robot = directory.assign({"id": "99999999-0000-0000-0000-000000000009", "displayName": "Robot"}, sp, ROLE["id"], kind="ServicePrincipal")
+
+    def shown(result):
+        return [(item["principal_type"], item["name"], item["app_role_id"]) for item in result["assignments"]]
+
+    args = dict(service_principal_id=sp["id"], role="SmartTrace.User", users=["adele@contoso.example"])
+    predicted = run(dict(args, _ansible_check_mode=True), capsys)
+    http_before = directory.http
+    done = run(args, capsys)
+    expected = [("Group", "SmartTrace Users", ROLE["id"]), ("ServicePrincipal", "Robot", ROLE["id"]), ("User", "adele@contoso.example", ROLE["id"]),
+                ("User", "Alex", other_role["id"])]
+    assert shown(predicted) == shown(done) == expected
+    assert [item["assignment_id"] for item in predicted["assignments"]][2] == "(known after the real run)"
+    assert done["assignments"][0]["assignment_id"] == earlier["id"] and done["assignments"][0]["principal_id"] == group["id"]
+    assert done["assignments"][1]["assignment_id"] == robot["id"]
+    assert done["assignments"][2]["principal_id"] == adele["id"] and done["assignments"][2]["assignment_id"] in directory.assignments
+    assert directory.http - http_before == 2  # one read ($batch), one write ($batch or POST): nothing more for the new return value
+    again = run(args, capsys)
+    assert not again["changed"] and shown(again) == expected
+    # exclusive removes only users and groups of the role: the group goes, the service principal and Alex (another role) stay
+    exclusive = run(dict(args, exclusive=True), capsys)
+    assert shown(exclusive) == [("ServicePrincipal", "Robot", ROLE["id"]), ("User", "adele@contoso.example", ROLE["id"]), ("User", "Alex", other_role["id"])]
+    absent = run(dict(args, state="absent"), capsys)
+    assert shown(absent) == [("ServicePrincipal", "Robot", ROLE["id"]), ("User", "Alex", other_role["id"])]
+    assert sorted(item["id"] for item in directory.assignments.values()) == sorted(item["assignment_id"] for item in absent["assignments"])
