@@ -150,10 +150,10 @@ options:
     choices: [present, absent]
     default: present
 notes:
-  - With O(gallery_template), the gallery cannot take a unique name at creation: the app is added under the display name
+  - With O(gallery_template), the gallery cannot take a unique name at creation, so the app is added under the display name
     C(<display_name> (<unique_name>\)), and the PATCH right after gives it its unique name and O(display_name). When two runs
-    add the same app at the same moment, the second run's PATCH finds the unique name taken: it deletes the app it has just
-    added and fails saying that another run is configuring this instance, so one app remains.
+    add the same app at the same moment, the second run's PATCH finds the unique name taken; that run deletes the app it has
+    just added and fails saying that another run is configuring this instance, so one app remains.
   - "Creating an app with C(Application.ReadWrite.OwnedBy) makes the automation identity its owner, so later runs may change it."
 seealso:
   - module: smarttrace.sso.entra_app_info

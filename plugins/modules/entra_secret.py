@@ -88,7 +88,7 @@ options:
       - A secret of this O(display_name) that is newer than O(held_key_id) and was added less than this many seconds ago is
         taken to be on its way to the consumer in another run (in flight).
       - With O(state=present), no secret is added while one is in flight, and when two runs add one at the same moment, the one
-        added second is removed again at once: the task fails saying that another run is configuring this instance, and which
+        added second is removed again at once, and the task fails saying that another run is configuring this instance, and which
         secret it is handing over. Microsoft Graph applies the writes to one app one after another, so the runs agree on which
         came first.
       - With O(state=absent) and O(keep_key_id), secrets in flight that are newer than O(keep_key_id) are kept (with a warning).
