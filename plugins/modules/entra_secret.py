@@ -92,7 +92,7 @@ options:
         secret it is handing over. Microsoft Graph applies the writes to one app one after another, so the runs agree on which
         came first.
       - With O(state=absent) and O(keep_key_id), secrets in flight that are newer than O(keep_key_id) are kept (with a warning).
-      - After this many seconds a secret in flight is taken to be abandoned by a run that died: it no longer blocks, and retiring
+      - After this many seconds a secret in flight is taken to be abandoned by a run that died; it no longer blocks, and retiring
         removes it. Choose it longer than a run takes, at most V(86400).
     type: int
     default: 0
