@@ -11,8 +11,17 @@ import pytest
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
+    adoptable_apps_result,
     app_request,
     app_result,
+    assignments_result,
+    candidate_apps_request,
+    deleted_app_request,
+    deleted_apps_result,
+    mark_other_assignments,
+    service_principal_id_result,
+    service_principal_request,
+    user_assignments_request,
     group_request,
     group_result,
     identity_from_claims,
@@ -105,3 +114,53 @@ def test_app_result_describes_roles_and_secrets_without_values():
     assert not app_result("u", GraphError("missing", status=404), now)["found"]
     with pytest.raises(GraphError):
         app_result("u", GraphError("denied", status=403), now)
+
+
+def test_user_details_read_the_mark_and_assignments_by_name():
+    assert user_request(0, "B.Simon@contoso.example", details=True)["url"] == (
+        "/users/B.Simon@contoso.example?$select=id,userPrincipalName,displayName,accountEnabled,employeeType")
+    assert user_assignments_request(2, "B.Simon@contoso.example") == {
+        "id": "user-assignments-2", "method": "GET",
+        "url": "/users/B.Simon@contoso.example/appRoleAssignments?$select=id,resourceId,resourceDisplayName,appRoleId"}
+    found = user_result("b.simon@contoso.example", {"id": "u1", "userPrincipalName": "B.Simon@contoso.example", "employeeType": "smarttrace-sso:acme"},
+                        details=True)
+    assert (found["employee_type"], found["assignments"]) == ("smarttrace-sso:acme", [])
+    missing = user_result("x@contoso.example", GraphError("not found", status=404), details=True)
+    assert (missing["found"], missing["employee_type"], missing["assignments"]) == (False, None, [])
+
+
+def test_assignments_follow_next_links_and_a_missing_user_has_none():
+    pages = []
+    answer = {"value": [{"id": "a1", "resourceId": "SP-1", "resourceDisplayName": "SmartTrace", "appRoleId": "r"}],
+              "@odata.nextLink": "https://graph.example/v1.0/next"}
+    items = assignments_result(answer, lambda url: pages.append(url) or [{"id": "a2", "resourceId": "sp-2", "resourceDisplayName": "Other"}])
+    assert pages == ["https://graph.example/v1.0/next"]
+    assert [(item["id"], item["resource_id"], item["resource_display_name"]) for item in items] == [
+        ("a1", "sp-1", "SmartTrace"), ("a2", "sp-2", "Other")]
+    assert assignments_result(GraphError("not found", status=404), None) == []
+    with pytest.raises(GraphError):
+        assignments_result(GraphError("denied", status=403), None)
+
+
+def test_assignments_elsewhere_are_those_to_other_resources():
+    users = [{"assignments": [{"resource_id": "sp-own"}, {"resource_id": "sp-other"}]}, {"assignments": [{"resource_id": "sp-own"}]}]
+    mark_other_assignments(users, "SP-OWN")
+    assert [user["assigned_elsewhere"] for user in users] == [[{"resource_id": "sp-other"}], []]
+    mark_other_assignments(users, None)   # the app has no service principal: every assignment is to another app
+    assert [len(user["assigned_elsewhere"]) for user in users] == [2, 1]
+
+
+def test_service_principal_and_conflict_reads():
+    assert service_principal_request("ABC")["url"] == "/servicePrincipals(appId='abc')?$select=id,appId"
+    assert service_principal_id_result({"id": "sp1"}) == "sp1"
+    assert service_principal_id_result(GraphError("not found", status=404)) is None
+    assert deleted_app_request("smarttrace-sso-o'hare")["url"] == (
+        "/directory/deletedItems/microsoft.graph.application?$filter=uniqueName%20eq%20'smarttrace-sso-o''hare'"
+        "&$select=id,appId,displayName,uniqueName,deletedDateTime")
+    assert candidate_apps_request("SmartTrace")["url"] == (
+        "/applications?$filter=displayName%20eq%20'SmartTrace'&$select=id,appId,displayName,uniqueName")
+    assert deleted_apps_result({"value": [{"id": "d1", "appId": "a1", "displayName": "SmartTrace", "deletedDateTime": "2026-01-01T00:00:00Z"}]}) == [
+        {"id": "d1", "app_id": "a1", "display_name": "SmartTrace", "deleted": "2026-01-01T00:00:00Z"}]
+    assert adoptable_apps_result({"value": [{"id": "1", "appId": "a1", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-globex"},
+                                            {"id": "2", "appId": "a2", "displayName": "SmartTrace", "uniqueName": None}]}) == [
+        {"id": "2", "app_id": "a2", "display_name": "SmartTrace"}]
