@@ -236,8 +236,8 @@ users:
       type: str
     action:
       description:
-        - V(created), V(updated), V(unchanged), V(deleted), V(absent) (there was nothing to delete), V(kept) (not deleted:
-          it does not carry the O(created_by) mark) or V(failed).
+        - V(created), V(updated), V(unchanged), V(deleted), V(absent) (there was nothing to delete), V(kept) (not deleted,
+          as it does not carry the O(created_by) mark) or V(failed).
       type: str
     changed:
       description: Whether the user was (or in check mode would be) changed.
