@@ -126,7 +126,8 @@ def app_result(unique_name, result, now):
             return {"unique_name": unique_name, "found": False, "app_id": None, "object_id": None, "display_name": None,
                     "app_roles": [], "secrets": []}
         raise result
-    roles = [{"value": role.get("value"), "display_name": role.get("displayName"), "enabled": role.get("isEnabled"), "id": role.get("id")}
+    roles = [{"value": role.get("value"), "display_name": role.get("displayName"), "enabled": role.get("isEnabled"), "id": role.get("id"),
+              "allowed_member_types": role.get("allowedMemberTypes") or []}
              for role in result.get("appRoles") or []]
     secrets = sorted((describe(credential, now) for credential in result.get("passwordCredentials") or []),
                      key=lambda item: item.get("end_date") or "")

@@ -171,7 +171,7 @@ app:
     object_id: {description: Object id of the app registration., type: str}
     display_name: {description: Display name., type: str}
     app_roles:
-      description: App roles (value, display_name, enabled, id).
+      description: App roles (value, display_name, enabled, id, allowed_member_types).
       type: list
       elements: dict
     secrets:
