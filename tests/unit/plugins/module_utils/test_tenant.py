@@ -102,13 +102,14 @@ def test_app_by_unique_name_is_one_escaped_read():
 
 def test_app_result_describes_roles_and_secrets_without_values():
     now = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-    body = {"id": "obj", "appId": "app", "displayName": "SmartTrace", "appRoles": [{"value": "User", "displayName": "User", "isEnabled": True, "id": "r"}],
+    body = {"id": "obj", "appId": "app", "displayName": "SmartTrace", "appRoles": [{"value": "User", "displayName": "User", "isEnabled": True, "id": "r",
+                                                                                   "allowedMemberTypes": ["User"]}],
             "passwordCredentials": [
                 {"keyId": "k2", "displayName": "SmartTrace SSO", "hint": "abc", "endDateTime": "2026-03-02T00:00:00Z", "secretText": None},
                 {"keyId": "k1", "displayName": "other", "hint": "xyz", "endDateTime": "2026-01-11T00:00:00Z"}]}
     app = app_result("u", body, now)
     assert (app["found"], app["app_id"], app["object_id"]) == (True, "app", "obj")
-    assert app["app_roles"] == [{"value": "User", "display_name": "User", "enabled": True, "id": "r"}]
+    assert app["app_roles"] == [{"value": "User", "display_name": "User", "enabled": True, "id": "r", "allowed_member_types": ["User"]}]
     assert [(secret["key_id"], secret["days_left"]) for secret in app["secrets"]] == [("k1", 10), ("k2", 60)]
     assert all("secretText" not in secret and "secret" not in secret for secret in app["secrets"])
     assert not app_result("u", GraphError("missing", status=404), now)["found"]
@@ -164,3 +165,58 @@ def test_service_principal_and_conflict_reads():
     assert adoptable_apps_result({"value": [{"id": "1", "appId": "a1", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-globex"},
                                             {"id": "2", "appId": "a2", "displayName": "SmartTrace", "uniqueName": None}]}) == [
         {"id": "2", "app_id": "a2", "display_name": "SmartTrace"}]
+
+
+class _Graph:
+    """Records the second round's requests: one alone (get), several in one $batch."""
+
+    def __init__(self, answers):
+        self.answers, self.rounds = answers, []
+
+    def get(self, url):
+        self.rounds.append([url])
+        return self.answers[url.split("?")[0]]
+
+    def batch(self, requests):
+        self.rounds.append([request["url"] for request in requests])
+        return [self.answers[request["url"].split("?")[0]] for request in requests]
+
+
+class _Module:
+    def __init__(self, answers):
+        self.graph = _Graph(answers)
+
+
+def _app(found):
+    return {"found": found, "app_id": "A1" if found else None}
+
+
+def test_second_round_reads_the_service_principal_only_when_a_user_has_assignments():
+    from ansible_collections.smarttrace.sso.plugins.modules.entra_tenant_info import second_round
+    module = _Module({"/servicePrincipals(appId='a1')": {"id": "sp-own"}})
+    users = [{"assignments": [{"resource_id": "sp-own"}, {"resource_id": "sp-other"}]}, {"assignments": []}]
+    app = _app(True)
+    second_round(module, "u", None, app, users)
+    assert module.graph.rounds == [["/servicePrincipals(appId='a1')?$select=id,appId"]]
+    assert app["service_principal_id"] == "sp-own"
+    assert [user["assigned_elsewhere"] for user in users] == [[{"resource_id": "sp-other"}], []]
+
+    idle = _Module({})
+    quiet_users = [{"assignments": []}]
+    second_round(idle, "u", "SmartTrace", _app(True), quiet_users)   # the app exists: no conflict reads either
+    assert idle.graph.rounds == [] and quiet_users[0]["assigned_elsewhere"] == []
+
+
+def test_second_round_reads_conflicts_only_for_a_missing_app_in_one_batch():
+    from ansible_collections.smarttrace.sso.plugins.modules.entra_tenant_info import second_round
+    module = _Module({"/directory/deletedItems/microsoft.graph.application": {"value": [{"id": "d1", "appId": "a9", "displayName": "SmartTrace"}]},
+                      "/applications": {"value": [{"id": "x", "appId": "a2", "displayName": "SmartTrace", "uniqueName": None}]}})
+    app = _app(False)
+    second_round(module, "smarttrace-sso-acme", "SmartTrace", app, [])
+    assert len(module.graph.rounds) == 1 and len(module.graph.rounds[0]) == 2
+    assert [holder["id"] for holder in app["deleted_holders"]] == ["d1"]
+    assert [candidate["app_id"] for candidate in app["adoptable"]] == ["a2"]
+
+    offboarding = _Module({})
+    second_round(offboarding, "smarttrace-sso-acme", None, _app(False), [])   # no display name given: nothing to check
+    assert offboarding.graph.rounds == []
