@@ -182,7 +182,9 @@ app:
       description: The object id of the app's service principal, when O(user_details) needed it; null otherwise or when it has none.
       type: str
     deleted_holders:
-      description: Deleted app registrations that hold O(app_unique_name) (id, app_id, display_name, deleted), when the app does not exist and O(app_display_name) is given.
+      description:
+        - Deleted app registrations that hold O(app_unique_name) (id, app_id, display_name, deleted).
+        - Returned when the app does not exist and O(app_display_name) is given.
       type: list
       elements: dict
     adoptable:

@@ -155,8 +155,9 @@ def test_refusals_are_explained_per_user_and_the_others_still_happen(directory):
 
 def test_created_by_is_written_on_create_only(directory):
     directory.add_user("old@contoso.example")   # made before the mark existed, or by someone else
-    results, (_before, after) = sync(directory).run([entry("new@contoso.example", password=PASSWORD, created_by="smarttrace-sso:acme"),
-                                                      entry("old@contoso.example", created_by="smarttrace-sso:acme")])
+    entries = [entry("new@contoso.example", password=PASSWORD, created_by="smarttrace-sso:acme"),
+               entry("old@contoso.example", created_by="smarttrace-sso:acme")]
+    results, (_before, after) = sync(directory).run(entries)
     assert [result["action"] for result in results] == ["created", "unchanged"]
     assert results[0]["employee_type"] == "smarttrace-sso:acme" and results[1]["employee_type"] is None
     assert directory.users[results[0]["id"]]["employeeType"] == "smarttrace-sso:acme"
