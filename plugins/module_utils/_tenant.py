@@ -102,10 +102,12 @@ def service_principal_request(app_id):
     return {"id": "app-sp", "method": "GET", "url": "/servicePrincipals(appId='%s')?$select=id,appId" % app_id.lower()}
 
 
-def deleted_app_request(unique_name):
-    """A batch request for deleted app registrations holding ``unique_name``."""
-    return {"id": "deleted-app", "method": "GET", "url": "/directory/deletedItems/microsoft.graph.application?$filter=%s&$select=%s"
-            % (quote("uniqueName eq %s" % _odata_string(unique_name), safe="'"), DELETED_APP_SELECT)}
+def deleted_app_request():
+    """A batch request for the deleted app registrations (30 days' worth, usually few: one page of up to 999).
+
+    Graph documents no ``$filter`` on ``uniqueName``, so they are matched here; this also finds a deleted app that was
+    renamed before it was deleted."""
+    return {"id": "deleted-app", "method": "GET", "url": "/directory/deletedItems/microsoft.graph.application?$select=%s&$top=999" % DELETED_APP_SELECT}
 
 
 def candidate_apps_request(display_name):
@@ -193,12 +195,17 @@ def service_principal_id_result(result):
     return (result or {}).get("id")
 
 
-def deleted_apps_result(result):
-    """``[{id, app_id, display_name, deleted}]`` of the deleted app registrations that hold the unique name."""
+def deleted_apps_result(result, unique_name, next_page):
+    """``[{id, app_id, display_name, deleted}]`` of the deleted app registrations that hold ``unique_name`` (case-insensitive).
+
+    ``next_page(url)`` returns the items of the further pages of ``@odata.nextLink``."""
     if _is_error(result):
         raise result
+    items = list((result or {}).get("value") or [])
+    if (result or {}).get("@odata.nextLink"):
+        items.extend(next_page(result["@odata.nextLink"]))
     return [{"id": item.get("id"), "app_id": item.get("appId"), "display_name": item.get("displayName"), "deleted": item.get("deletedDateTime")}
-            for item in (result or {}).get("value") or []]
+            for item in items if (item.get("uniqueName") or "").lower() == unique_name.lower()]
 
 
 def adoptable_apps_result(result):

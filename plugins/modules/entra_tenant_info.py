@@ -243,13 +243,13 @@ def second_round(module, unique_name, display_name, app, users):
     if app["found"] and any(user["assignments"] for user in users):
         requests.append(service_principal_request(app["app_id"]))
     if not app["found"] and display_name:
-        requests += [deleted_app_request(unique_name), candidate_apps_request(display_name)]
+        requests += [deleted_app_request(), candidate_apps_request(display_name)]
     answers = dict(zip([request["id"] for request in requests], send(module, requests) if requests else []))
     if users:
         app["service_principal_id"] = service_principal_id_result(answers["app-sp"]) if "app-sp" in answers else None
         mark_other_assignments(users, app["service_principal_id"])
     if "deleted-app" in answers:
-        app["deleted_holders"] = deleted_apps_result(answers["deleted-app"])
+        app["deleted_holders"] = deleted_apps_result(answers["deleted-app"], unique_name, module.graph.list_all)
         app["adoptable"] = adoptable_apps_result(answers["candidate-apps"])
 
 

@@ -155,13 +155,18 @@ def test_service_principal_and_conflict_reads():
     assert service_principal_request("ABC")["url"] == "/servicePrincipals(appId='abc')?$select=id,appId"
     assert service_principal_id_result({"id": "sp1"}) == "sp1"
     assert service_principal_id_result(GraphError("not found", status=404)) is None
-    assert deleted_app_request("smarttrace-sso-o'hare")["url"] == (
-        "/directory/deletedItems/microsoft.graph.application?$filter=uniqueName%20eq%20'smarttrace-sso-o''hare'"
-        "&$select=id,appId,displayName,uniqueName,deletedDateTime")
+    assert deleted_app_request()["url"] == (
+        "/directory/deletedItems/microsoft.graph.application?$select=id,appId,displayName,uniqueName,deletedDateTime&$top=999")
     assert candidate_apps_request("SmartTrace")["url"] == (
         "/applications?$filter=displayName%20eq%20'SmartTrace'&$select=id,appId,displayName,uniqueName")
-    assert deleted_apps_result({"value": [{"id": "d1", "appId": "a1", "displayName": "SmartTrace", "deletedDateTime": "2026-01-01T00:00:00Z"}]}) == [
-        {"id": "d1", "app_id": "a1", "display_name": "SmartTrace", "deleted": "2026-01-01T00:00:00Z"}]
+    deleted = {"value": [{"id": "d1", "appId": "a1", "displayName": "SmartTrace", "uniqueName": "SmartTrace-SSO-acme",
+                          "deletedDateTime": "2026-01-01T00:00:00Z"},
+                         {"id": "d2", "appId": "a2", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-globex"}],
+               "@odata.nextLink": "https://graph.example/v1.0/next"}
+    later = [{"id": "d3", "appId": "a3", "displayName": "renamed", "uniqueName": "smarttrace-sso-acme", "deletedDateTime": "2026-02-01T00:00:00Z"}]
+    assert deleted_apps_result(deleted, "smarttrace-sso-acme", lambda url: later) == [
+        {"id": "d1", "app_id": "a1", "display_name": "SmartTrace", "deleted": "2026-01-01T00:00:00Z"},
+        {"id": "d3", "app_id": "a3", "display_name": "renamed", "deleted": "2026-02-01T00:00:00Z"}]
     assert adoptable_apps_result({"value": [{"id": "1", "appId": "a1", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-globex"},
                                             {"id": "2", "appId": "a2", "displayName": "SmartTrace", "uniqueName": None}]}) == [
         {"id": "2", "app_id": "a2", "display_name": "SmartTrace"}]
@@ -180,6 +185,10 @@ class _Graph:
     def batch(self, requests):
         self.rounds.append([request["url"] for request in requests])
         return [self.answers[request["url"].split("?")[0]] for request in requests]
+
+    def list_all(self, url):
+        self.rounds.append([url])
+        return []
 
 
 class _Module:
@@ -209,7 +218,9 @@ def test_second_round_reads_the_service_principal_only_when_a_user_has_assignmen
 
 def test_second_round_reads_conflicts_only_for_a_missing_app_in_one_batch():
     from ansible_collections.smarttrace.sso.plugins.modules.entra_tenant_info import second_round
-    module = _Module({"/directory/deletedItems/microsoft.graph.application": {"value": [{"id": "d1", "appId": "a9", "displayName": "SmartTrace"}]},
+    module = _Module({"/directory/deletedItems/microsoft.graph.application": {"value": [
+                          {"id": "d1", "appId": "a9", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-acme"},
+                          {"id": "d2", "appId": "a8", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-globex"}]},
                       "/applications": {"value": [{"id": "x", "appId": "a2", "displayName": "SmartTrace", "uniqueName": None}]}})
     app = _app(False)
     second_round(module, "smarttrace-sso-acme", "SmartTrace", app, [])
