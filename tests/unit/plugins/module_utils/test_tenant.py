@@ -218,9 +218,9 @@ def test_second_round_reads_the_service_principal_only_when_a_user_has_assignmen
 
 def test_second_round_reads_conflicts_only_for_a_missing_app_in_one_batch():
     from ansible_collections.smarttrace.sso.plugins.modules.entra_tenant_info import second_round
-    module = _Module({"/directory/deletedItems/microsoft.graph.application": {"value": [
-                          {"id": "d1", "appId": "a9", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-acme"},
-                          {"id": "d2", "appId": "a8", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-globex"}]},
+    deleted = [{"id": "d1", "appId": "a9", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-acme"},
+               {"id": "d2", "appId": "a8", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-globex"}]
+    module = _Module({"/directory/deletedItems/microsoft.graph.application": {"value": deleted},
                       "/applications": {"value": [{"id": "x", "appId": "a2", "displayName": "SmartTrace", "uniqueName": None}]}})
     app = _app(False)
     second_round(module, "smarttrace-sso-acme", "SmartTrace", app, [])
