@@ -9,10 +9,14 @@ Graph behaviour relied on (graph-contract section 4):
   it answers 201 with the default property subset (the id is what matters). A plain GET does not show
   ``accountEnabled``: reads always ``$select`` what is compared.
 * the UPN's local part takes ``A-Z a-z 0-9 ' . - _ ! # ^ ~``; its domain must be a verified domain;
-  a UPN held by anyone, also a user deleted less than 30 days ago, is 400 with an ``ObjectConflict`` detail.
+  a UPN held by another object is 400 with an ``ObjectConflict`` detail.
 * passwords: 8-256 characters, three of lower case, upper case, digits and symbols, no Unicode, not banned.
 * changing another user's password (``passwordProfile`` in a PATCH) needs more than User.ReadWrite.All (403).
-* ``DELETE /users/{id}`` is a soft delete (the UPN stays taken for 30 days).
+* ``DELETE /users/{id}`` is a soft delete: the user stays restorable for 30 days, but Entra renames it to
+  ``<object id without hyphens><UPN>`` and so frees its user principal name, which a new user may take at once
+  (restoring the old one then needs another name). So a deleted user never blocks a create, and is not looked for.
+* ``employeeType`` (a plain string, writable with User.ReadWrite.All, read with ``$select``) carries the ``created_by``
+  mark: written only when a user is created, so a user someone else created never gets it.
 """
 
 import re
@@ -22,7 +26,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
     TRANSIENT_ROUNDS,
     all_items,
     find_by,
-    find_many_with,
     find_many_waiting,
     fold,
     is_ambiguous,
@@ -40,9 +43,9 @@ USER_PROPERTIES = (
     ("account_enabled", "accountEnabled"),
     ("usage_location", "usageLocation"),
 )
-USER_SELECT = ("id", "userPrincipalName") + tuple(prop for _option, prop in USER_PROPERTIES)
-DELETED_USERS_QUERY = ("/directory/deletedItems/microsoft.graph.user", "userPrincipalName")
-DELETED_SELECT = ("id", "userPrincipalName", "deletedDateTime")
+#: the Graph property holding the created_by mark
+MARK_PROPERTY = "employeeType"
+USER_SELECT = ("id", "userPrincipalName") + tuple(prop for _option, prop in USER_PROPERTIES) + (MARK_PROPERTY,)
 DOMAINS_REQUEST = {"method": "GET", "url": "/domains?$select=id,isVerified"}
 
 UPN_LOCAL_RE = re.compile(r"^[A-Za-z0-9'.\-_!#^~]{1,64}$")
@@ -108,6 +111,8 @@ def validate_user(entry):
         problems.append("mail_nickname %r %s" % (entry["mail_nickname"], nickname_problem(entry["mail_nickname"])))
     if entry.get("display_name") is not None and (not entry["display_name"].strip() or len(entry["display_name"]) > 256):
         problems.append("display_name must have 1 to 256 characters, not only spaces")
+    if entry.get("created_by") is not None and not entry["created_by"].strip():
+        problems.append("created_by must not be empty: give the mark of the creator, or omit created_by")
     if entry.get("usage_location") is not None and not re.match(r"^[A-Za-z]{2}$", entry["usage_location"]):
         problems.append("usage_location %r must be a two-letter country code (ISO 3166-1 alpha-2) such as US or DE" % entry["usage_location"])
     return problems
@@ -131,6 +136,7 @@ def user_view(upn, user_id, properties):
     view = {"user_principal_name": upn, "id": user_id}
     for option, prop in USER_PROPERTIES:
         view[option] = properties.get(prop)
+    view["employee_type"] = properties.get(MARK_PROPERTY)
     return view
 
 
@@ -146,7 +152,7 @@ class UserSync:
         self._domains = None
 
     def run(self, entries):
-        """Per entry a result dict (``action``: created, updated, unchanged, deleted, absent or failed); plus the diff."""
+        """Per entry a result dict (``action``: created, updated, unchanged, deleted, absent, kept or failed); plus the diff."""
         found = find_by(self.graph, "/users", "userPrincipalName", [entry["user_principal_name"] for entry in entries], USER_SELECT)
         plans = [self._plan(entry, (found[fold(entry["user_principal_name"])] or [None])[0]) for entry in entries]
         writes = [plan for plan in plans if plan.get("request")]
@@ -157,29 +163,24 @@ class UserSync:
         return [self._result(plan) for plan in plans], self._diff(plans)
 
     def _predict_create_failures(self, plans):
-        """Check mode: the creates Entra ID would refuse for their domain, or because a deleted user holds the name (one round of reads)."""
+        """Check mode: the creates Entra ID would refuse for their domain (one read of the domains)."""
         if not plans:
             return
-        upns = [plan["entry"]["user_principal_name"] for plan in plans]
-        try:
-            (deleted,), (domains,) = find_many_with(self.graph, [DELETED_USERS_QUERY + (upns, DELETED_SELECT)], extra=[DOMAINS_REQUEST])
-        except GraphError:
-            return  # a prediction, not a requirement: the real run reports what Entra ID says
-        self._domains = self._domain_names(domains)
-        verified = [fold(domain) for domain in self._domains]
+        verified = [fold(domain) for domain in self.verified_domains()]
         for plan in plans:
             upn = plan["entry"]["user_principal_name"]
             if verified and fold(upn.split("@")[1]) not in verified:
                 plan["error"] = self.domain_error(upn)
-            elif deleted[fold(upn)]:
-                plan["error"] = deleted_holder_error(upn, deleted[fold(upn)][0])
 
     # ---- planning
     def _plan(self, entry, current):
         upn = entry["user_principal_name"]
         plan = {"entry": entry, "current": current, "changes": [], "action": "unchanged"}
         if entry["state"] == "absent":
-            if current is not None:
+            if current is not None and entry.get("created_by") is not None and current.get(MARK_PROPERTY) != entry["created_by"]:
+                plan.update(action="kept", reason="not created by %s (its employeeType is %s): delete it by hand if no one needs it"
+                            % (entry["created_by"], "empty" if not current.get(MARK_PROPERTY) else repr(current.get(MARK_PROPERTY))))
+            elif current is not None:
                 plan.update(action="deleted", request={"method": "DELETE", "url": "/users/%s" % current["id"]})
             else:
                 plan["action"] = "absent"
@@ -188,6 +189,8 @@ class UserSync:
             if entry.get("password") is None:
                 return dict(plan, action="failed", error="password is required to create the user (it does not exist yet): set password")
             body = dict(desired_properties(entry, creating=True), userPrincipalName=upn)
+            if entry.get("created_by") is not None:
+                body[MARK_PROPERTY] = entry["created_by"]  # only on create: an existing user never gets the mark
             body["passwordProfile"] = {"password": entry["password"], "forceChangePasswordNextSignIn": entry["force_change_password_next_sign_in"]}
             plan.update(action="created", after=dict((k, v) for k, v in body.items() if k != "passwordProfile"),
                         request={"method": "POST", "url": "/users", "body": body})
@@ -222,7 +225,6 @@ class UserSync:
                   and not (plan["action"] == "deleted" and plan["answer"].status == 404)]
         for plan in failed:
             plan["error"] = self._explain(plan, plan["answer"])
-        self._explain_conflicts([plan for plan in failed if _is_upn_conflict(plan["answer"])])
 
     def _settle_creates(self, plans):
         """Creates whose answer was lost: those now visible are done; the others are sent again. Returns those still unsure."""
@@ -253,25 +255,11 @@ class UserSync:
         if error.status == 400 and "mailnickname" in message:
             return "mail_nickname %r is invalid: %s" % (plan["request"]["body"].get("mailNickname"), NICKNAME_RULE)
         if _is_upn_conflict(error):
-            return ("user_principal_name %s is already used by another object (a user created moments ago, or another user's "
-                    "proxy address or sign-in name): choose another user_principal_name" % upn)
+            return ("user_principal_name %s is already used by another object (a user created moments ago, or another object's "
+                    "proxy address or sign-in name; a deleted user does not hold it): choose another user_principal_name" % upn)
         if error.status == 403 and "passwordProfile" in (plan["request"].get("body") or {}):
             return "%s (%s)" % (PASSWORD_PERMISSION, mask_secrets(error.message))
         return mask_secrets(str(error))
-
-    def _explain_conflicts(self, plans):
-        """Users a deleted user's name blocks (it keeps its user principal name for 30 days): say which, and what to do."""
-        if not plans:
-            return
-        try:
-            deleted = find_by(self.graph, DELETED_USERS_QUERY[0], DELETED_USERS_QUERY[1],
-                              [plan["entry"]["user_principal_name"] for plan in plans], DELETED_SELECT)
-        except GraphError:
-            return  # the general explanation stays
-        for plan in plans:
-            holders = deleted[fold(plan["entry"]["user_principal_name"])]
-            if holders:
-                plan["error"] = deleted_holder_error(plan["entry"]["user_principal_name"], holders[0])
 
     def domain_error(self, upn):
         domain, verified = upn.split("@")[1], self.verified_domains()
@@ -309,6 +297,8 @@ class UserSync:
         result.update(action=action, changed=action in ("created", "updated", "deleted"), changes=plan["changes"])
         if action == "failed":
             result["error"] = plan["error"]
+        if action == "kept":
+            result["reason"] = plan["reason"]
         return result
 
     @staticmethod
@@ -325,13 +315,6 @@ class UserSync:
                 if "password" in plan["changes"]:
                     after[upn]["password"] = "(changed)"
         return before, after
-
-
-def deleted_holder_error(upn, holder):
-    return ("user_principal_name %s belongs to a deleted user (id %s, deleted %s); a deleted user keeps its user principal name "
-            "for 30 days: restore that user, delete it permanently (Deleted users in the Entra admin center, or "
-            "DELETE /directory/deletedItems/%s), or choose another user_principal_name"
-            % (upn, holder.get("id"), holder.get("deletedDateTime"), holder.get("id")))
 
 
 def _shown(properties):

@@ -7,7 +7,13 @@
 * which Microsoft Graph permissions the automation identity holds: read from the access token's
   claims (``roles`` for an application token, ``scp`` for a delegated one), so it costs no request;
 * whether named groups and users exist, and the app registration with a given unique name (its app
-  roles and client secrets, never a value), all in one ``$batch`` with the organization read.
+  roles and client secrets, never a value), all in one ``$batch`` with the organization read;
+* on request (offboarding), each user's ``employeeType`` (the mark of who created it) and app role assignments, in the
+  same ``$batch``; the app's service principal (to tell its assignments from others) in a second round, only when a
+  user has an assignment;
+* when the app does not exist, whether a deleted app registration holds its unique name (a soft-deleted app keeps it
+  for 30 days, so creating the app would fail half-way) and which apps without a unique name carry the display name
+  (``entra_app`` would adopt one of them), in a second round that only a missing app costs.
 """
 
 import base64
@@ -20,6 +26,11 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry impo
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ORGANIZATION_REQUEST = {"id": "organization", "method": "GET", "url": "/organization?$select=id,displayName,verifiedDomains"}
 APP_SELECT = "id,appId,displayName,uniqueName,appRoles,passwordCredentials"
+USER_SELECT = "id,userPrincipalName,displayName,accountEnabled"
+USER_DETAILS_SELECT = USER_SELECT + ",employeeType"
+ASSIGNMENT_SELECT = "id,resourceId,resourceDisplayName,appRoleId"
+DELETED_APP_SELECT = "id,appId,displayName,uniqueName,deletedDateTime"
+CANDIDATE_APP_SELECT = "id,appId,displayName,uniqueName"
 
 
 def is_guid(value):
@@ -74,10 +85,35 @@ def group_request(index, name):
     return {"id": "group-%d" % index, "method": "GET", "url": url}
 
 
-def user_request(index, name):
-    """A batch request that finds a user by object id or user principal name."""
+def user_request(index, name, details=False):
+    """A batch request that finds a user by object id or user principal name (with ``details``: also its employeeType)."""
     return {"id": "user-%d" % index, "method": "GET",
-            "url": "/users/%s?$select=id,userPrincipalName,displayName,accountEnabled" % quote(name, safe="@")}
+            "url": "/users/%s?$select=%s" % (quote(name, safe="@"), USER_DETAILS_SELECT if details else USER_SELECT)}
+
+
+def user_assignments_request(index, name):
+    """A batch request for the app role assignments of a user (by object id or user principal name)."""
+    return {"id": "user-assignments-%d" % index, "method": "GET",
+            "url": "/users/%s/appRoleAssignments?$select=%s" % (quote(name, safe="@"), ASSIGNMENT_SELECT)}
+
+
+def service_principal_request(app_id):
+    """A batch request for the service principal of an app (``appId`` alternate key)."""
+    return {"id": "app-sp", "method": "GET", "url": "/servicePrincipals(appId='%s')?$select=id,appId" % app_id.lower()}
+
+
+def deleted_app_request():
+    """A batch request for the deleted app registrations (30 days' worth, usually few: one page of up to 999).
+
+    Graph documents no ``$filter`` on ``uniqueName``, so they are matched here; this also finds a deleted app that was
+    renamed before it was deleted."""
+    return {"id": "deleted-app", "method": "GET", "url": "/directory/deletedItems/microsoft.graph.application?$select=%s&$top=999" % DELETED_APP_SELECT}
+
+
+def candidate_apps_request(display_name):
+    """A batch request for the app registrations with this display name (those without a unique name could be adopted)."""
+    return {"id": "candidate-apps", "method": "GET", "url": "/applications?$filter=%s&$select=%s"
+            % (quote("displayName eq %s" % _odata_string(display_name), safe="'"), CANDIDATE_APP_SELECT)}
 
 
 def app_request(unique_name):
@@ -92,7 +128,8 @@ def app_result(unique_name, result, now):
             return {"unique_name": unique_name, "found": False, "app_id": None, "object_id": None, "display_name": None,
                     "app_roles": [], "secrets": []}
         raise result
-    roles = [{"value": role.get("value"), "display_name": role.get("displayName"), "enabled": role.get("isEnabled"), "id": role.get("id")}
+    roles = [{"value": role.get("value"), "display_name": role.get("displayName"), "enabled": role.get("isEnabled"), "id": role.get("id"),
+              "allowed_member_types": role.get("allowedMemberTypes") or []}
              for role in result.get("appRoles") or []]
     secrets = sorted((describe(credential, now) for credential in result.get("passwordCredentials") or []),
                      key=lambda item: item.get("end_date") or "")
@@ -113,14 +150,70 @@ def group_result(name, result):
             "matches": len(items), "ids": [item.get("id") for item in items] if len(items) > 1 else []}
 
 
-def user_result(name, result):
-    """``{name, found, id, user_principal_name, account_enabled}`` from a user lookup's result."""
+def user_result(name, result, details=False):
+    """``{name, found, id, user_principal_name, account_enabled}`` from a user lookup's result (with ``details``: employee_type)."""
     if _is_error(result):
         if result.status == 404:
-            return {"name": name, "found": False, "id": None, "user_principal_name": None, "account_enabled": None}
+            found = {"name": name, "found": False, "id": None, "user_principal_name": None, "account_enabled": None}
+            return dict(found, employee_type=None, assignments=[]) if details else found
         raise result
-    return {"name": name, "found": True, "id": result.get("id"), "user_principal_name": result.get("userPrincipalName"),
-            "account_enabled": result.get("accountEnabled")}
+    found = {"name": name, "found": True, "id": result.get("id"), "user_principal_name": result.get("userPrincipalName"),
+             "account_enabled": result.get("accountEnabled")}
+    return dict(found, employee_type=result.get("employeeType"), assignments=[]) if details else found
+
+
+def assignments_result(result, next_page):
+    """``[{id, resource_id, resource_display_name, app_role_id}]`` from a user's appRoleAssignments (a missing user has none).
+
+    ``next_page(url)`` returns the items of the further pages of ``@odata.nextLink``."""
+    if _is_error(result):
+        if result.status == 404:
+            return []
+        raise result
+    items = list((result or {}).get("value") or [])
+    if (result or {}).get("@odata.nextLink"):
+        items.extend(next_page(result["@odata.nextLink"]))
+    return [{"id": item.get("id"), "resource_id": (item.get("resourceId") or "").lower(), "resource_display_name": item.get("resourceDisplayName"),
+             "app_role_id": item.get("appRoleId")} for item in items]
+
+
+def mark_other_assignments(users, service_principal_id):
+    """Per user, ``assigned_elsewhere``: its assignments to any resource but ``service_principal_id`` (the instance's own app)."""
+    own = (service_principal_id or "").lower()
+    for user in users:
+        user["service_principal_id"] = service_principal_id
+        user["assigned_elsewhere"] = [item for item in user["assignments"] if item["resource_id"] != own]
+    return users
+
+
+def service_principal_id_result(result):
+    """The object id of the app's service principal, or None when it has none."""
+    if _is_error(result):
+        if result.status == 404:
+            return None
+        raise result
+    return (result or {}).get("id")
+
+
+def deleted_apps_result(result, unique_name, next_page):
+    """``[{id, app_id, display_name, deleted}]`` of the deleted app registrations that hold ``unique_name`` (case-insensitive).
+
+    ``next_page(url)`` returns the items of the further pages of ``@odata.nextLink``."""
+    if _is_error(result):
+        raise result
+    items = list((result or {}).get("value") or [])
+    if (result or {}).get("@odata.nextLink"):
+        items.extend(next_page(result["@odata.nextLink"]))
+    return [{"id": item.get("id"), "app_id": item.get("appId"), "display_name": item.get("displayName"), "deleted": item.get("deletedDateTime")}
+            for item in items if (item.get("uniqueName") or "").lower() == unique_name.lower()]
+
+
+def adoptable_apps_result(result):
+    """``[{id, app_id, display_name}]`` of the app registrations of the display name without a unique name (entra_app adopts one such app)."""
+    if _is_error(result):
+        raise result
+    return [{"id": item.get("id"), "app_id": item.get("appId"), "display_name": item.get("displayName")}
+            for item in (result or {}).get("value") or [] if not item.get("uniqueName")]
 
 
 def organization_result(result):

@@ -37,6 +37,22 @@ options:
     description:
       - Also read the app registration with this unique name (a Microsoft Graph alternate key), see RV(app).
     type: str
+  app_display_name:
+    description:
+      - The display name the app of O(app_unique_name) would be created with.
+      - When that app does not exist, a second request (a C($batch)) reads the deleted app registrations that hold
+        O(app_unique_name) (a deleted app keeps its unique name for 30 days, so creating the app would fail), and the app
+        registrations of this display name without a unique name (M(smarttrace.sso.entra_app) would adopt one of them),
+        see RV(app.deleted_holders) and RV(app.adoptable).
+    type: str
+  user_details:
+    description:
+      - Also read each user's C(employeeType) (the mark M(smarttrace.sso.entra_user) writes with its C(created_by) option)
+        and app role assignments, in the same request; when a user has an assignment and O(app_unique_name) names an
+        existing app, a second request reads the app's service principal, so that RV(users[].assigned_elsewhere) lists
+        the assignments to other applications.
+    type: bool
+    default: false
 notes:
   - Needs C(Directory.Read.All) (or C(Organization.Read.All) with C(Group.Read.All), C(User.Read.All) and C(Application.Read.All));
     without it the module fails naming the permissions the automation identity holds.
@@ -133,6 +149,17 @@ users:
     id: {description: The user's object id when found., type: str}
     user_principal_name: {description: The user principal name when found., type: str}
     account_enabled: {description: Whether the account is enabled., type: bool}
+    employee_type: {description: The user's employeeType (with O(user_details))., type: str}
+    assignments:
+      description: The user's app role assignments (id, resource_id, resource_display_name, app_role_id), with O(user_details).
+      type: list
+      elements: dict
+    assigned_elsewhere:
+      description:
+        - The assignments of RV(users[].assignments) to a resource other than the service principal of the app of
+          O(app_unique_name), with O(user_details) and O(app_unique_name).
+      type: list
+      elements: dict
 app:
   description: The app registration of O(app_unique_name).
   returned: when O(app_unique_name) is given
@@ -144,11 +171,24 @@ app:
     object_id: {description: Object id of the app registration., type: str}
     display_name: {description: Display name., type: str}
     app_roles:
-      description: App roles (value, display_name, enabled, id).
+      description: App roles (value, display_name, enabled, id, allowed_member_types).
       type: list
       elements: dict
     secrets:
       description: Client secrets (key_id, display_name, hint, start_date, end_date, days_left), soonest to expire first; never a value.
+      type: list
+      elements: dict
+    service_principal_id:
+      description: The object id of the app's service principal, when O(user_details) needed it; null otherwise or when it has none.
+      type: str
+    deleted_holders:
+      description:
+        - Deleted app registrations that hold O(app_unique_name) (id, app_id, display_name, deleted).
+        - Returned when the app does not exist and O(app_display_name) is given.
+      type: list
+      elements: dict
+    adoptable:
+      description: App registrations named O(app_display_name) without a unique name (id, app_id, display_name), when the app does not exist.
       type: list
       elements: dict
 """
@@ -159,13 +199,22 @@ READ_NEEDS = "Directory.Read.All (or Organization.Read.All, Group.Read.All, User
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import utc_now
 from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
     ORGANIZATION_REQUEST,
+    adoptable_apps_result,
     app_request,
     app_result,
+    assignments_result,
+    candidate_apps_request,
+    deleted_app_request,
+    deleted_apps_result,
     group_request,
     group_result,
     identity_from_claims,
+    mark_other_assignments,
     organization_result,
+    service_principal_id_result,
+    service_principal_request,
     token_claims,
+    user_assignments_request,
     user_request,
     user_result,
 )
@@ -180,38 +229,78 @@ def read_failure_text(exc, module):
             % (identity["display_name"] or "", identity["app_id"] or "unknown app", ", ".join(identity["permissions"]) or "none", READ_NEEDS))
 
 
+def send(module, requests):
+    """One request alone, several through $batch; one result (body or error) per request."""
+    if len(requests) == 1:
+        return [module.graph.get(requests[0]["url"])]
+    return module.graph.batch(requests)
+
+
+def second_round(module, unique_name, display_name, app, users):
+    """What only the first round's answers tell to be needed: the app's service principal (a user has assignments),
+    or the deleted apps holding the unique name and the adoptable apps (the app does not exist)."""
+    requests = []
+    if app["found"] and any(user["assignments"] for user in users):
+        requests.append(service_principal_request(app["app_id"]))
+    if not app["found"] and display_name:
+        requests += [deleted_app_request(), candidate_apps_request(display_name)]
+    answers = dict(zip([request["id"] for request in requests], send(module, requests) if requests else []))
+    if users:
+        app["service_principal_id"] = service_principal_id_result(answers["app-sp"]) if "app-sp" in answers else None
+        mark_other_assignments(users, app["service_principal_id"])
+    if "deleted-app" in answers:
+        app["deleted_holders"] = deleted_apps_result(answers["deleted-app"], unique_name, module.graph.list_all)
+        app["adoptable"] = adoptable_apps_result(answers["candidate-apps"])
+
+
 def main():
     module = EntraModule(argument_spec=dict(
         groups=dict(type="list", elements="str", default=[]),
         users=dict(type="list", elements="str", default=[]),
         app_unique_name=dict(type="str"),
+        app_display_name=dict(type="str"),
+        user_details=dict(type="bool", default=False),
     ))
     groups = module.params["groups"]
     users = module.params["users"]
     unique_name = module.params["app_unique_name"]
+    display_name = module.params["app_display_name"]
+    details = module.params["user_details"]
     if unique_name is not None and not unique_name.strip():
         module.fail_json(msg="app_unique_name must not be empty; omit it to read no app")
+    if display_name is not None and (not display_name.strip() or not unique_name):
+        module.fail_json(msg="app_display_name needs app_unique_name and must not be empty; omit it to read no candidates")
     for option, names in (("groups", groups), ("users", users)):
         if any(not (name or "").strip() for name in names):
             module.fail_json(msg="%s: every item must be a non-empty name or object id; remove the empty item" % option)
     requests = [dict(ORGANIZATION_REQUEST)]
     requests += [group_request(index, name) for index, name in enumerate(groups)]
-    requests += [user_request(index, name) for index, name in enumerate(users)]
+    requests += [user_request(index, name, details) for index, name in enumerate(users)]
+    if details:
+        requests += [user_assignments_request(index, name) for index, name in enumerate(users)]
     if unique_name:
         requests.append(app_request(unique_name))
     try:
-        if len(requests) == 1:
-            results = [module.graph.get(requests[0]["url"])]
-        else:
-            results = module.graph.batch(requests)
-        tenant_id, display_name, domains, default_domain = organization_result(results[0])
-        group_results = [group_result(name, result) for name, result in zip(groups, results[1:1 + len(groups)])]
-        user_results = [user_result(name, result) for name, result in zip(users, results[1 + len(groups):1 + len(groups) + len(users)])]
-        app = app_result(unique_name, results[-1], utc_now()) if unique_name else None
+        results = send(module, requests)
+        tenant_id, display, domains, default_domain = organization_result(results[0])
+        rest = results[1:]
+        group_results = [group_result(name, result) for name, result in zip(groups, rest[:len(groups)])]
+        rest = rest[len(groups):]
+        user_results = [user_result(name, result, details) for name, result in zip(users, rest[:len(users)])]
+        rest = rest[len(users):]
+        if details:
+            for user, result in zip(user_results, rest[:len(users)]):
+                user["assignments"] = assignments_result(result, module.graph.list_all)
+            rest = rest[len(users):]
+        app = app_result(unique_name, rest[0], utc_now()) if unique_name else None
+        if app is not None:
+            second_round(module, unique_name, display_name, app, user_results if details else [])
+        elif details:
+            mark_other_assignments(user_results, None)
         identity = identity_from_claims(token_claims(module.token_provider()))
     except Exception as exc:  # noqa: BLE001 - reported by fail_from, secret-free
         module.fail_from(exc, msg=read_failure_text(exc, module))
-    module.exit_with(False, tenant_id=tenant_id, tenant_display_name=display_name, verified_domains=domains, default_domain=default_domain,
+    module.exit_with(False, tenant_id=tenant_id, tenant_display_name=display, verified_domains=domains, default_domain=default_domain,
                      identity=identity, groups=group_results, users=user_results, **({"app": app} if unique_name else {}))
 
 

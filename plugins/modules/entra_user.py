@@ -18,7 +18,7 @@ description:
   - With O(users), one failing user does not stop the others; the task fails after all were handled, and RV(users) tells
     what happened to each.
   - All input is checked before the first request; Microsoft Entra ID's own rules (verified domain, user principal name held
-    by a deleted user, banned passwords) are reported per user with what to do.
+    by another object, banned passwords) are reported per user with what to do.
 extends_documentation_fragment:
   - smarttrace.sso.entra
   - smarttrace.sso.attributes
@@ -34,8 +34,8 @@ options:
   users:
     description:
       - Many users, each with the options of a single user.
-      - O(password), O(update_password), O(force_change_password_next_sign_in), O(account_enabled), O(usage_location) and
-        O(state) set at the top level apply to every entry that does not set them.
+      - O(password), O(update_password), O(force_change_password_next_sign_in), O(account_enabled), O(usage_location),
+        O(state) and O(created_by) set at the top level apply to every entry that does not set them.
       - Each user principal name may appear only once.
     type: list
     elements: dict
@@ -77,6 +77,9 @@ options:
         description: See O(state).
         type: str
         choices: [present, absent]
+      created_by:
+        description: See O(created_by).
+        type: str
   display_name:
     description:
       - The name shown for the user.
@@ -123,10 +126,19 @@ options:
   state:
     description:
       - V(present) creates or updates the users, V(absent) deletes them.
-      - Deleted users stay in Deleted users for 30 days and keep their user principal name until then.
+      - Deleted users stay in Deleted users for 30 days, restorable; Entra ID renames them (their object id is put before
+        the user principal name), so a new user may take the name at once.
     type: str
     choices: [present, absent]
     default: present
+  created_by:
+    description:
+      - A mark of who creates the users, such as V(smarttrace-sso:acme), kept in the user's C(employeeType).
+      - With O(state=present) it is written only when the task creates a user; an existing user is never marked (so it
+        is never taken for one this creator made), and the mark is not compared.
+      - With O(state=absent) only users that carry exactly this mark are deleted; the others are kept and reported with
+        RV(users[].action=kept) and a reason.
+    type: str
 notes:
   - "Microsoft Graph permission: C(User.ReadWrite.All); C(Directory.Read.All) (or C(Domain.Read.All)) lets errors list the verified
      domains; C(User-PasswordProfile.ReadWrite.All) only for O(update_password=always)."
@@ -164,6 +176,12 @@ EXAMPLES = r"""
   smarttrace.sso.entra_user:
     user_principal_name: B.Simon@contoso.onmicrosoft.com
     state: absent
+
+- name: Create test users marked as made for the facility acme, and later remove only those it made
+  smarttrace.sso.entra_user:
+    users: "{{ testers }}"
+    created_by: smarttrace-sso:acme
+    state: "{{ 'absent' if offboarding else 'present' }}"
 """
 
 RETURN = r"""
@@ -213,8 +231,13 @@ users:
     usage_location:
       description: Usage location (after the change).
       type: str
+    employee_type:
+      description: The user's employeeType, where O(created_by) keeps its mark (after the change).
+      type: str
     action:
-      description: V(created), V(updated), V(unchanged), V(deleted), V(absent) (there was nothing to delete) or V(failed).
+      description:
+        - V(created), V(updated), V(unchanged), V(deleted), V(absent) (there was nothing to delete), V(kept) (not deleted,
+          as it does not carry the O(created_by) mark) or V(failed).
       type: str
     changed:
       description: Whether the user was (or in check mode would be) changed.
@@ -227,6 +250,10 @@ users:
       description: Why the user failed, and what to do.
       type: str
       returned: when RV(users[].action=failed)
+    reason:
+      description: Why the user was kept.
+      type: str
+      returned: when RV(users[].action=kept)
 """
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter, fold
@@ -235,7 +262,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoError
 
 # Options of one user. Compared with the user (when set): display_name, mail_nickname, given_name, surname,
-# account_enabled, usage_location (upper case), exactly. The password is write-only: sent on create, or always.
+# account_enabled, usage_location (upper case), exactly. The password is write-only: sent on create, or always. created_by goes
+# to employeeType on create only, and limits state=absent to the users carrying it.
 USER_OPTIONS = dict(
     display_name=dict(type="str"),
     mail_nickname=dict(type="str"),
@@ -247,9 +275,10 @@ USER_OPTIONS = dict(
     surname=dict(type="str"),
     usage_location=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"]),
+    created_by=dict(type="str"),
 )
 # Top-level options that entries of `users` inherit.
-SHARED_OPTIONS = ("password", "update_password", "force_change_password_next_sign_in", "account_enabled", "usage_location", "state")
+SHARED_OPTIONS = ("password", "update_password", "force_change_password_next_sign_in", "account_enabled", "usage_location", "state", "created_by")
 PER_USER_ONLY = ("display_name", "mail_nickname", "given_name", "surname")
 
 

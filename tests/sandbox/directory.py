@@ -254,8 +254,9 @@ class Directory:
         return next((u for u in self.users.values() if u["userPrincipalName"].lower() == upn), None)
 
     def deleted_user_by_upn(self, upn: str) -> dict | None:
+        """A deleted user that had ``upn`` (its own name is now ``<id without hyphens><upn>``, see soft_delete)."""
         upn = (upn or "").lower()
-        return next((d["object"] for d in self.deleted.values() if d["kind"] == "user" and d["object"]["userPrincipalName"].lower() == upn), None)
+        return next((d["object"] for d in self.deleted.values() if d["kind"] == "user" and d.get("userPrincipalName", "").lower() == upn), None)
 
     @property
     def graph_sp(self) -> dict:
@@ -499,6 +500,11 @@ class Directory:
         obj = store.pop(object_id)
         obj["deletedDateTime"] = self.now_iso()
         self.deleted[object_id] = {"kind": kind, "object": obj}
+        if kind == "user":
+            # As Entra ID does: a deleted user is renamed to <object id without hyphens><UPN>, which frees its name for a new
+            # user at once (restoring it then needs the name to be free again).
+            self.deleted[object_id]["userPrincipalName"] = obj["userPrincipalName"]
+            obj["userPrincipalName"] = object_id.replace("-", "") + obj["userPrincipalName"]
         for assignment_id in [a["id"] for a in self.app_role_assignments.values() if object_id in (a["principalId"], a["resourceId"])]:
             del self.app_role_assignments[assignment_id]
         if kind == "servicePrincipal":
@@ -786,7 +792,7 @@ class Directory:
         upn = str(body.get("userPrincipalName") or "")
         if "@" not in upn:
             return admin_error(400, "userPrincipalName (name@domain) is required")
-        if self.user_by_upn(upn) or self.deleted_user_by_upn(upn):
+        if self.user_by_upn(upn):
             return admin_error(400, "userPrincipalName %s is taken" % upn)
         nickname = str(body.get("mailNickname") or upn.split("@", maxsplit=1)[0])
         user = self.new_user(upn, str(body.get("displayName") or nickname), nickname, account_enabled=bool(body.get("accountEnabled", True)))

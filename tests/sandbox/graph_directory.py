@@ -2,8 +2,9 @@
 
 - ``POST /users`` needs accountEnabled, displayName, mailNickname, userPrincipalName and passwordProfile;
   the UPN's domain must be a verified domain, its local part may use ``A-Z a-z 0-9 ' . - _ ! # ^ ~``; the
-  password must have 8-256 characters and three of lower case, upper case, digits and symbols; a UPN in use
-  (also by a soft-deleted user, for 30 days) is 400 with an ``ObjectConflict`` detail. The create answer and
+  password must have 8-256 characters and three of lower case, upper case, digits and symbols; a UPN in use is 400
+  with an ``ObjectConflict`` detail. A soft-deleted user does not hold its UPN: Entra ID renames it to
+  ``<object id without hyphens><UPN>`` (restore gives the name back, 400 ``ObjectConflict`` when a user took it meanwhile). The create answer and
   a plain GET show the default property subset only (no ``accountEnabled`` without ``$select``).
 - ``GET /users/{id | userPrincipalName}``, ``/users(userPrincipalName='..')``; PATCH 204; DELETE 204 (soft).
   Changing ``passwordProfile`` of another user needs more than User.ReadWrite.All (403).
@@ -54,7 +55,7 @@ def _check_upn(ctx: gb.Ctx, upn, current_id: str | None = None) -> str:
                                                                               "message": "Property userPrincipalName is invalid."}])
     if domain.lower() not in (d.lower() for d in directory.verified_domains()):
         raise bad_request(DOMAIN_MESSAGE, details=[{"code": "InvalidValue", "target": "userPrincipalName", "message": DOMAIN_MESSAGE}])
-    other = directory.user_by_upn(upn) or directory.deleted_user_by_upn(upn)
+    other = directory.user_by_upn(upn)
     if other is not None and other["id"] != current_id:
         raise gb.conflict_400("userPrincipalName")
     return upn
@@ -335,8 +336,10 @@ def _restore(ctx: gb.Ctx, object_id: str, item: dict) -> Response:
     """Restore a soft-deleted object; restoring an app does not restore its service principal (as in Entra)."""
     directory = ctx.directory
     obj, kind = item["object"], item["kind"]
-    if kind == "user" and directory.user_by_upn(obj["userPrincipalName"]):
+    if kind == "user" and directory.user_by_upn(item["userPrincipalName"]):
         raise gb.conflict_400("userPrincipalName")
+    if kind == "user":
+        obj["userPrincipalName"] = item["userPrincipalName"]
     if kind == "servicePrincipal":
         if directory.sp_by_app_id(obj["appId"]):
             raise GraphError(409, "Request_MultipleObjectsWithSameKeyValue",

@@ -81,7 +81,7 @@ def test_disable_strong_password_policy_relaxes_the_classes(tenant):
     tenant.fails(400, "POST", "/users", new_user_body("other@contoso.example", passwordPolicies="Whatever"))
 
 
-def test_upn_conflict_also_with_a_soft_deleted_user(tenant):
+def test_upn_conflict_with_a_user_but_not_with_a_soft_deleted_one(tenant):
     user = tenant.ok("POST", "/users", new_user_body())
     error = tenant.fails(400, "POST", "/users", new_user_body("JDOE@contoso.example"))
     assert error["code"] == "Request_BadRequest"
@@ -89,11 +89,18 @@ def test_upn_conflict_also_with_a_soft_deleted_user(tenant):
     assert error["details"][0]["code"] == "ObjectConflict" and error["details"][0]["target"] == "userPrincipalName"
     tenant.ok("DELETE", "/users/%s" % user["id"])
     tenant.fails(404, "GET", "/users/jdoe@contoso.example")
-    assert tenant.fails(400, "POST", "/users", new_user_body())["details"][0]["code"] == "ObjectConflict"
+    # Entra ID renames a deleted user to <object id without hyphens><UPN>: the name is free for a new user at once
     deleted = tenant.ok("GET", "/directory/deletedItems/microsoft.graph.user")["value"]
-    assert [u["id"] for u in deleted] == [user["id"]]
-    tenant.ok("DELETE", "/directory/deletedItems/%s" % user["id"])
-    tenant.ok("POST", "/users", new_user_body())
+    assert [(u["id"], u["userPrincipalName"]) for u in deleted] == [(user["id"], user["id"].replace("-", "") + "jdoe@contoso.example")]
+    assert tenant.ok("GET", "/directory/deletedItems/microsoft.graph.user", query={"$filter": "userPrincipalName eq 'jdoe@contoso.example'"})["value"] == []
+    again = tenant.ok("POST", "/users", new_user_body())
+    assert again["id"] != user["id"] and again["userPrincipalName"] == "jdoe@contoso.example"
+    # restoring the old user needs its name: taken now
+    assert tenant.fails(400, "POST", "/directory/deletedItems/%s/restore" % user["id"])["details"][0]["code"] == "ObjectConflict"
+    tenant.ok("DELETE", "/users/%s" % again["id"])
+    restored = tenant.ok("POST", "/directory/deletedItems/%s/restore" % user["id"], status=200)
+    assert restored["userPrincipalName"] == "jdoe@contoso.example"
+    assert tenant.ok("GET", "/users/jdoe@contoso.example")["id"] == user["id"]
 
 
 def test_other_field_rules(tenant):

@@ -122,40 +122,69 @@ def test_the_password_is_sent_on_create_only_unless_always(directory):
 
 def test_check_mode_writes_nothing_and_predicts_refusals(directory):
     directory.add_user("same@contoso.example")
-    directory.deleted_users["gone"] = {"id": "gone", "userPrincipalName": "held@contoso.example", "deletedDateTime": "2026-01-01T00:00:00Z"}
     results, (_before, after) = sync(directory, check_mode=True).run([
         entry("new@contoso.example", password=PASSWORD),
         entry("x@fabrikam.example", password=PASSWORD),
-        entry("held@contoso.example", password=PASSWORD),
         entry("nopassword@contoso.example"),
         entry("same@contoso.example", state="absent")])
-    assert [result["action"] for result in results] == ["created", "failed", "failed", "failed", "deleted"]
+    assert [result["action"] for result in results] == ["created", "failed", "failed", "deleted"]
     assert results[0]["id"] == KNOWN_AFTER_RUN
     assert "not a verified domain of the tenant: use one of contoso.example, contoso.onmicrosoft.com" in results[1]["error"]
-    assert "belongs to a deleted user (id gone" in results[2]["error"]
-    assert results[3]["error"].startswith("password is required to create the user")
+    assert results[2]["error"].startswith("password is required to create the user")
     assert not [call for call in directory.calls if call[0] != "GET"]
-    assert directory.http == 2      # the users, then the domains and deleted users in one $batch
+    assert directory.http == 2      # the users, then the domains
+    assert not [call for call in directory.calls if "deletedItems" in call[1]]  # a deleted user holds no name: not looked for
     assert sorted(after) == ["new@contoso.example"]
 
 
 def test_refusals_are_explained_per_user_and_the_others_still_happen(directory):
-    directory.deleted_users["gone"] = {"id": "gone", "userPrincipalName": "held@contoso.example", "deletedDateTime": "2026-01-01T00:00:00Z"}
     directory.add_user("taken@contoso.example")
     directory.young.add(next(iter(directory.users)))     # a user created a moment ago by someone else: not found, but its name is taken
     results, _diff = sync(directory).run([
         entry("ok@contoso.example", password=PASSWORD),
         entry("x@fabrikam.example", password=PASSWORD),
-        entry("held@contoso.example", password=PASSWORD),
         entry("taken@contoso.example", password=PASSWORD),
         entry("weak@contoso.example", password="Aa1!")])
-    assert [result["action"] for result in results] == ["created", "failed", "failed", "failed", "failed"]
+    assert [result["action"] for result in results] == ["created", "failed", "failed", "failed"]
     assert "use one of contoso.example, contoso.onmicrosoft.com, or verify fabrikam.example first" in results[1]["error"]
-    assert "belongs to a deleted user (id gone, deleted 2026-01-01T00:00:00Z)" in results[2]["error"]
-    assert "restore that user, delete it permanently" in results[2]["error"]
-    assert "is already used by another object" in results[3]["error"]
-    assert "refused by the password policy" in results[4]["error"] and "Aa1!" not in results[4]["error"]
+    assert "is already used by another object" in results[2]["error"] and "a deleted user does not hold it" in results[2]["error"]
+    assert "refused by the password policy" in results[3]["error"] and "Aa1!" not in results[3]["error"]
     assert results[0]["changed"] and not any(result["changed"] for result in results[1:])
+    assert not [call for call in directory.calls if "deletedItems" in call[1]]
+
+
+def test_created_by_is_written_on_create_only(directory):
+    directory.add_user("old@contoso.example")   # made before the mark existed, or by someone else
+    entries = [entry("new@contoso.example", password=PASSWORD, created_by="smarttrace-sso:acme"),
+               entry("old@contoso.example", created_by="smarttrace-sso:acme")]
+    results, (_before, after) = sync(directory).run(entries)
+    assert [result["action"] for result in results] == ["created", "unchanged"]
+    assert results[0]["employee_type"] == "smarttrace-sso:acme" and results[1]["employee_type"] is None
+    assert directory.users[results[0]["id"]]["employeeType"] == "smarttrace-sso:acme"
+    assert "employeeType" not in next(user for user in directory.users.values() if user["userPrincipalName"] == "old@contoso.example")
+    assert [call[0] for call in directory.calls if call[0] != "GET"] == ["POST"]   # the old user is never marked
+    assert sorted(after) == ["new@contoso.example"]
+
+
+def test_absent_with_created_by_deletes_only_the_users_carrying_the_mark(directory):
+    mine = directory.add_user("mine@contoso.example", employeeType="smarttrace-sso:acme")
+    directory.add_user("theirs@contoso.example", employeeType="smarttrace-sso:globex")
+    directory.add_user("unmarked@contoso.example")
+    for check_mode in (True, False):
+        results, (before, after) = sync(directory, check_mode).run(
+            [entry(upn, state="absent", created_by="smarttrace-sso:acme")
+             for upn in ("mine@contoso.example", "theirs@contoso.example", "unmarked@contoso.example", "none@contoso.example")])
+        assert [result["action"] for result in results] == ["deleted", "kept", "kept", "absent"]
+        assert [result["changed"] for result in results] == [True, False, False, False]
+        assert "not created by smarttrace-sso:acme (its employeeType is 'smarttrace-sso:globex')" in results[1]["reason"]
+        assert "not created by smarttrace-sso:acme (its employeeType is empty)" in results[2]["reason"]
+        assert sorted(before) == ["mine@contoso.example"] and after == {}
+    assert [call[:2] for call in directory.calls if call[0] != "GET"] == [("DELETE", "/users/%s" % mine["id"])]
+    assert sorted(user["userPrincipalName"] for user in directory.users.values()) == ["theirs@contoso.example", "unmarked@contoso.example"]
+
+
+def test_an_empty_created_by_is_refused():
+    assert "created_by must not be empty" in " ".join(validate_user(entry("a@contoso.example", created_by=" ")))
 
 
 def test_a_create_whose_answer_was_lost_is_looked_for_not_repeated(directory):
