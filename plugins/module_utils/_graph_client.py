@@ -5,6 +5,7 @@
 
 What the client does on its own (graph-contract sections 6.2-6.7):
 
+* a TLS certificate that does not verify fails at once (``TLSVerificationError``, naming ``ca_path``);
 * 429, 503 and 504 are retried honouring ``Retry-After``; 408, 424, 500 and 502 with exponential
   backoff and jitter; all within ``max_wait`` seconds per call (then a ``GraphError`` says so).
   A POST is not idempotent: it is retried only on 429 and 503 (the request was not processed);
@@ -24,8 +25,8 @@ import time
 import uuid
 from urllib.parse import quote, urlsplit
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import TransportError
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, TLSVerificationError
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSCertificateError, TransportError
 from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
 
 API_VERSION = "v1.0"
@@ -163,6 +164,11 @@ class GraphClient:
         """One HTTP exchange: its parsed body, or the error and the delay before a retry (None: do not retry)."""
         try:
             response = self._send(method, url, params, body, headers, client_request_id)
+        except TLSCertificateError as exc:
+            # a certificate that does not verify does not verify on the next attempt either: fail now, saying what to set
+            verify = getattr(self.session, "verify", True)
+            raise TLSVerificationError("Microsoft Graph", url=url.split("?", 1)[0], reason=str(exc), method=method,
+                                       ca_path=verify if isinstance(verify, str) else None)
         except TransportError as exc:
             error = GraphError("no response from Microsoft Graph (%s)" % exc.kind, code=exc.kind, method=method, url=url,
                                client_request_id=client_request_id)

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.smarttrace.sso.plugins.module_utils import _http
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, TLSVerificationError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
     GraphClient,
     conflict_409,
@@ -179,6 +179,37 @@ def test_connection_errors_retried_for_get_not_for_post():
     with pytest.raises(GraphError) as caught:
         client.post("/users", {"a": 1})
     assert caught.value.status is None and caught.value.code == "ConnectTimeout" and len(server.requests) == 1
+
+
+@pytest.mark.parametrize("verify, expected_fix", [(True, "in ca_path (or REQUESTS_CA_BUNDLE)"), ("/etc/wrong-ca.pem", "ca_path (or REQUESTS_CA_BUNDLE) is /etc/wrong-ca.pem")])
+def test_a_certificate_that_does_not_verify_fails_at_once_with_the_fix(verify, expected_fix):
+    client, server, clock = make_client(scripted(_http.TLSCertificateError("certificate verify failed: self-signed certificate"),
+                                                 Reply(200, {"id": 1})))
+    client.session.verify = verify
+    with pytest.raises(TLSVerificationError) as caught:
+        client.get("/users/1")
+    text = str(caught.value)
+    assert len(server.requests) == 1 and clock.sleeps == []  # no retry, no waiting
+    assert text.startswith("Microsoft Graph GET %s/v1.0/users/1 failed: the TLS certificate does not verify" % GRAPH_ROOT)
+    assert "self-signed certificate" in text and expected_fix in text and "validate_certs=false" in text
+    assert caught.value.to_dict()["code"] == "SSLError"
+
+
+def test_a_certificate_failure_inside_batch_and_create_is_not_retried_or_looked_up():
+    client, server, clock = make_client(scripted(_http.TLSCertificateError("certificate verify failed"), Reply(200, {})))
+    with pytest.raises(TLSVerificationError):
+        client.batch([{"method": "GET", "url": "/users/1"}, {"method": "GET", "url": "/users/2"}])
+    assert len(server.requests) == 1 and clock.sleeps == []
+    client, server, clock = make_client(scripted(_http.TLSCertificateError("certificate verify failed"), Reply(200, {})))
+    looked_up = []
+    with pytest.raises(TLSVerificationError):
+        client.create("/applications", {"displayName": "x"}, find_existing=lambda: looked_up.append(1))
+    assert len(server.requests) == 1 and looked_up == [] and clock.sleeps == []
+
+
+def test_other_tls_failures_are_still_retried_for_get():
+    client, server, _clock = make_client(scripted(_http.TLSError("EOF occurred in violation of protocol"), Reply(200, {"id": 1})))
+    assert client.get("/users/1") == {"id": 1} and len(server.requests) == 2
 
 
 # ---------------------------------------------------------------------- paging
