@@ -30,6 +30,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
     write_all,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, mask_secrets
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path
 
 #: option name -> Graph property of a user, for what the modules compare (and create with)
 USER_PROPERTIES = (
@@ -180,7 +181,7 @@ class UserSync:
         plan = {"entry": entry, "current": current, "changes": [], "action": "unchanged"}
         if entry["state"] == "absent":
             if current is not None:
-                plan.update(action="deleted", request={"method": "DELETE", "url": "/users/%s" % current["id"]})
+                plan.update(action="deleted", request={"method": "DELETE", "url": entity_path("/users", current["id"])})
             else:
                 plan["action"] = "absent"
             return plan
@@ -199,7 +200,7 @@ class UserSync:
             delta["passwordProfile"] = {"password": entry["password"], "forceChangePasswordNextSignIn": entry["force_change_password_next_sign_in"]}
             plan["changes"].append("password")
         if delta:
-            plan.update(action="updated", request={"method": "PATCH", "url": "/users/%s" % current["id"], "body": delta})
+            plan.update(action="updated", request={"method": "PATCH", "url": entity_path("/users", current["id"]), "body": delta})
         return plan
 
     # ---- writing

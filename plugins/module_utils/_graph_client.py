@@ -21,6 +21,7 @@ import collections
 import email.utils
 import json
 import random
+import re
 import time
 import uuid
 from urllib.parse import quote, urlsplit
@@ -35,6 +36,55 @@ RETRY_AFTER_STATUSES = (429, 503, 504)
 BACKOFF_STATUSES = (408, 424, 500, 502)
 NOT_PROCESSED_STATUSES = (429, 503)  # safe to repeat even for a POST
 IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE")
+
+
+# ---------------------------------------------------------------------- values in URLs
+# Every value the collection places in a Graph URL goes through one of these: a name such as a unique_name, a user
+# principal name or a group name may hold ' ) / ? # & % or spaces, and must address exactly the object it names.
+GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+# Left as they are in a path segment: RFC 3986 unreserved characters and "@" (user principal names). Everything
+# else, "/", "?", "#", "(", ")", "'", "=", "%" and spaces included, is percent-encoded.
+_SEGMENT_SAFE = "@"
+
+
+def is_guid(value):
+    """True for an object id / client id (a GUID)."""
+    return isinstance(value, str) and bool(GUID_RE.match(value))
+
+
+def odata_string(value):
+    """``value`` as an OData string literal: quoted, with ``'`` doubled. Not percent-encoded: for ``$filter`` values
+    given in ``params`` (which are encoded whole, alone and in ``$batch``) or built into a URL by ``filter_query``."""
+    return "'%s'" % str(value).replace("'", "''")
+
+
+def url_segment(value):
+    """One path segment (an object id, a user principal name): percent-encoded, so it stays one segment."""
+    return quote(str(value), safe=_SEGMENT_SAFE)
+
+
+def entity_path(collection, object_id, *segments):
+    """``/collection/{object_id}[/segment...]``, each part percent-encoded: ``entity_path("/users", upn)``."""
+    return "%s/%s%s" % (collection, url_segment(object_id), "".join("/" + url_segment(segment) for segment in segments))
+
+
+def key_path(collection, key, value, *segments):
+    """An alternate-key path ``/collection(key='value')[/segment...]``: ``'`` doubled, then percent-encoded, so a value
+    such as ``a')/owners?x=('`` addresses the object with that key (or none), never another path.
+    """
+    literal = "'%s'" % quote(str(value).replace("'", "''"), safe=_SEGMENT_SAFE + "'")
+    return "%s(%s=%s)%s" % (collection, key, literal, "".join("/" + url_segment(segment) for segment in segments))
+
+
+def filter_eq(prop, value):
+    """``prop eq 'value'`` (a ``$filter`` text; the caller gives it in ``params`` or to ``filter_query``)."""
+    return "%s eq %s" % (prop, odata_string(value))
+
+
+def filter_query(path, params):
+    """``path?key=value&...`` with every value percent-encoded (``$filter`` texts included): for URLs written out whole,
+    such as ``$batch`` sub-requests built by the caller. Equivalent to giving ``params`` to ``request()`` or ``batch()``."""
+    return batch_url(path, params)
 
 
 # ---------------------------------------------------------------------- replication predicates (contract 6.4)

@@ -13,8 +13,8 @@
 import base64
 import json
 import re
-from urllib.parse import quote
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, filter_eq, filter_query, key_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import describe
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -61,28 +61,24 @@ def identity_from_claims(claims):
     }
 
 
-def _odata_string(value):
-    return "'%s'" % value.replace("'", "''")
-
-
 def group_request(index, name):
     """A batch request that finds a group by object id or display name."""
     if is_guid(name):
-        url = "/groups/%s?$select=id,displayName" % name.lower()
+        url = filter_query(entity_path("/groups", name.lower()), {"$select": "id,displayName"})
     else:
-        url = "/groups?$filter=%s&$select=id,displayName" % quote("displayName eq %s" % _odata_string(name), safe="'")
+        url = filter_query("/groups", {"$filter": filter_eq("displayName", name), "$select": "id,displayName"})
     return {"id": "group-%d" % index, "method": "GET", "url": url}
 
 
 def user_request(index, name):
     """A batch request that finds a user by object id or user principal name."""
     return {"id": "user-%d" % index, "method": "GET",
-            "url": "/users/%s?$select=id,userPrincipalName,displayName,accountEnabled" % quote(name, safe="@")}
+            "url": filter_query(entity_path("/users", name), {"$select": "id,userPrincipalName,displayName,accountEnabled"})}
 
 
 def app_request(unique_name):
     """A batch request that reads the app registration with this unique name (a Graph alternate key)."""
-    return {"id": "app", "method": "GET", "url": "/applications(uniqueName=%s)?$select=%s" % (quote(_odata_string(unique_name), safe="'"), APP_SELECT)}
+    return {"id": "app", "method": "GET", "url": filter_query(key_path("/applications", "uniqueName", unique_name), {"$select": APP_SELECT})}
 
 
 def app_result(unique_name, result, now):
