@@ -10,7 +10,10 @@ Methods (``auth_method``): ``client_secret`` and ``certificate`` (msal client cr
 Rules this file keeps:
 
 * with ``token_cache`` on, a valid token in the persistent cache is used without any HTTP request
-  (it is looked up before msal is constructed: msal's constructor fetches the OpenID configuration);
+  (it is looked up before msal is constructed: msal's constructor fetches the OpenID configuration),
+  but only when it was obtained with the same credential (``_token_cache``: a salted HMAC of the client
+  secret, or of the certificate file and its password): a wrong, rotated or revoked secret goes to the token
+  endpoint at once, which refuses it with its AADSTS code;
 * msal's error dicts and exceptions become ``AuthenticationError`` with the AADSTS code and a fix;
   429 and 5xx from the login endpoint are retried honouring ``Retry-After``, for a bounded time;
 * one ``_http.Session`` (the standard library's ``http.client``, not ``requests``) for the login endpoint
@@ -285,8 +288,8 @@ class TokenProvider:
             return False
         if self.source == "cache" and self.config.token_cache:
             config = self.config
-            cache = (self._persistent_cache(config.authority, config.tenant_id, config.client_id) if self.method != "managed_identity"
-                     else self._persistent_cache("managed_identity", "", config.client_id or "system"))
+            cache = (self._persistent_cache(config.authority, config.tenant_id, config.client_id, self._credential_material())
+                     if self.method != "managed_identity" else self._persistent_cache("managed_identity", "", config.client_id or "system"))
             if cache and cache.forget_access_token(token["access_token"]):
                 cache.save()
         return True
@@ -296,10 +299,25 @@ class TokenProvider:
         self.source = "given"
         return {"access_token": self.config.access_token, "expires_on": None}
 
-    def _persistent_cache(self, authority, tenant_id, client_id):
+    def _persistent_cache(self, authority, tenant_id, client_id, credential=None):
         if not self.config.token_cache:
             return None
-        return PersistentTokenCache(authority, tenant_id, client_id, directory=self._cache_dir, warn=self._warn, clock=self._clock)
+        return PersistentTokenCache(authority, tenant_id, client_id, directory=self._cache_dir, warn=self._warn, clock=self._clock,
+                                    credential=credential)
+
+    def _credential_material(self):
+        """What the cached tokens are bound to (``_token_cache``: only a salted HMAC of it is stored): the client secret, or the
+        certificate file's bytes and its password. None when the certificate file cannot be read (then the cache is not used,
+        and loading the certificate says what is wrong)."""
+        config = self.config
+        if self.method == "client_secret":
+            return b"client_secret\x00" + config.client_secret.encode("utf-8")
+        try:
+            with open(config.client_certificate_path, "rb") as handle:
+                data = handle.read()
+        except (IOError, OSError):
+            return None
+        return b"certificate\x00" + data + b"\x00" + (config.client_certificate_password or "").encode("utf-8")
 
     def _cached_confidential_client_token(self, cache):
         """The cache's valid token of this identity (read without msal), or None."""
@@ -309,7 +327,8 @@ class TokenProvider:
 
     def _confidential_client_token(self):
         config = self.config
-        cache = self._persistent_cache(config.authority, config.tenant_id, config.client_id)
+        credential = self._credential_material()
+        cache = self._persistent_cache(config.authority, config.tenant_id, config.client_id, credential) if credential is not None else None
         if not cache:
             return self._request_confidential_client_token(None)
         cached = self._cached_confidential_client_token(cache)
