@@ -32,6 +32,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._version import USE
 
 API_VERSION = "v1.0"
 BATCH_LIMIT = 20
+# A $batch sub-request throttled in this many rounds is then sent on its own (with the requests that depend on it).
+BATCH_ROUNDS_BEFORE_ALONE = 3
 RETRY_AFTER_STATUSES = (429, 503, 504)
 BACKOFF_STATUSES = (408, 424, 500, 502)
 NOT_PROCESSED_STATUSES = (429, 503)  # safe to repeat even for a POST
@@ -179,18 +181,19 @@ class GraphClient:
         self._clock = clock
 
     # ------------------------------------------------------------------ plain requests
-    def request(self, method, path, params=None, body=None, headers=None, retry_on=(), expected=None, idempotent=None):
+    def request(self, method, path, params=None, body=None, headers=None, retry_on=(), expected=None, idempotent=None, deadline=None):
         """Send one logical request (retried as described in the module docstring); return the parsed body (None for 204).
 
         ``retry_on``: predicates of a ``GraphError`` that mean "not replicated yet, try again".
         ``expected``: statuses counted as success (default: any 2xx).
         ``idempotent``: whether a lost response may be re-sent (default: every method but POST).
+        ``deadline``: the clock time retries must end by (default: ``max_wait`` from now; ``batch()`` passes its own).
         """
         method = method.upper()
         url = self.url_for(path)
         idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         client_request_id = str(uuid.uuid4())
-        deadline = self._clock() + self.max_wait
+        deadline = self._clock() + self.max_wait if deadline is None else deadline
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
@@ -368,26 +371,63 @@ class GraphClient:
         optional ``body``, ``headers``, ``params``, ``id`` and ``dependsOn`` (ids within the same chunk of 20).
         A result is the response body (None when empty) or a ``GraphError``; nothing is raised for the whole
         batch. Inner 429/503 (and 504 for non-POST) are retried honouring the inner ``Retry-After``, with the
-        requests that depend on them (424), within ``max_wait``.
+        requests that depend on them (424). A sub-request throttled in ``BATCH_ROUNDS_BEFORE_ALONE`` rounds is
+        then sent on its own after its ``Retry-After`` (followed by those that depend on it), retried as a plain
+        request is. Everything stays within the one ``max_wait`` budget counted from the start of the call.
         """
         items = [self._batch_item(index, request) for index, request in enumerate(requests_)]
         _check_batch_ids(items)
         results = [None] * len(items)
         deadline = self._clock() + self.max_wait
-        pending, round_ = list(range(len(items))), 0
+        throttled = [0] * len(items)  # rounds in which each sub-request was throttled
+        pending, round_, alone, alone_delay = list(range(len(items))), 0, [], {}
         while pending:
             round_ += 1
-            retry, delays = self._batch_round(items, pending, results)
+            retry, delay_of = self._batch_round(items, pending, results, deadline)
+            for index in delay_of:
+                throttled[index] += 1
+            stuck = set(index for index in delay_of if throttled[index] >= BATCH_ROUNDS_BEFORE_ALONE)
+            if stuck:
+                stuck |= _dependents(items, stuck, retry)
+                alone.extend(sorted(stuck))
+                alone_delay.update((index, delay_of.get(index, 0.0)) for index in stuck)
+                retry = [index for index in retry if index not in stuck]
             if not retry:
                 break
+            delays = [delay_of[index] for index in retry if index in delay_of]
             delay = max(delays) if delays else self._backoff(round_)
-            if round_ >= self.max_attempts or self._clock() + delay > deadline:
+            if self._clock() + delay > deadline:
                 for index in retry:
-                    results[index].message += " Gave up after %d batch rounds." % round_
+                    results[index].message += " Gave up after %d batch rounds: waiting another %.0f s would exceed max_wait (%.0f s)." % (
+                        round_, delay, self.max_wait)
                 break
             self._sleep(delay)
             pending = retry
+        self._send_alone(items, sorted(alone), alone_delay, results, deadline)
         return results
+
+    def _send_alone(self, items, indexes, delays, results, deadline):
+        """Send persistently throttled sub-requests one by one as plain requests (in input order: a dependency first)."""
+        failed_ids = set()
+        for index in indexes:
+            item = items[index]
+            if failed_ids.intersection(item.get("dependsOn", ())):
+                failed_ids.add(item["id"])
+                continue  # its dependency failed: its own 424 (or 429) stays the answer
+            delay = delays.get(index, 0.0)
+            if self._clock() + delay > deadline:
+                results[index].message += " Gave up: throttled in %d batch rounds, and waiting another %.0f s would exceed max_wait (%.0f s)." % (
+                    BATCH_ROUNDS_BEFORE_ALONE, delay, self.max_wait)
+                failed_ids.add(item["id"])
+                continue
+            if delay:
+                self._sleep(delay)
+            headers = dict((key, value) for key, value in (item.get("headers") or {}).items() if key.lower() != "content-type")
+            try:
+                results[index] = self.request(item["method"], item["url"], body=item.get("body"), headers=headers or None, deadline=deadline)
+            except GraphError as error:
+                results[index] = error
+                failed_ids.add(item["id"])
 
     def _batch_item(self, index, request):
         url = request.get("url") or request.get("path")
@@ -409,9 +449,9 @@ class GraphClient:
             item["dependsOn"] = [str(dependency) for dependency in request["dependsOn"]]
         return item
 
-    def _batch_round(self, items, pending, results):
-        """Send ``pending`` (indexes into ``items``) in chunks; fill ``results``; return (indexes to retry, their delays)."""
-        retry, delays = [], []
+    def _batch_round(self, items, pending, results, deadline=None):
+        """Send ``pending`` (indexes into ``items``) in chunks; fill ``results``; return (indexes to retry, {throttled index: its delay})."""
+        retry, delays = [], {}
         for start in range(0, len(pending), BATCH_LIMIT):
             chunk = pending[start:start + BATCH_LIMIT]
             chunk_ids = set(items[index]["id"] for index in chunk)
@@ -425,7 +465,7 @@ class GraphClient:
                 payload.append(item)
             idempotent = all(item["method"] in IDEMPOTENT_METHODS for item in payload)
             try:
-                answer = self.request("POST", "/$batch", body={"requests": payload}, idempotent=idempotent) or {}
+                answer = self.request("POST", "/$batch", body={"requests": payload}, idempotent=idempotent, deadline=deadline) or {}
             except GraphError as error:
                 for index in chunk:
                     results[index] = error
@@ -435,7 +475,7 @@ class GraphClient:
                 delay = self._batch_result(items[index], responses.get(items[index]["id"]), results, index)
                 if delay is not None:
                     retry.append(index)
-                    delays.append(delay)
+                    delays[index] = delay
         # a request that failed only because its dependency is retried is retried with it
         retried_ids = set(items[index]["id"] for index in retry)
         for index in pending:
@@ -461,6 +501,20 @@ class GraphClient:
         if status in NOT_PROCESSED_STATUSES or (status == 504 and item["method"] in IDEMPOTENT_METHODS):
             return retry_after if retry_after is not None else self._backoff(1)
         return None
+
+
+def _dependents(items, indexes, candidates):
+    """Of ``candidates``, those depending (directly or not) on the requests at ``indexes``."""
+    ids = set(items[index]["id"] for index in indexes)
+    found, grew = set(), True
+    while grew:
+        grew = False
+        for index in candidates:
+            if index not in found and ids.intersection(items[index].get("dependsOn", ())):
+                found.add(index)
+                ids.add(items[index]["id"])
+                grew = True
+    return found
 
 
 def batch_url(path, params=None):

@@ -431,6 +431,74 @@ def test_batch_inner_retries_are_bounded():
     assert clock.sleeps == [30.0, 30.0] and len(calls) == 3
 
 
+def persistently_throttled(throttled_urls, alone_429s=1, retry_after="2"):
+    """A Graph fake: sub-requests for ``throttled_urls`` are always 429 inside $batch; sent alone, 429 ``alone_429s`` times, then 200."""
+    calls, alone = [], []
+
+    def handler(request):
+        path = urlsplit(request.url).path
+        if path.endswith("/$batch"):
+            inner = request_json(request)["requests"]
+            calls.append(inner)
+            responses, failed = [], set()
+            for item in inner:
+                if item["url"].split("?")[0] in throttled_urls:
+                    failed.add(item["id"])
+                    responses.append({"id": item["id"], "status": 429, "headers": {"Retry-After": retry_after}, "body": {"error": {"code": "TooManyRequests"}}})
+                elif failed.intersection(item.get("dependsOn", ())):
+                    failed.add(item["id"])
+                    responses.append({"id": item["id"], "status": 424, "body": {"error": {"code": "FailedDependency"}}})
+                else:
+                    responses.append({"id": item["id"], "status": 200, "body": {"url": item["url"]}})
+            return Reply(200, {"responses": responses})
+        alone.append((request.method, path, request.body))
+        if sum(1 for entry in alone if entry[1] == path) <= alone_429s:
+            return Reply(429, {"error": {"code": "TooManyRequests", "message": "throttled"}}, {"Retry-After": retry_after})
+        return Reply(200 if request.method == "GET" else 201, {"alone": path})
+    return handler, calls, alone
+
+
+def test_batch_a_persistently_throttled_sub_request_is_sent_alone_on_its_own_schedule():
+    handler, calls, alone = persistently_throttled({"/users/2"})
+    client, _server, clock = make_client(handler)
+    results = client.batch([{"method": "GET", "url": "/users/%d" % index, "params": {"$select": "id"}} for index in range(4)])
+    assert [result.get("url") or result.get("alone") for result in results] == [
+        "/users/0?$select=id", "/users/1?$select=id", "/v1.0/users/2", "/users/3?$select=id"]
+    assert [len(call) for call in calls] == [4, 1, 1]  # only the throttled one is re-sent, for BATCH_ROUNDS_BEFORE_ALONE rounds
+    assert [entry[:2] for entry in alone] == [("GET", "/v1.0/users/2"), ("GET", "/v1.0/users/2")]
+    assert clock.sleeps == [2.0, 2.0, 2.0, 2.0]  # every wait is the Retry-After Graph gave
+
+
+def test_batch_alone_requests_keep_dependency_order_and_bodies():
+    handler, calls, alone = persistently_throttled({"/applications"}, alone_429s=0)
+    client, _server, _clock = make_client(handler)
+    results = client.batch([{"id": "create", "method": "POST", "url": "/applications", "body": {"displayName": "x"}},
+                            {"id": "owner", "method": "POST", "url": "/applications/x/owners/$ref", "body": {"a": 1}, "dependsOn": ["create"]},
+                            {"id": "other", "method": "GET", "url": "/users/1"}])
+    assert results == [{"alone": "/v1.0/applications"}, {"alone": "/v1.0/applications/x/owners/$ref"}, {"url": "/users/1"}]
+    assert [(method, path) for method, path, _body in alone] == [("POST", "/v1.0/applications"), ("POST", "/v1.0/applications/x/owners/$ref")]
+    assert [json.loads(body) for _method, _path, body in alone] == [{"displayName": "x"}, {"a": 1}]
+
+
+def test_batch_alone_requests_stay_within_the_same_max_wait():
+    handler, calls, alone = persistently_throttled({"/users/1"}, alone_429s=100, retry_after="10")
+    client, _server, clock = make_client(handler, max_wait=60)
+    started = clock.now
+    results = client.batch([{"url": "/users/1"}, {"url": "/users/2"}])
+    assert results[1] == {"url": "/users/2"}
+    assert isinstance(results[0], GraphError) and results[0].status == 429 and "max_wait (60 s)" in str(results[0])
+    assert clock.now - started <= 60 and len(calls) == 3 and len(alone) == 4  # 3 batch rounds, then alone at t=30, 40, 50, 60
+
+
+def test_batch_a_failed_alone_dependency_leaves_its_dependents_unsent():
+    handler, calls, alone = persistently_throttled({"/applications"}, alone_429s=100, retry_after="10")
+    client, _server, _clock = make_client(handler, max_wait=45)
+    results = client.batch([{"id": "create", "method": "POST", "url": "/applications", "body": {}},
+                            {"id": "owner", "method": "POST", "url": "/applications/x/owners/$ref", "body": {}, "dependsOn": ["create"]}])
+    assert all(isinstance(result, GraphError) for result in results)
+    assert [path for _method, path, _body in alone] == ["/v1.0/applications"] * 2  # at t=30 and t=40; the owner is never sent
+
+
 def test_batch_rejects_dependencies_across_chunks_and_duplicate_ids():
     client, _server, _clock = make_client(scripted(Reply(200, {"responses": []})))
     with pytest.raises(ValueError):
