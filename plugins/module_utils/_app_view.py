@@ -110,8 +110,8 @@ def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
         if sp is not None:
             sps[app_key] = sp
     with_sp = [app for app in apps if app["appId"] in sps]
-    counts = read_many(graph, [(entity_path("/servicePrincipals", sps[app["appId"]]["id"], "appRoleAssignedTo"), {"$count": "true", "$top": "1", "$select": "id"},
-                                COUNT_HEADERS) for app in with_sp] + with_counts)
+    counts = read_many(graph, [(entity_path("/servicePrincipals", sps[app["appId"]]["id"], "appRoleAssignedTo"),
+                                {"$count": "true", "$top": "1", "$select": "id"}, COUNT_HEADERS) for app in with_sp] + with_counts)
     graph_sp = counts.pop() if with_counts else graph_sp
     count_of = dict((app["appId"], (answer or {}).get("@odata.count")) for app, answer in zip(with_sp, counts))
     infos = []

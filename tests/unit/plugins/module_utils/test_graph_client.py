@@ -181,7 +181,8 @@ def test_connection_errors_retried_for_get_not_for_post():
     assert caught.value.status is None and caught.value.code == "ConnectTimeout" and len(server.requests) == 1
 
 
-@pytest.mark.parametrize("verify, expected_fix", [(True, "in ca_path (or REQUESTS_CA_BUNDLE)"), ("/etc/wrong-ca.pem", "ca_path (or REQUESTS_CA_BUNDLE) is /etc/wrong-ca.pem")])
+@pytest.mark.parametrize("verify, expected_fix", [(True, "in ca_path (or REQUESTS_CA_BUNDLE)"),
+                                                  ("/etc/wrong-ca.pem", "ca_path (or REQUESTS_CA_BUNDLE) is /etc/wrong-ca.pem")])
 def test_a_certificate_that_does_not_verify_fails_at_once_with_the_fix(verify, expected_fix):
     client, server, clock = make_client(scripted(_http.TLSCertificateError("certificate verify failed: self-signed certificate"),
                                                  Reply(200, {"id": 1})))
