@@ -56,6 +56,8 @@ MSAL_METHODS = ("client_secret", "certificate", "managed_identity")
 MANAGED_IDENTITY_ENV = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")
 MIN_REMAINING_SECONDS = 300
 _GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+# A tenant is a GUID or a domain name: nothing else may go into the authority URL (``<authority root>/<tenant>``).
+_TENANT_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z")
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 MAX_ATTEMPTS = 6
 
@@ -145,6 +147,10 @@ def check_required(config, method):
     missing = ["%s%s" % (name, " (or %s)" % env if env else "") for name, env in _REQUIRED.get(method, ()) if not getattr(config, name)]
     if missing:
         raise AuthenticationError("auth_method %s needs %s" % (method, ", ".join(missing)), hint="set the missing option(s) or environment variable(s)")
+    if config.tenant_id and not _TENANT_RE.match(config.tenant_id):
+        raise AuthenticationError("tenant_id %r is neither a tenant ID (a GUID) nor a domain name" % config.tenant_id,
+                                  hint="give the Directory (tenant) ID, such as 00000000-0000-0000-0000-000000000000, or a verified domain "
+                                       "such as contoso.onmicrosoft.com (or set AZURE_TENANT_ID)")
 
 
 def build_session(validate_certs=True, ca_path=None, timeout=30, warn=None, service="the login endpoint and Microsoft Graph"):

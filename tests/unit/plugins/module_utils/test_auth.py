@@ -543,3 +543,13 @@ def test_a_changed_certificate_or_password_does_not_use_the_cached_token(certifi
         pem.write_bytes(open(certificate_files["pfx"], "rb").read())
         options["client_certificate_password"] = "pfx-pass"
         assert provider_for(login, **options)[0]() != token and login.issued == 2
+
+
+@pytest.mark.parametrize("tenant", ["contoso!", "x/../common", "a?b=c", "t#x", " space", "-dash"])
+def test_a_tenant_id_that_is_no_guid_or_domain_never_reaches_a_url(tenant):
+    login = FakeLogin()
+    with pytest.raises(AuthenticationError) as caught:
+        provider_for(login, tenant_id=tenant)
+    assert login.token_forms == [] and "tenant_id %r is neither a tenant ID (a GUID) nor a domain name" % tenant in str(caught.value)
+    for good in (TENANT, "contoso.onmicrosoft.com", "organizations"):
+        check_required(AuthConfig(params(tenant_id=good)), "client_secret")
