@@ -19,7 +19,7 @@ Shared by the modules that work on an app (``entra_app``, ``entra_app_info``, ``
 import datetime
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, SsoError
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (  # noqa: F401 - odata_string is re-exported
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (  # re-exports odata_string  # pylint: disable=unused-import
     entity_path,
     filter_eq,
     key_path,

@@ -188,7 +188,7 @@ def test_an_unreadable_ca_file_is_a_certificate_error(server, tmp_path):
 
 def test_other_ssl_errors_are_plain_tls_errors():
     error = _http.tls_error(ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"))
-    assert type(error) is _http.TLSError
+    assert isinstance(error, _http.TLSError) and not isinstance(error, _http.TLSCertificateError)
     verify_error = ssl.SSLCertVerificationError(1, "certificate verify failed")
     verify_error.verify_message = "unable to get local issuer certificate"
     assert isinstance(_http.tls_error(verify_error), _http.TLSCertificateError)
