@@ -41,5 +41,5 @@ def int_option_problems(params, bounds=None):
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
-            problems.append("%s must be a whole number of %s from %d to %d, got %s" % (name, unit, lowest, highest, _shown(value)))
+            problems.append("%s must be %d or more and at most %d %s, got %s" % (name, lowest, highest, unit, _shown(value)))
     return problems

@@ -29,13 +29,13 @@ def test_each_bound_names_the_option_and_the_range(name):
     lowest, highest, unit = INT_OPTION_BOUNDS[name]
     for value in (lowest - 1, highest + 1, HUGE, -HUGE):
         (problem,) = int_option_problems({name: value})
-        assert problem.startswith("%s must be a whole number of %s from %d to %d, got " % (name, unit, lowest, highest))
+        assert problem.startswith("%s must be %d or more and at most %d %s, got " % (name, lowest, highest, unit))
     assert int_option_problems({name: lowest}) == [] and int_option_problems({name: highest}) == []
 
 
 def test_a_huge_value_is_described_not_printed():
     (problem,) = int_option_problems({"expires_in_days": 10 ** 5000})
-    assert problem.startswith("expires_in_days must be a whole number of days from 1 to 3650, got a number of about ")
+    assert problem.startswith("expires_in_days must be 1 or more and at most 3650 days, got a number of about ")
     assert int(problem.split("about ")[1].split(" ")[0]) in (4999, 5000) and problem.endswith(" digits")
     assert len(problem) < 200
 
@@ -53,12 +53,12 @@ def no_network(monkeypatch):
 
 
 @pytest.mark.parametrize("module, args, expected", [
-    (entra_secret, dict(app_id=APP_ID, display_name="x", expires_in_days=HUGE), "expires_in_days must be a whole number of days from 1 to 3650"),
-    (entra_secret, dict(app_id=APP_ID, display_name="x", rotate_before_days=HUGE), "rotate_before_days must be a whole number of days from 0 to 3650"),
-    (entra_secret, dict(app_id=APP_ID, display_name="x", wait_timeout=86400 * 365), "wait_timeout must be a whole number of seconds from 0 to 3600"),
-    (entra_app_info, dict(app_id=APP_ID, rotate_before_days=-1), "rotate_before_days must be a whole number of days from 0 to 3650, got -1"),
-    (entra_assignment, dict(app_id=APP_ID, users=["a@b.example"], replication_timeout=HUGE), "replication_timeout must be a whole number of seconds"),
-    (entra_app_info, dict(app_id=APP_ID, timeout=0), "timeout must be a whole number of seconds from 1 to 3600, got 0"),
+    (entra_secret, dict(app_id=APP_ID, display_name="x", expires_in_days=HUGE), "expires_in_days must be 1 or more and at most 3650 days"),
+    (entra_secret, dict(app_id=APP_ID, display_name="x", rotate_before_days=HUGE), "rotate_before_days must be 0 or more and at most 3650 days"),
+    (entra_secret, dict(app_id=APP_ID, display_name="x", wait_timeout=86400 * 365), "wait_timeout must be 0 or more and at most 3600 seconds"),
+    (entra_app_info, dict(app_id=APP_ID, rotate_before_days=-1), "rotate_before_days must be 0 or more and at most 3650 days, got -1"),
+    (entra_assignment, dict(app_id=APP_ID, users=["a@b.example"], replication_timeout=HUGE), "replication_timeout must be 0 or more and at most 3600 seconds"),
+    (entra_app_info, dict(app_id=APP_ID, timeout=0), "timeout must be 1 or more and at most 3600 seconds, got 0"),
 ])
 def test_modules_fail_before_any_request_naming_the_option(module, args, expected, no_network, capsys):
     with patch_module_args(dict(CONNECTION, **args)):

@@ -49,7 +49,7 @@ def run(args, capsys):
 
 def test_input_problems_before_any_request(no_network, capsys):
     result = run(dict(app_id="nope", users=["", "B.Simon"], groups=[" "], role=" ", state="absent", exclusive=True, replication_timeout=-1), capsys)
-    assert result["failed"] and "replication_timeout must be a whole number of seconds from 0 to 3600, got -1" in result["msg"]  # bounds: _int_options
+    assert result["failed"] and "replication_timeout must be 0 or more and at most 3600 seconds, got -1" in result["msg"]  # bounds: _int_options
     result = run(dict(app_id="nope", users=["", "B.Simon"], groups=[" "], role=" ", state="absent", exclusive=True), capsys)
     assert result["failed"]
     assert result["problems"] == [
