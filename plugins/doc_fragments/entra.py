@@ -84,7 +84,7 @@ options:
     type: path
   timeout:
     description:
-      - Timeout in seconds of each HTTP request.
+      - Timeout in seconds of each HTTP request, from 1 to 3600.
     type: int
     default: 30
   token_cache:

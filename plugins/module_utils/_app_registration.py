@@ -39,6 +39,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import GUID_RE, graph_scope_ids, scope_names, settings
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ANOTHER_RUN, ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import conflict_409, not_found
 from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import merge_list, values_equal
 
@@ -182,7 +183,7 @@ def read_current(graph, params):
 
 def read_grant(graph, sp_id, graph_sp_id, retry_on=()):
     """The tenant-wide (AllPrincipals) delegated grant of the app's service principal on Microsoft Graph, or None."""
-    grants = graph.list_all("/servicePrincipals/%s/oauth2PermissionGrants" % sp_id, retry_on=retry_on)
+    grants = graph.list_all(entity_path("/servicePrincipals", sp_id, "oauth2PermissionGrants"), retry_on=retry_on)
     return next((grant for grant in grants if grant.get("consentType") == "AllPrincipals" and grant.get("resourceId") == graph_sp_id), None)
 
 
@@ -190,7 +191,7 @@ def resolve_template(graph, template):
     """The gallery application (``id``, ``displayName``, ``homePageUrl``) by name (``SmartTrace``) or template id; exactly one must match."""
     fields = {"$select": "id,displayName,homePageUrl"}
     if GUID_RE.match(template):
-        found = graph.get_or_none("/applicationTemplates/%s" % template.lower(), params=fields)
+        found = graph.get_or_none(entity_path("/applicationTemplates", template.lower()), params=fields)
         found = [found] if found else []
     else:
         found = graph.list_all("/applicationTemplates", params=dict(fields, **{"$filter": "displayName eq %s" % odata_string(template)}))
@@ -577,7 +578,7 @@ def instantiate(graph, template_id, display_name):
         found = [app for app in found if app.get("applicationTemplateId") == template_id]
         return {"application": found[0], "servicePrincipal": None} if len(found) == 1 else None
 
-    answer = graph.create("/applicationTemplates/%s/instantiate" % template_id, {"displayName": display_name}, find_existing=find_existing)
+    answer = graph.create(entity_path("/applicationTemplates", template_id, "instantiate"), {"displayName": display_name}, find_existing=find_existing)
     app, sp = answer.get("application"), answer.get("servicePrincipal")
     if sp is None:
         sp = graph.get(sp_path(app_id=app["appId"]), params=select(SP_SELECT), retry_on=(not_found,))
@@ -590,7 +591,7 @@ def grant_request(operation, current, sp):
     if kind == "create":
         return {"method": "POST", "url": "/oauth2PermissionGrants",
                 "body": {"clientId": sp["id"], "consentType": "AllPrincipals", "resourceId": current.graph_sp["id"], "scope": scope}}
-    url = "/oauth2PermissionGrants/%s" % current.grant["id"]
+    url = entity_path("/oauth2PermissionGrants", current.grant["id"])
     return {"method": "DELETE", "url": url} if kind == "delete" else {"method": "PATCH", "url": url, "body": {"scope": scope}}
 
 
@@ -606,10 +607,10 @@ def grant_fallback(error, graph, operation, current, sp):
 def apply_grant(graph, operation, current, sp):
     kind, scope = operation
     if kind == "delete":
-        graph.delete("/oauth2PermissionGrants/%s" % current.grant["id"], missing_ok=True)
+        graph.delete(entity_path("/oauth2PermissionGrants", current.grant["id"]), missing_ok=True)
         return
     if kind == "patch":
-        graph.patch("/oauth2PermissionGrants/%s" % current.grant["id"], {"scope": scope})
+        graph.patch(entity_path("/oauth2PermissionGrants", current.grant["id"]), {"scope": scope})
         return
     body = grant_request(operation, current, sp)["body"]
 
@@ -627,7 +628,7 @@ def apply_grant(graph, operation, current, sp):
             raise
         existing = read_grant(graph, sp["id"], current.graph_sp["id"], retry_on=(not_found,))
         if existing and sorted(existing.get("scope", "").split()) != sorted(scope.split()):
-            graph.patch("/oauth2PermissionGrants/%s" % existing["id"], {"scope": scope})
+            graph.patch(entity_path("/oauth2PermissionGrants", existing["id"]), {"scope": scope})
 
 
 __all__ = ["AmbiguousApplicationError", "OptionError", "validate", "read_current", "resolve_template", "plan", "apply", "settings",

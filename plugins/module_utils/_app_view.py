@@ -10,13 +10,13 @@ a task's module code is compiled anew from the AnsiballZ payload on every task (
 
 import re
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, filter_eq
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import (
     GRAPH_APP_ID,
     GRAPH_SP_SELECT,
     SP_SELECT,
     app_lookup_request,
     credentials_view,
-    odata_string,
     read_many,
     select,
     sp_path,
@@ -90,7 +90,7 @@ def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
     if app_id:
         requests.append((sp_path(app_id=app_id), select(SP_SELECT)))
     elif display_name and not unique_name:
-        requests.append(("/servicePrincipals", dict(select(SP_SELECT), **{"$filter": "displayName eq %s" % odata_string(display_name)})))
+        requests.append(("/servicePrincipals", dict(select(SP_SELECT), **{"$filter": filter_eq("displayName", display_name)})))
     answers = read_many(graph, requests)
     first = answers[0]
     apps = (first or {}).get("value", []) if first is not None and "value" in first else ([first] if first else [])
@@ -110,8 +110,8 @@ def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
         if sp is not None:
             sps[app_key] = sp
     with_sp = [app for app in apps if app["appId"] in sps]
-    counts = read_many(graph, [("/servicePrincipals/%s/appRoleAssignedTo" % sps[app["appId"]]["id"], {"$count": "true", "$top": "1", "$select": "id"},
-                                COUNT_HEADERS) for app in with_sp] + with_counts)
+    counts = read_many(graph, [(entity_path("/servicePrincipals", sps[app["appId"]]["id"], "appRoleAssignedTo"),
+                                {"$count": "true", "$top": "1", "$select": "id"}, COUNT_HEADERS) for app in with_sp] + with_counts)
     graph_sp = counts.pop() if with_counts else graph_sp
     count_of = dict((app["appId"], (answer or {}).get("@odata.count")) for app, answer in zip(with_sp, counts))
     infos = []

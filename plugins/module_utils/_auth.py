@@ -10,7 +10,10 @@ Methods (``auth_method``): ``client_secret`` and ``certificate`` (msal client cr
 Rules this file keeps:
 
 * with ``token_cache`` on, a valid token in the persistent cache is used without any HTTP request
-  (it is looked up before msal is constructed: msal's constructor fetches the OpenID configuration);
+  (it is looked up before msal is constructed: msal's constructor fetches the OpenID configuration),
+  but only when it was obtained with the same credential (``_token_cache``: a salted HMAC of the client
+  secret, or of the certificate file and its password): a wrong, rotated or revoked secret goes to the token
+  endpoint at once, which refuses it with its AADSTS code;
 * msal's error dicts and exceptions become ``AuthenticationError`` with the AADSTS code and a fix;
   429 and 5xx from the login endpoint are retried honouring ``Retry-After``, for a bounded time;
 * one ``_http.Session`` (the standard library's ``http.client``, not ``requests``) for the login endpoint
@@ -53,6 +56,8 @@ MSAL_METHODS = ("client_secret", "certificate", "managed_identity")
 MANAGED_IDENTITY_ENV = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")
 MIN_REMAINING_SECONDS = 300
 _GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+# A tenant is a GUID or a domain name: nothing else may go into the authority URL (``<authority root>/<tenant>``).
+_TENANT_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z")
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 MAX_ATTEMPTS = 6
 
@@ -142,6 +147,10 @@ def check_required(config, method):
     missing = ["%s%s" % (name, " (or %s)" % env if env else "") for name, env in _REQUIRED.get(method, ()) if not getattr(config, name)]
     if missing:
         raise AuthenticationError("auth_method %s needs %s" % (method, ", ".join(missing)), hint="set the missing option(s) or environment variable(s)")
+    if config.tenant_id and not _TENANT_RE.match(config.tenant_id):
+        raise AuthenticationError("tenant_id %r is neither a tenant ID (a GUID) nor a domain name" % config.tenant_id,
+                                  hint="give the Directory (tenant) ID, such as 00000000-0000-0000-0000-000000000000, or a verified domain "
+                                       "such as contoso.onmicrosoft.com (or set AZURE_TENANT_ID)")
 
 
 def build_session(validate_certs=True, ca_path=None, timeout=30, warn=None, service="the login endpoint and Microsoft Graph"):
@@ -285,8 +294,8 @@ class TokenProvider:
             return False
         if self.source == "cache" and self.config.token_cache:
             config = self.config
-            cache = (self._persistent_cache(config.authority, config.tenant_id, config.client_id) if self.method != "managed_identity"
-                     else self._persistent_cache("managed_identity", "", config.client_id or "system"))
+            cache = (self._persistent_cache(config.authority, config.tenant_id, config.client_id, self._credential_material())
+                     if self.method != "managed_identity" else self._persistent_cache("managed_identity", "", config.client_id or "system"))
             if cache and cache.forget_access_token(token["access_token"]):
                 cache.save()
         return True
@@ -296,10 +305,25 @@ class TokenProvider:
         self.source = "given"
         return {"access_token": self.config.access_token, "expires_on": None}
 
-    def _persistent_cache(self, authority, tenant_id, client_id):
+    def _persistent_cache(self, authority, tenant_id, client_id, credential=None):
         if not self.config.token_cache:
             return None
-        return PersistentTokenCache(authority, tenant_id, client_id, directory=self._cache_dir, warn=self._warn, clock=self._clock)
+        return PersistentTokenCache(authority, tenant_id, client_id, directory=self._cache_dir, warn=self._warn, clock=self._clock,
+                                    credential=credential)
+
+    def _credential_material(self):
+        """What the cached tokens are bound to (``_token_cache``: only a salted HMAC of it is stored): the client secret, or the
+        certificate file's bytes and its password. None when the certificate file cannot be read (then the cache is not used,
+        and loading the certificate says what is wrong)."""
+        config = self.config
+        if self.method == "client_secret":
+            return b"client_secret\x00" + config.client_secret.encode("utf-8")
+        try:
+            with open(config.client_certificate_path, "rb") as handle:
+                data = handle.read()
+        except (IOError, OSError):
+            return None
+        return b"certificate\x00" + data + b"\x00" + (config.client_certificate_password or "").encode("utf-8")
 
     def _cached_confidential_client_token(self, cache):
         """The cache's valid token of this identity (read without msal), or None."""
@@ -309,7 +333,8 @@ class TokenProvider:
 
     def _confidential_client_token(self):
         config = self.config
-        cache = self._persistent_cache(config.authority, config.tenant_id, config.client_id)
+        credential = self._credential_material()
+        cache = self._persistent_cache(config.authority, config.tenant_id, config.client_id, credential) if credential is not None else None
         if not cache:
             return self._request_confidential_client_token(None)
         cached = self._cached_confidential_client_token(cache)

@@ -14,10 +14,14 @@ Shared by ``entra_user`` and ``entra_assignment``. Graph behaviour relied on (gr
 """
 
 import time
-from urllib.parse import quote
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import backoff_delay
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (  # noqa: F401 - odata_string is re-exported
+    backoff_delay,
+    filter_eq,
+    filter_query,
+    odata_string,
+)
 
 IN_LIMIT = 15
 #: a value only a real run can know (check mode)
@@ -26,25 +30,20 @@ KNOWN_AFTER_RUN = "(known after the real run)"
 TRANSIENT_ROUNDS = 3
 
 
-def odata_string(value):
-    """``value`` as an OData string literal (quoted, ``'`` doubled)."""
-    return "'%s'" % value.replace("'", "''")
-
-
 def collection_url(collection, filter_text=None, select=None):
     """A relative Graph URL with ``$filter`` and ``$select``, percent-encoded (usable alone and inside ``$batch``)."""
-    query = []
+    params = {}
     if filter_text:
-        query.append("$filter=" + quote(filter_text, safe="'(),@"))
+        params["$filter"] = filter_text
     if select:
-        query.append("$select=" + ",".join(select))
-    return collection + ("?" + "&".join(query) if query else "")
+        params["$select"] = ",".join(select)
+    return filter_query(collection, params)
 
 
 def in_filter(prop, values):
     """``prop eq 'a'`` for one value, ``prop in ('a','b')`` for several."""
     if len(values) == 1:
-        return "%s eq %s" % (prop, odata_string(values[0]))
+        return filter_eq(prop, values[0])
     return "%s in (%s)" % (prop, ",".join(odata_string(value) for value in values))
 
 

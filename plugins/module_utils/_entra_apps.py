@@ -19,9 +19,13 @@ Shared by the modules that work on an app (``entra_app``, ``entra_app_info``, ``
 import datetime
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, SsoError
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (  # re-exports odata_string  # pylint: disable=unused-import
+    entity_path,
+    filter_eq,
+    key_path,
     no_backing_application,
     not_found,
+    odata_string,
     owned_by_backing_app_403,
 )
 
@@ -56,25 +60,20 @@ class AmbiguousApplicationError(SsoError):
         return self.matches
 
 
-def odata_string(value):
-    """``value`` as an OData string literal: quoted, with ``'`` doubled (also inside key segments)."""
-    return "'%s'" % value.replace("'", "''")
-
-
 def app_path(app_id=None, unique_name=None, object_id=None):
     """The path of one application: by object id, ``appId`` or ``uniqueName`` (alternate keys)."""
     if object_id:
-        return "/applications/%s" % object_id
+        return entity_path("/applications", object_id)
     if app_id:
-        return "/applications(appId=%s)" % odata_string(app_id)
-    return "/applications(uniqueName=%s)" % odata_string(unique_name)
+        return key_path("/applications", "appId", app_id)
+    return key_path("/applications", "uniqueName", unique_name)
 
 
 def sp_path(app_id=None, object_id=None):
     """The path of one service principal: by object id or by the ``appId`` of its application."""
     if object_id:
-        return "/servicePrincipals/%s" % object_id
-    return "/servicePrincipals(appId=%s)" % odata_string(app_id)
+        return entity_path("/servicePrincipals", object_id)
+    return key_path("/servicePrincipals", "appId", app_id)
 
 
 def select(properties):
@@ -111,7 +110,7 @@ def app_lookup_request(app_id=None, unique_name=None, display_name=None, propert
     """The GET (path, params) that finds an app by ``app_id``, else ``unique_name``, else ``display_name``."""
     if app_id or unique_name:
         return app_path(app_id=app_id, unique_name=unique_name), select(properties)
-    return "/applications", dict(select(properties), **{"$filter": "displayName eq %s" % odata_string(display_name)})
+    return "/applications", dict(select(properties), **{"$filter": filter_eq("displayName", display_name)})
 
 
 def one_application(answer, display_name=None):

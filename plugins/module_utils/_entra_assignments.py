@@ -27,10 +27,10 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
     fold,
     is_ambiguous,
     is_replication_lag,
-    odata_string,
     write_all,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, SsoError, mask_secrets
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, key_path
 
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -85,11 +85,11 @@ def read_state(graph, app_id, object_id, users, groups, wait, waiter):
 
 
 def sp_path(app_id, object_id):
-    return "/servicePrincipals/%s" % object_id if object_id else "/servicePrincipals(appId=%s)" % odata_string(app_id)
+    return entity_path("/servicePrincipals", object_id) if object_id else key_path("/servicePrincipals", "appId", app_id)
 
 
 def assignments_url(sp_id):
-    return "/servicePrincipals/%s/appRoleAssignedTo?$select=%s&$top=999" % (sp_id, ",".join(ASSIGNMENT_SELECT))
+    return "%s?$select=%s&$top=999" % (entity_path("/servicePrincipals", sp_id, "appRoleAssignedTo"), ",".join(ASSIGNMENT_SELECT))
 
 
 def _entity_or_none(answer):
@@ -232,9 +232,9 @@ def plan_changes(principals, assignments, role_id, state, exclusive):
 
 def apply_changes(graph, sp_id, role_id, add, remove, wait, waiter):
     """Write the plan in batches. Returns ``(added, removed, kept, failures)`` (kept: already there after all)."""
-    base = "/servicePrincipals/%s/appRoleAssignedTo" % sp_id
+    base = entity_path("/servicePrincipals", sp_id, "appRoleAssignedTo")
     requests = [{"method": "POST", "url": base, "body": {"principalId": item["principal_id"], "resourceId": sp_id, "appRoleId": role_id}} for item in add]
-    requests += [{"method": "DELETE", "url": "%s/%s" % (base, item["assignment_id"])} for item in remove]
+    requests += [{"method": "DELETE", "url": entity_path(base, item["assignment_id"])} for item in remove]
     unsure = set()
 
     def classify(request, error):

@@ -29,6 +29,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
     entra_argument_spec,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
+from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
 from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import changed_properties
 
@@ -44,6 +45,9 @@ class EntraModule(ModuleResults, AnsibleModule):
         super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self._graph = None
         self._token_provider = None
+        problems = int_option_problems(self.params)  # bounds of every integer option, before anything else
+        if problems:
+            self.fail_json(msg="Invalid options: %s." % "; ".join(problems))
 
     @property
     def tenant_id(self):

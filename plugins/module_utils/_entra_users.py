@@ -33,6 +33,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
     write_all,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, mask_secrets
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path
 
 #: option name -> Graph property of a user, for what the modules compare (and create with)
 USER_PROPERTIES = (
@@ -181,7 +182,7 @@ class UserSync:
                 plan.update(action="kept", reason="not created by %s (its employeeType is %s): delete it by hand if no one needs it"
                             % (entry["created_by"], "empty" if not current.get(MARK_PROPERTY) else repr(current.get(MARK_PROPERTY))))
             elif current is not None:
-                plan.update(action="deleted", request={"method": "DELETE", "url": "/users/%s" % current["id"]})
+                plan.update(action="deleted", request={"method": "DELETE", "url": entity_path("/users", current["id"])})
             else:
                 plan["action"] = "absent"
             return plan
@@ -202,7 +203,7 @@ class UserSync:
             delta["passwordProfile"] = {"password": entry["password"], "forceChangePasswordNextSignIn": entry["force_change_password_next_sign_in"]}
             plan["changes"].append("password")
         if delta:
-            plan.update(action="updated", request={"method": "PATCH", "url": "/users/%s" % current["id"], "body": delta})
+            plan.update(action="updated", request={"method": "PATCH", "url": entity_path("/users", current["id"]), "body": delta})
         return plan
 
     # ---- writing

@@ -5,6 +5,7 @@
 
 ``GraphError`` carries what Microsoft Graph said (the ``{"error": {...}}`` envelope);
 ``AuthenticationError`` carries what the identity platform said (AADSTS code) plus what to do about it;
+``TLSVerificationError`` a certificate that does not verify (never retried);
 ``SmartTraceError`` what the SmartTrace API said (status, code, field) plus what to do about it.
 No secret may appear in any of them: every text that reaches a message goes through ``mask_secrets``.
 """
@@ -187,6 +188,39 @@ class GraphError(SsoError):
             result["attempts"] = self.attempts
             result["waited"] = round(self.waited or 0, 1)
         return result
+
+
+class TLSVerificationError(SsoError):
+    """The TLS certificate of a service does not verify: never retried (it would not verify on the next attempt either).
+
+    ``service`` names what was called (``Microsoft Graph``), ``url`` where; ``ca_path`` is the file the certificate was
+    checked against (None: the system's store). The message says what to set: ``ca_path`` (or ``REQUESTS_CA_BUNDLE``).
+    """
+
+    result_key = "tls_error"
+
+    def __init__(self, service, url=None, reason=None, ca_path=None, method=None):
+        self.service = service
+        self.url = mask_secrets(url)
+        self.reason = mask_secrets(reason)
+        self.ca_path = ca_path
+        self.method = method
+        if ca_path:
+            self.hint = ("ca_path (or REQUESTS_CA_BUNDLE) is %s, which does not hold the certificate authority that signed the certificate "
+                         "of %s: give the right PEM file; validate_certs=false turns verification off, for tests only" % (ca_path, service))
+        else:
+            self.hint = ("give the PEM file of the certificate authority that signed the certificate of %s in ca_path (or "
+                         "REQUESTS_CA_BUNDLE); validate_certs=false turns verification off, for tests only" % service)
+        super().__init__(str(self))
+
+    def __str__(self):
+        where = " ".join(part for part in (self.method, self.url) if part)
+        return "%s %s failed: the TLS certificate does not verify (%s); not retried -> Fix: %s." % (
+            self.service, where or "request", self.reason or "certificate verify failed", self.hint)
+
+    def to_dict(self):
+        return {"service": self.service, "method": self.method, "url": self.url, "reason": self.reason, "ca_path": self.ca_path,
+                "code": "SSLError", "hint": self.hint}
 
 
 class AuthenticationError(SsoError):

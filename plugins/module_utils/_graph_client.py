@@ -5,6 +5,7 @@
 
 What the client does on its own (graph-contract sections 6.2-6.7):
 
+* a TLS certificate that does not verify fails at once (``TLSVerificationError``, naming ``ca_path``);
 * 429, 503 and 504 are retried honouring ``Retry-After``; 408, 424, 500 and 502 with exponential
   backoff and jitter; all within ``max_wait`` seconds per call (then a ``GraphError`` says so).
   A POST is not idempotent: it is retried only on 429 and 503 (the request was not processed);
@@ -20,20 +21,72 @@ import collections
 import email.utils
 import json
 import random
+import re
 import time
 import uuid
 from urllib.parse import quote, urlsplit
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import TransportError
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, TLSVerificationError
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSCertificateError, TransportError
 from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
 
 API_VERSION = "v1.0"
 BATCH_LIMIT = 20
+# A $batch sub-request throttled in this many rounds is then sent on its own (with the requests that depend on it).
+BATCH_ROUNDS_BEFORE_ALONE = 3
 RETRY_AFTER_STATUSES = (429, 503, 504)
 BACKOFF_STATUSES = (408, 424, 500, 502)
 NOT_PROCESSED_STATUSES = (429, 503)  # safe to repeat even for a POST
 IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE")
+
+
+# ---------------------------------------------------------------------- values in URLs
+# Every value the collection places in a Graph URL goes through one of these: a name such as a unique_name, a user
+# principal name or a group name may hold ' ) / ? # & % or spaces, and must address exactly the object it names.
+GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+# Left as they are in a path segment: RFC 3986 unreserved characters and "@" (user principal names). Everything
+# else, "/", "?", "#", "(", ")", "'", "=", "%" and spaces included, is percent-encoded.
+_SEGMENT_SAFE = "@"
+
+
+def is_guid(value):
+    """True for an object id / client id (a GUID)."""
+    return isinstance(value, str) and bool(GUID_RE.match(value))
+
+
+def odata_string(value):
+    """``value`` as an OData string literal: quoted, with ``'`` doubled. Not percent-encoded: for ``$filter`` values
+    given in ``params`` (which are encoded whole, alone and in ``$batch``) or built into a URL by ``filter_query``."""
+    return "'%s'" % str(value).replace("'", "''")
+
+
+def url_segment(value):
+    """One path segment (an object id, a user principal name): percent-encoded, so it stays one segment."""
+    return quote(str(value), safe=_SEGMENT_SAFE)
+
+
+def entity_path(collection, object_id, *segments):
+    """``/collection/{object_id}[/segment...]``, each part percent-encoded: ``entity_path("/users", upn)``."""
+    return "%s/%s%s" % (collection, url_segment(object_id), "".join("/" + url_segment(segment) for segment in segments))
+
+
+def key_path(collection, key, value, *segments):
+    """An alternate-key path ``/collection(key='value')[/segment...]``: ``'`` doubled, then percent-encoded, so a value
+    such as ``a')/owners?x=('`` addresses the object with that key (or none), never another path.
+    """
+    literal = "'%s'" % quote(str(value).replace("'", "''"), safe=_SEGMENT_SAFE + "'")
+    return "%s(%s=%s)%s" % (collection, key, literal, "".join("/" + url_segment(segment) for segment in segments))
+
+
+def filter_eq(prop, value):
+    """``prop eq 'value'`` (a ``$filter`` text; the caller gives it in ``params`` or to ``filter_query``)."""
+    return "%s eq %s" % (prop, odata_string(value))
+
+
+def filter_query(path, params):
+    """``path?key=value&...`` with every value percent-encoded (``$filter`` texts included): for URLs written out whole,
+    such as ``$batch`` sub-requests built by the caller. Equivalent to giving ``params`` to ``request()`` or ``batch()``."""
+    return batch_url(path, params)
 
 
 # ---------------------------------------------------------------------- replication predicates (contract 6.4)
@@ -128,18 +181,19 @@ class GraphClient:
         self._clock = clock
 
     # ------------------------------------------------------------------ plain requests
-    def request(self, method, path, params=None, body=None, headers=None, retry_on=(), expected=None, idempotent=None):
+    def request(self, method, path, params=None, body=None, headers=None, retry_on=(), expected=None, idempotent=None, deadline=None):
         """Send one logical request (retried as described in the module docstring); return the parsed body (None for 204).
 
         ``retry_on``: predicates of a ``GraphError`` that mean "not replicated yet, try again".
         ``expected``: statuses counted as success (default: any 2xx).
         ``idempotent``: whether a lost response may be re-sent (default: every method but POST).
+        ``deadline``: the clock time retries must end by (default: ``max_wait`` from now; ``batch()`` passes its own).
         """
         method = method.upper()
         url = self.url_for(path)
         idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         client_request_id = str(uuid.uuid4())
-        deadline = self._clock() + self.max_wait
+        deadline = self._clock() + self.max_wait if deadline is None else deadline
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
@@ -163,6 +217,11 @@ class GraphClient:
         """One HTTP exchange: its parsed body, or the error and the delay before a retry (None: do not retry)."""
         try:
             response = self._send(method, url, params, body, headers, client_request_id)
+        except TLSCertificateError as exc:
+            # a certificate that does not verify does not verify on the next attempt either: fail now, saying what to set
+            verify = getattr(self.session, "verify", True)
+            raise TLSVerificationError("Microsoft Graph", url=url.split("?", 1)[0], reason=str(exc), method=method,
+                                       ca_path=verify if isinstance(verify, str) else None)
         except TransportError as exc:
             error = GraphError("no response from Microsoft Graph (%s)" % exc.kind, code=exc.kind, method=method, url=url,
                                client_request_id=client_request_id)
@@ -312,26 +371,63 @@ class GraphClient:
         optional ``body``, ``headers``, ``params``, ``id`` and ``dependsOn`` (ids within the same chunk of 20).
         A result is the response body (None when empty) or a ``GraphError``; nothing is raised for the whole
         batch. Inner 429/503 (and 504 for non-POST) are retried honouring the inner ``Retry-After``, with the
-        requests that depend on them (424), within ``max_wait``.
+        requests that depend on them (424). A sub-request throttled in ``BATCH_ROUNDS_BEFORE_ALONE`` rounds is
+        then sent on its own after its ``Retry-After`` (followed by those that depend on it), retried as a plain
+        request is. Everything stays within the one ``max_wait`` budget counted from the start of the call.
         """
         items = [self._batch_item(index, request) for index, request in enumerate(requests_)]
         _check_batch_ids(items)
         results = [None] * len(items)
         deadline = self._clock() + self.max_wait
-        pending, round_ = list(range(len(items))), 0
+        throttled = [0] * len(items)  # rounds in which each sub-request was throttled
+        pending, round_, alone, alone_delay = list(range(len(items))), 0, [], {}
         while pending:
             round_ += 1
-            retry, delays = self._batch_round(items, pending, results)
+            retry, delay_of = self._batch_round(items, pending, results, deadline)
+            for index in delay_of:
+                throttled[index] += 1
+            stuck = set(index for index in delay_of if throttled[index] >= BATCH_ROUNDS_BEFORE_ALONE)
+            if stuck:
+                stuck |= _dependents(items, stuck, retry)
+                alone.extend(sorted(stuck))
+                alone_delay.update((index, delay_of.get(index, 0.0)) for index in stuck)
+                retry = [index for index in retry if index not in stuck]
             if not retry:
                 break
+            delays = [delay_of[index] for index in retry if index in delay_of]
             delay = max(delays) if delays else self._backoff(round_)
-            if round_ >= self.max_attempts or self._clock() + delay > deadline:
+            if self._clock() + delay > deadline:
                 for index in retry:
-                    results[index].message += " Gave up after %d batch rounds." % round_
+                    results[index].message += " Gave up after %d batch rounds: waiting another %.0f s would exceed max_wait (%.0f s)." % (
+                        round_, delay, self.max_wait)
                 break
             self._sleep(delay)
             pending = retry
+        self._send_alone(items, sorted(alone), alone_delay, results, deadline)
         return results
+
+    def _send_alone(self, items, indexes, delays, results, deadline):
+        """Send persistently throttled sub-requests one by one as plain requests (in input order: a dependency first)."""
+        failed_ids = set()
+        for index in indexes:
+            item = items[index]
+            if failed_ids.intersection(item.get("dependsOn", ())):
+                failed_ids.add(item["id"])
+                continue  # its dependency failed: its own 424 (or 429) stays the answer
+            delay = delays.get(index, 0.0)
+            if self._clock() + delay > deadline:
+                results[index].message += " Gave up: throttled in %d batch rounds, and waiting another %.0f s would exceed max_wait (%.0f s)." % (
+                    BATCH_ROUNDS_BEFORE_ALONE, delay, self.max_wait)
+                failed_ids.add(item["id"])
+                continue
+            if delay:
+                self._sleep(delay)
+            headers = dict((key, value) for key, value in (item.get("headers") or {}).items() if key.lower() != "content-type")
+            try:
+                results[index] = self.request(item["method"], item["url"], body=item.get("body"), headers=headers or None, deadline=deadline)
+            except GraphError as error:
+                results[index] = error
+                failed_ids.add(item["id"])
 
     def _batch_item(self, index, request):
         url = request.get("url") or request.get("path")
@@ -353,9 +449,9 @@ class GraphClient:
             item["dependsOn"] = [str(dependency) for dependency in request["dependsOn"]]
         return item
 
-    def _batch_round(self, items, pending, results):
-        """Send ``pending`` (indexes into ``items``) in chunks; fill ``results``; return (indexes to retry, their delays)."""
-        retry, delays = [], []
+    def _batch_round(self, items, pending, results, deadline=None):
+        """Send ``pending`` (indexes into ``items``) in chunks; fill ``results``; return (indexes to retry, {throttled index: its delay})."""
+        retry, delays = [], {}
         for start in range(0, len(pending), BATCH_LIMIT):
             chunk = pending[start:start + BATCH_LIMIT]
             chunk_ids = set(items[index]["id"] for index in chunk)
@@ -369,7 +465,7 @@ class GraphClient:
                 payload.append(item)
             idempotent = all(item["method"] in IDEMPOTENT_METHODS for item in payload)
             try:
-                answer = self.request("POST", "/$batch", body={"requests": payload}, idempotent=idempotent) or {}
+                answer = self.request("POST", "/$batch", body={"requests": payload}, idempotent=idempotent, deadline=deadline) or {}
             except GraphError as error:
                 for index in chunk:
                     results[index] = error
@@ -379,7 +475,7 @@ class GraphClient:
                 delay = self._batch_result(items[index], responses.get(items[index]["id"]), results, index)
                 if delay is not None:
                     retry.append(index)
-                    delays.append(delay)
+                    delays[index] = delay
         # a request that failed only because its dependency is retried is retried with it
         retried_ids = set(items[index]["id"] for index in retry)
         for index in pending:
@@ -405,6 +501,20 @@ class GraphClient:
         if status in NOT_PROCESSED_STATUSES or (status == 504 and item["method"] in IDEMPOTENT_METHODS):
             return retry_after if retry_after is not None else self._backoff(1)
         return None
+
+
+def _dependents(items, indexes, candidates):
+    """Of ``candidates``, those depending (directly or not) on the requests at ``indexes``."""
+    ids = set(items[index]["id"] for index in indexes)
+    found, grew = set(), True
+    while grew:
+        grew = False
+        for index in candidates:
+            if index not in found and ids.intersection(items[index].get("dependsOn", ())):
+                found.add(index)
+                ids.add(items[index]["id"])
+                grew = True
+    return found
 
 
 def batch_url(path, params=None):

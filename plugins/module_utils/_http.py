@@ -20,7 +20,8 @@ does not pay the import of ``requests`` and ``urllib3`` (50 to 70 ms). What it k
 * redirects are not followed (no client of the collection wants one: a token must not travel elsewhere).
 
 One connection per (scheme, host, port) is kept open and reused. Failures are typed: ``ConnectionFailed``
-(with ``TLSError`` and ``ConnectTimeout`` below it), ``RequestTimeout`` (``ConnectTimeout``, ``ReadTimeout``);
+(with ``TLSError`` -- and ``TLSCertificateError`` below it, a certificate that does not verify -- and ``ConnectTimeout``
+below it), ``RequestTimeout`` (``ConnectTimeout``, ``ReadTimeout``);
 ``kind`` carries the name ``requests`` gave the same failure, which the messages show.
 """
 
@@ -55,6 +56,29 @@ class TLSError(ConnectionFailed):
     """The TLS handshake failed, typically because the server's certificate does not verify."""
 
     kind = "SSLError"
+
+
+class TLSCertificateError(TLSError):
+    """The server's certificate does not verify (unknown CA, wrong host name, expired) or ``verify`` cannot be loaded.
+
+    Repeating the request cannot help: callers fail at once and say how to fix it (``ca_path``, ``validate_certs``).
+    """
+
+
+# OpenSSL reasons that mean "a certificate is not accepted", whichever side reports it (ssl.SSLError.reason).
+CERTIFICATE_REASONS = frozenset((
+    "CERTIFICATE_VERIFY_FAILED", "TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_BAD_CERTIFICATE", "TLSV1_ALERT_BAD_CERTIFICATE",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED", "SSLV3_ALERT_CERTIFICATE_UNKNOWN", "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
+    "TLSV1_ALERT_CERTIFICATE_REQUIRED",
+))
+
+
+def tls_error(exc):
+    """The typed error for an ``ssl.SSLError``: ``TLSCertificateError`` for certificate failures, else ``TLSError``."""
+    if isinstance(exc, ssl.SSLCertVerificationError) or getattr(exc, "reason", None) in CERTIFICATE_REASONS:
+        detail = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or str(exc)
+        return TLSCertificateError("certificate verify failed: %s" % detail)
+    return TLSError(str(exc))
 
 
 class ProxyFailed(ConnectionFailed):
@@ -298,7 +322,7 @@ class Session:
                 raise ReadTimeout("no answer from %s within %s s (%s)" % (parts.netloc, timeout, exc or "timed out"))
             except ssl.SSLError as exc:
                 self._drop(key)
-                raise TLSError(str(exc))
+                raise tls_error(exc)
             except (http.client.HTTPException, OSError) as exc:
                 self._drop(key)
                 if reused and attempts > 0 and method in _IDEMPOTENT:
@@ -343,7 +367,7 @@ class Session:
             raise ConnectTimeout("cannot connect to %s within %s s (%s)" % (parts.netloc, timeout, exc or "timed out"))
         except ssl.SSLError as exc:
             connection.close()
-            raise TLSError(str(exc))
+            raise tls_error(exc)
         except OSError as exc:
             connection.close()
             if proxy and "tunnel" in str(exc).lower():
@@ -371,7 +395,7 @@ class Session:
                 try:
                     context = ssl.create_default_context(cafile=verify)
                 except (OSError, ssl.SSLError) as exc:
-                    raise TLSError("cannot load the certificate authorities of %s (%s)" % (verify, getattr(exc, "strerror", None) or exc))
+                    raise TLSCertificateError("cannot load the certificate authorities of %s (%s)" % (verify, getattr(exc, "strerror", None) or exc))
             else:
                 context = ssl.create_default_context()
             self._contexts[verify] = context

@@ -24,6 +24,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs im
     spared,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, key_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import (
     DAY,
     app_label,
@@ -197,11 +198,11 @@ class AppSecrets:
 
     @property
     def _path(self):
-        return "/applications/%s" % self.object_id
+        return entity_path("/applications", self.object_id)
 
     def read(self):
         """The application (id, appId, displayName, passwordCredentials): one GET, repeated only while it 404s (replication)."""
-        path = "/applications(appId='%s')" % self.app_id if self.app_id else self._path
+        path = key_path("/applications", "appId", self.app_id) if self.app_id else self._path
         deadline = self._clock() + self.wait_timeout
         attempt = 0
         while True:

@@ -22,6 +22,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADSTS_HINTS
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import session_for
+from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import (
     DEFAULT_API_URL,
@@ -76,8 +77,7 @@ def connection_problems(params):
     ca_path = params.get("ca_path")
     if ca_path and not os.path.isfile(ca_path):
         problems.append("ca_path %s is not a file: give the PEM file of the certificate authorities that signed the SmartTrace API's certificate" % ca_path)
-    if params.get("timeout") is not None and params["timeout"] <= 0:
-        problems.append("timeout must be a positive number of seconds")
+    problems.extend(int_option_problems(params))  # timeout, verify_timeout: bounds shared by every module (_int_options)
     return problems
 
 

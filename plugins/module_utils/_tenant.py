@@ -19,8 +19,8 @@
 import base64
 import json
 import re
-from urllib.parse import quote
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, filter_eq, filter_query, key_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import describe
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -72,34 +72,30 @@ def identity_from_claims(claims):
     }
 
 
-def _odata_string(value):
-    return "'%s'" % value.replace("'", "''")
-
-
 def group_request(index, name):
     """A batch request that finds a group by object id or display name."""
     if is_guid(name):
-        url = "/groups/%s?$select=id,displayName" % name.lower()
+        url = filter_query(entity_path("/groups", name.lower()), {"$select": "id,displayName"})
     else:
-        url = "/groups?$filter=%s&$select=id,displayName" % quote("displayName eq %s" % _odata_string(name), safe="'")
+        url = filter_query("/groups", {"$filter": filter_eq("displayName", name), "$select": "id,displayName"})
     return {"id": "group-%d" % index, "method": "GET", "url": url}
 
 
 def user_request(index, name, details=False):
     """A batch request that finds a user by object id or user principal name (with ``details``: also its employeeType)."""
     return {"id": "user-%d" % index, "method": "GET",
-            "url": "/users/%s?$select=%s" % (quote(name, safe="@"), USER_DETAILS_SELECT if details else USER_SELECT)}
+            "url": filter_query(entity_path("/users", name), {"$select": USER_DETAILS_SELECT if details else USER_SELECT})}
 
 
 def user_assignments_request(index, name):
     """A batch request for the app role assignments of a user (by object id or user principal name)."""
     return {"id": "user-assignments-%d" % index, "method": "GET",
-            "url": "/users/%s/appRoleAssignments?$select=%s" % (quote(name, safe="@"), ASSIGNMENT_SELECT)}
+            "url": filter_query(entity_path("/users", name, "appRoleAssignments"), {"$select": ASSIGNMENT_SELECT})}
 
 
 def service_principal_request(app_id):
     """A batch request for the service principal of an app (``appId`` alternate key)."""
-    return {"id": "app-sp", "method": "GET", "url": "/servicePrincipals(appId='%s')?$select=id,appId" % app_id.lower()}
+    return {"id": "app-sp", "method": "GET", "url": filter_query(key_path("/servicePrincipals", "appId", app_id.lower()), {"$select": "id,appId"})}
 
 
 def deleted_app_request():
@@ -112,13 +108,13 @@ def deleted_app_request():
 
 def candidate_apps_request(display_name):
     """A batch request for the app registrations with this display name (those without a unique name could be adopted)."""
-    return {"id": "candidate-apps", "method": "GET", "url": "/applications?$filter=%s&$select=%s"
-            % (quote("displayName eq %s" % _odata_string(display_name), safe="'"), CANDIDATE_APP_SELECT)}
+    return {"id": "candidate-apps", "method": "GET",
+            "url": filter_query("/applications", {"$filter": filter_eq("displayName", display_name), "$select": CANDIDATE_APP_SELECT})}
 
 
 def app_request(unique_name):
     """A batch request that reads the app registration with this unique name (a Graph alternate key)."""
-    return {"id": "app", "method": "GET", "url": "/applications(uniqueName=%s)?$select=%s" % (quote(_odata_string(unique_name), safe="'"), APP_SELECT)}
+    return {"id": "app", "method": "GET", "url": filter_query(key_path("/applications", "uniqueName", unique_name), {"$select": APP_SELECT})}
 
 
 def app_result(unique_name, result, now):

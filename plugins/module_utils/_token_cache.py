@@ -12,8 +12,24 @@ task. This file keeps msal's ``SerializableTokenCache`` on disk:
   concurrent forks never see half a file; the last writer wins, which is harmless), and only when
   msal changed the cache;
 * a corrupt file, a file owned by another user or one with any group/other permission bit is
-  ignored with a warning, never fatal;
-* msal stores tokens only (access tokens, app metadata), never the client secret or key.
+  ignored with a warning, never fatal; anything at the cache path or the lock path that is not a regular
+  file (a folder, a named pipe, a symbolic link, a device) is bypassed with a warning: it is opened with
+  ``O_NOFOLLOW | O_NONBLOCK`` and checked with ``fstat`` before anything is read, so nothing hangs, and it
+  is never written over; a folder that is not the user's own or that group or others can use is refused
+  with a warning (the cache is then neither read nor written). A cache problem never fails a task;
+* msal stores tokens only (access tokens, app metadata), never the client secret or key;
+* the tokens are bound to the credential that obtained them: the file holds, in a section of its own
+  (``SmartTraceSsoCredential``, which msal keeps as it is), ``HMAC-SHA256(salt, credential)`` with a random
+  16-byte salt written with it. A task whose credential (client secret, or certificate file and its
+  password) gives another value does not use the cached tokens, and does not hand them to msal either, so
+  msal asks the token endpoint, which refuses a wrong or revoked secret (AADSTS7000215) at once instead of
+  the cache hiding it until the token expires. Why this construction: the secret never appears in the file,
+  only a keyed hash of it; the salt makes every file's value different (no comparison across files or
+  machines, no precomputed tables); a fast hash is enough because the secrets are not guessable -- Entra
+  generates client secrets (about 40 random characters; a caller cannot choose one) and a certificate file
+  holds a private key -- and because the file sits beside the access tokens it protects (0600, the user's
+  own), whose theft matters far more than the fingerprint. It is cheap (``hashlib``/``hmac`` of the
+  standard library: microseconds), so a cache hit still imports neither msal nor ``requests``.
 
 ``find_access_token`` lets the caller use a cached token without constructing an msal application
 (whose constructor talks to the network): a cache hit costs no HTTP request at all. It reads msal's
@@ -28,6 +44,7 @@ start their first task with an empty cache): the first asks the token endpoint, 
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import stat
@@ -46,6 +63,27 @@ ACCESS_TOKEN = "AccessToken"  # msal's section (credential type) of access token
 # How long a process waits for another one that is asking the token endpoint for the same identity.
 LOCK_WAIT_SECONDS = 90
 LOCK_POLL_SECONDS = 0.05
+# The file's section binding its tokens to the credential (msal keeps sections it does not know).
+BINDING_SECTION = "SmartTraceSsoCredential"
+BINDING_LABEL = b"smarttrace.sso token cache credential v1\x00"
+SALT_BYTES = 16
+# Never follow a symbolic link, never wait for a writer of a named pipe.
+_OPEN_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def credential_fingerprint(salt, credential):
+    """``HMAC-SHA256(salt, label + credential)`` in hex: what the cache file holds instead of the credential (module docstring)."""
+    return hmac.new(salt, BINDING_LABEL + credential, hashlib.sha256).hexdigest()
+
+
+def _kind_of(mode):
+    """What a non-regular file is, in words."""
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def default_cache_dir(environ=None):
@@ -66,12 +104,23 @@ def cache_file_name(authority, tenant_id, client_id):
 class PersistentTokenCache:
     """msal's token cache file (one per identity, 0600): read with ``json``, written through msal's ``SerializableTokenCache``."""
 
-    def __init__(self, authority, tenant_id, client_id, directory=None, warn=None, clock=time.time):
+    def __init__(self, authority, tenant_id, client_id, directory=None, warn=None, clock=time.time, credential=None):
+        """``credential``: bytes standing for the credential (the client secret, the certificate file and its password);
+        tokens are used only when the file was written with the same one. None: no binding (managed identity)."""
         self.directory = directory or default_cache_dir()
         self.path = os.path.join(self.directory, cache_file_name(authority, tenant_id, client_id))
-        self._warn = warn or (lambda message: None)
+        self._warn_callback = warn or (lambda message: None)
+        self._warned = set()
         self._clock = clock
+        self._credential = credential
+        self._usable = True  # False: the folder or the path is unsafe; neither read nor written
+        self.credential_changed = False  # the file's tokens belong to another credential (or to none known)
         self._load()
+
+    def _warn(self, message):
+        if message not in self._warned:  # the same problem is said once per task
+            self._warned.add(message)
+            self._warn_callback(message)
 
     # ------------------------------------------------------------------ reading
     def reload(self):
@@ -96,12 +145,25 @@ class PersistentTokenCache:
 
         Never fatal: without a usable folder, without ``fcntl``, or after LOCK_WAIT_SECONDS the body runs unlocked.
         """
-        if fcntl is None or not self._ensure_directory():
+        if fcntl is None or not self._usable or not self._ensure_directory():
+            yield False
+            return
+        lock_path = self.path + ".lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _OPEN_FLAGS, 0o600)
+        except OSError as exc:
+            self._warn("Not using the token cache lock %s (%s); token requests of parallel tasks are not serialised."
+                       % (lock_path, exc.strerror or exc))
             yield False
             return
         try:
-            fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            lock_stat = os.fstat(fd)
         except OSError:
+            lock_stat = None
+        if lock_stat is None or not stat.S_ISREG(lock_stat.st_mode):
+            os.close(fd)
+            self._warn("Not using the token cache lock %s: it is %s, not a regular file; token requests of parallel tasks are not "
+                       "serialised until it is removed." % (lock_path, _kind_of(lock_stat.st_mode) if lock_stat else "unreadable"))
             yield False
             return
         held = False
@@ -124,19 +186,35 @@ class PersistentTokenCache:
 
     def _load(self):
         self._state, self._msal_cache, self._changed = {}, None, False
+        self.credential_changed = False
+        problem = self._folder_problem(must_exist=False)
+        if problem:
+            self._usable = False
+            self._warn("Not using the token cache folder %s: %s; the token is not cached. Remove it or set %s to a private folder."
+                       % (self.directory, problem, CACHE_DIR_ENV))
+            return
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(self.path, os.O_RDONLY | _OPEN_FLAGS)
         except (FileNotFoundError, NotADirectoryError):
             return  # nothing cached yet (a folder that cannot be created is reported by save())
         except OSError as exc:
-            self._warn("Ignoring the token cache %s: it cannot be opened (%s)." % (self.path, exc.strerror or exc))
+            self._bypass(self.path, "it cannot be opened (%s)" % (exc.strerror or exc))
             return
-        with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as handle:
-            problem = self._unsafe_reason(os.fstat(handle.fileno()))
+        try:
+            file_stat = os.fstat(fd)
+            if not stat.S_ISREG(file_stat.st_mode):
+                self._bypass(self.path, "it is %s, not a regular file" % _kind_of(file_stat.st_mode))
+                return
+            problem = self._unsafe_reason(file_stat)
             if problem:
                 self._warn("Ignoring the token cache %s: %s. Delete it; a safe one is written on the next token request." % (self.path, problem))
                 return
-            text = handle.read()
+            text = _read_all(fd).decode("utf-8", "replace")
+        except OSError as exc:
+            self._warn("Ignoring the token cache %s: it cannot be read (%s)." % (self.path, exc.strerror or exc))
+            return
+        finally:
+            os.close(fd)
         try:
             state = json.loads(text) if text.strip() else {}
             if not isinstance(state, dict) or not all(isinstance(section, dict) for section in state.values()):
@@ -146,13 +224,36 @@ class PersistentTokenCache:
         except ValueError:
             self._warn("Ignoring the token cache %s: its content is corrupt; it is replaced on the next token request." % self.path)
             return
+        if self._credential is not None and state and not self._bound_to_credential(state):
+            # tokens of another credential (changed, revoked or wrong) are not used, nor handed to msal: the token endpoint decides
+            self.credential_changed = True
+            return
         self._state = state
+
+    def _bypass(self, path, problem):
+        """Something that is not a regular file is at the cache path: neither read nor written over (warned once)."""
+        self._usable = False
+        self._warn("Ignoring the token cache %s: %s; the token is not cached until it is removed." % (path, problem))
+
+    def _bound_to_credential(self, state):
+        """Whether the file was written with the credential this task holds (its salted HMAC matches)."""
+        entry = (state.get(BINDING_SECTION) or {}).get("credential") or {}
+        try:
+            salt = bytes.fromhex(entry["salt"])
+            expected = str(entry["hmac"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        return len(salt) >= SALT_BYTES and hmac.compare_digest(credential_fingerprint(salt, self._credential), expected)
+
+    def _binding(self):
+        salt = os.urandom(SALT_BYTES)
+        return {"credential": {"salt": salt.hex(), "hmac": credential_fingerprint(salt, self._credential)}}
 
     @staticmethod
     def _unsafe_reason(file_stat):
         """Why the file must not be trusted, or None."""
         if not stat.S_ISREG(file_stat.st_mode):
-            return "it is not a regular file"
+            return "it is %s, not a regular file" % _kind_of(file_stat.st_mode)
         if hasattr(os, "geteuid") and file_stat.st_uid != os.geteuid():
             return "it is owned by another user (uid %d)" % file_stat.st_uid
         if file_stat.st_mode & 0o077:
@@ -214,14 +315,24 @@ class PersistentTokenCache:
     def save(self):
         """Write the cache if msal changed it; return True when written. Problems are warnings, never errors."""
         changed = self._msal_cache.has_state_changed if self._msal_cache is not None else self._changed
-        if not changed or not self._ensure_directory():
+        if not changed or not self._usable or not self._ensure_directory():
             return False
+        try:
+            existing = os.lstat(self.path)
+        except OSError:
+            existing = None
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            self._bypass(self.path, "it is %s, not a regular file" % _kind_of(existing.st_mode))
+            return False
+        # msal's serialize() is json.dumps(state, indent=4): without msal the same format is written
+        state = json.loads(self._msal_cache.serialize()) if self._msal_cache is not None else dict(self._state)
+        if self._credential is not None:
+            state[BINDING_SECTION] = self._binding()
         temp_path = None
         try:
             fd, temp_path = tempfile.mkstemp(dir=self.directory, prefix=".token-", suffix=".tmp")  # created 0600
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                # msal's serialize() is json.dumps(state, indent=4): without msal the same format is written
-                handle.write(self._msal_cache.serialize() if self._msal_cache is not None else json.dumps(self._state, indent=4))
+                handle.write(json.dumps(state, indent=4))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp_path, self.path)
@@ -241,21 +352,40 @@ class PersistentTokenCache:
     def _ensure_directory(self):
         """Create the folder 0700; refuse (with a warning) a folder someone else owns or can enter."""
         try:
-            if not os.path.isdir(self.directory):
+            if not os.path.lexists(self.directory):
                 os.makedirs(self.directory, mode=0o700, exist_ok=True)
                 os.chmod(self.directory, 0o700)  # makedirs' mode is subject to the umask
-            folder = os.lstat(self.directory)
         except OSError as exc:
             self._warn("Could not create the token cache folder %s (%s); the token is not cached." % (self.directory, exc.strerror or exc))
             return False
-        problem = None
-        if not stat.S_ISDIR(folder.st_mode):
-            problem = "it is not a folder"
-        elif hasattr(os, "geteuid") and folder.st_uid != os.geteuid():
-            problem = "it is owned by another user"
-        elif folder.st_mode & 0o077:
-            problem = "its permissions %s give access to group or others (0700 expected)" % oct(stat.S_IMODE(folder.st_mode))
+        problem = self._folder_problem(must_exist=True)
         if problem:
-            self._warn("Not writing the token cache into %s: %s." % (self.directory, problem))
+            self._usable = False
+            self._warn("Not using the token cache folder %s: %s; the token is not cached. Remove it or set %s to a private folder."
+                       % (self.directory, problem, CACHE_DIR_ENV))
             return False
         return True
+
+    def _folder_problem(self, must_exist):
+        """Why the folder must not be used (not a folder, another user's, open to group or others), or None."""
+        try:
+            folder = os.lstat(self.directory)
+        except OSError as exc:
+            return "it cannot be read (%s)" % (exc.strerror or exc) if must_exist else None
+        if not stat.S_ISDIR(folder.st_mode):
+            return "it is %s, not a folder" % _kind_of(folder.st_mode)
+        if hasattr(os, "geteuid") and folder.st_uid != os.geteuid():
+            return "it is owned by another user (uid %d)" % folder.st_uid
+        if folder.st_mode & 0o077:
+            return "its permissions %s give access to group or others (0700 expected)" % oct(stat.S_IMODE(folder.st_mode))
+        return None
+
+
+def _read_all(fd):
+    """The whole content of an open regular file."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)

@@ -18,6 +18,7 @@ from .server import Sandbox
 KNOB_FLAGS = {
     "--replication-delay": ("replication_delay", float, "seconds a new object stays invisible (404 and friends)"),
     "--throttle-every": ("throttle_every", int, "answer every Nth Graph/SmartTrace request 429"),
+    "--throttle-batch-every": ("throttle_batch_every", int, "answer every Nth $batch sub-request 429 (1: always inside $batch)"),
     "--unavailable-every": ("unavailable_every", int, "answer every Nth Graph/SmartTrace request 503"),
     "--timeout-after-write-every": ("timeout_after_write_every", int, "carry out every Nth write, then answer 504"),
     "--retry-after": ("retry_after", int, "Retry-After seconds sent with 429 and 503"),

@@ -7,6 +7,8 @@ Knobs (set with CLI flags, SANDBOX_* environment variables or ``POST /_sandbox/f
   a new password credential's keyId is missing from GET, an assignment naming a new principal or
   resource answers 400 "Not a valid reference update".
 - ``throttle_every`` (N): every Nth faultable request answers 429 with ``Retry-After``.
+- ``throttle_batch_every`` (N): every Nth sub-request of a ``$batch`` answers 429 with ``Retry-After``
+  (counted on their own; 1: a sub-request is throttled whenever it travels in a ``$batch``, and only then).
 - ``unavailable_every`` (N): every Nth faultable request answers 503 with ``Retry-After``.
 - ``timeout_after_write_every`` (N): every Nth write is carried out and then answered 504, so a
   client that blindly re-sends a create makes a duplicate.
@@ -34,6 +36,7 @@ FAULTABLE_SURFACES = ("graph", "smarttrace")
 class FaultConfig:
     replication_delay: float = 0.0
     throttle_every: int = 0
+    throttle_batch_every: int = 0
     unavailable_every: int = 0
     timeout_after_write_every: int = 0
     reject_writes: int = 0
@@ -69,6 +72,7 @@ class Faults:
         self._lock = threading.Lock()
         self.config = config or FaultConfig()
         self.requests = 0
+        self.batch_requests = 0
         self.writes = 0
         self.injected = {"429": 0, "503": 0, "504": 0}
 
@@ -76,6 +80,7 @@ class Faults:
         with self._lock:
             self.config = self.config.updated(changes)
             self.requests = 0
+            self.batch_requests = 0
             self.writes = 0
             return self.config
 
@@ -83,16 +88,22 @@ class Faults:
         with self._lock:
             self.config = config or FaultConfig()
             self.requests = 0
+            self.batch_requests = 0
             self.writes = 0
             self.injected = {"429": 0, "503": 0, "504": 0}
 
-    def before(self, surface: str, method: str) -> Response | None:
-        """Call before handling a faultable request; a Response means: answer this instead."""
+    def before(self, surface: str, method: str, in_batch: bool = False) -> Response | None:
+        """Call before handling a faultable request (``in_batch``: a ``$batch`` sub-request); a Response means: answer this instead."""
         if surface not in FAULTABLE_SURFACES:
             return None
         with self._lock:
             self.requests += 1
             n, cfg = self.requests, self.config
+            if in_batch and cfg.throttle_batch_every:
+                self.batch_requests += 1
+                if self.batch_requests % cfg.throttle_batch_every == 0:
+                    self.injected["429"] += 1
+                    return _fault(surface, 429, cfg.retry_after)
             if cfg.throttle_every and n % cfg.throttle_every == 0:
                 self.injected["429"] += 1
                 return _fault(surface, 429, cfg.retry_after)

@@ -220,7 +220,7 @@ class GraphSurface:
             path, _mark, query = url.partition("?")
             inner.path = "/v1.0/" + urllib.parse.unquote(path.lstrip("/"))
             inner.query = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
-            response = self.faults.before("graph", method)
+            response = self.faults.before("graph", method, in_batch=True)
             if response is not None:
                 response = self._fill_inner_error(inner, request_id, response)
             else:

@@ -466,3 +466,90 @@ def test_service_fabric_gets_a_requests_session_that_ignores_the_environment():
     assert provider._managed_identity_http_client({"IDENTITY_ENDPOINT": "https://sf:2377", "IDENTITY_HEADER": "h"}) is provider.session
     session = provider._managed_identity_http_client({"IDENTITY_ENDPOINT": "https://sf:2377", "IDENTITY_HEADER": "h", "IDENTITY_SERVER_THUMBPRINT": "ab"})
     assert isinstance(session, requests.Session) and session.trust_env is False and session.hooks["response"]
+
+
+# ---------------------------------------------------------------------- the cache is bound to the credential
+def wrong_secret_login():
+    return Reply(401, {"error": "invalid_client", "error_codes": [7000215],
+                       "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is "
+                                            "the client secret value, not the client secret ID."})
+
+
+def test_a_wrong_secret_is_refused_at_once_despite_a_cached_token():
+    login = FakeLogin()
+    token = provider_for(login)[0]()
+    login.token_replies.append(wrong_secret_login())
+    provider, server, _clock, warnings = provider_for(login, client_secret="wrong-" + SECRET)
+    with pytest.raises(AuthenticationError) as caught:
+        provider()
+    assert caught.value.aadsts == "7000215" and "the client secret is wrong" in str(caught.value)
+    assert "POST /%s/oauth2/v2.0/token" % TENANT in server.paths() and login.token_forms[-1]["client_secret"] == "wrong-" + SECRET
+    assert warnings == [] and "wrong-" + SECRET not in str(caught.value)
+    # the right secret still finds its token: the failed attempt wrote nothing
+    provider, server, _clock, _warnings = provider_for(login)
+    assert provider() == token and provider.source == "cache" and server.requests == []
+
+
+def test_a_rotated_secret_gets_a_new_token_and_rebinds_the_cache():
+    login = FakeLogin()
+    old = provider_for(login)[0]()
+    provider, server, _clock, _warnings = provider_for(login, client_secret="rotated-" + SECRET)
+    new = provider()
+    assert new != old and provider.source == "identity_provider" and login.issued == 2
+    provider, server, _clock, _warnings = provider_for(login, client_secret="rotated-" + SECRET)
+    assert provider() == new and server.requests == []
+    provider, server, _clock, _warnings = provider_for(login)  # the old secret no longer matches the file
+    assert provider() not in (old, new) and login.issued == 3
+
+
+def test_the_cache_file_holds_a_salted_fingerprint_never_the_secret_or_its_plain_hash():
+    import hashlib
+    provider_for(FakeLogin())[0]()
+    folder = os.environ["SMARTTRACE_SSO_TOKEN_CACHE_DIR"]
+    (name,) = [name for name in os.listdir(folder) if name.endswith(".json")]
+    text = open(os.path.join(folder, name), encoding="utf-8").read()
+    binding = json.loads(text)["SmartTraceSsoCredential"]["credential"]
+    assert len(bytes.fromhex(binding["salt"])) == 16 and len(binding["hmac"]) == 64
+    for secret_form in (SECRET, hashlib.sha256(SECRET.encode()).hexdigest(), base64.b64encode(SECRET.encode()).decode()):
+        assert secret_form not in text
+
+
+def test_a_cache_hit_with_the_right_secret_still_needs_neither_msal_nor_requests(monkeypatch):
+    login = FakeLogin()
+    token = provider_for(login)[0]()
+    monkeypatch.setitem(sys.modules, "msal", None)
+    monkeypatch.setitem(sys.modules, "requests", None)
+    provider, server, _clock, _warnings = provider_for(login)
+    assert provider() == token and provider.source == "cache" and server.requests == []
+    provider, server, _clock, _warnings = provider_for(login, client_secret="other-" + SECRET)
+    with pytest.raises(AuthenticationError, match="msal"):  # not the cached token: msal is needed to ask the endpoint
+        provider()
+
+
+@pytest.mark.parametrize("change", ["password", "file"])
+def test_a_changed_certificate_or_password_does_not_use_the_cached_token(certificate_files, tmp_path, change):
+    login = FakeLogin()
+    pem = tmp_path / "automation.pem"
+    pem.write_bytes(open(certificate_files["pem"], "rb").read())
+    options = dict(client_secret=None, client_certificate_path=str(pem), client_certificate_password="pem-pass")
+    token = provider_for(login, **options)[0]()
+    provider, server, _clock, _warnings = provider_for(login, **options)
+    assert provider() == token and server.requests == []
+    if change == "password":
+        options["client_certificate_password"] = "not-the-password"
+        with pytest.raises(AuthenticationError, match="wrong client_certificate_password"):
+            provider_for(login, **options)[0]()
+    else:
+        pem.write_bytes(open(certificate_files["pfx"], "rb").read())
+        options["client_certificate_password"] = "pfx-pass"
+        assert provider_for(login, **options)[0]() != token and login.issued == 2
+
+
+@pytest.mark.parametrize("tenant", ["contoso!", "x/../common", "a?b=c", "t#x", " space", "-dash"])
+def test_a_tenant_id_that_is_no_guid_or_domain_never_reaches_a_url(tenant):
+    login = FakeLogin()
+    with pytest.raises(AuthenticationError) as caught:
+        provider_for(login, tenant_id=tenant)
+    assert login.token_forms == [] and "tenant_id %r is neither a tenant ID (a GUID) nor a domain name" % tenant in str(caught.value)
+    for good in (TENANT, "contoso.onmicrosoft.com", "organizations"):
+        check_required(AuthConfig(params(tenant_id=good)), "client_secret")

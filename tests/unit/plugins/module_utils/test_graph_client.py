@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.smarttrace.sso.plugins.module_utils import _http
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, TLSVerificationError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
     GraphClient,
     conflict_409,
@@ -179,6 +179,38 @@ def test_connection_errors_retried_for_get_not_for_post():
     with pytest.raises(GraphError) as caught:
         client.post("/users", {"a": 1})
     assert caught.value.status is None and caught.value.code == "ConnectTimeout" and len(server.requests) == 1
+
+
+@pytest.mark.parametrize("verify, expected_fix", [(True, "in ca_path (or REQUESTS_CA_BUNDLE)"),
+                                                  ("/etc/wrong-ca.pem", "ca_path (or REQUESTS_CA_BUNDLE) is /etc/wrong-ca.pem")])
+def test_a_certificate_that_does_not_verify_fails_at_once_with_the_fix(verify, expected_fix):
+    client, server, clock = make_client(scripted(_http.TLSCertificateError("certificate verify failed: self-signed certificate"),
+                                                 Reply(200, {"id": 1})))
+    client.session.verify = verify
+    with pytest.raises(TLSVerificationError) as caught:
+        client.get("/users/1")
+    text = str(caught.value)
+    assert len(server.requests) == 1 and clock.sleeps == []  # no retry, no waiting
+    assert text.startswith("Microsoft Graph GET %s/v1.0/users/1 failed: the TLS certificate does not verify" % GRAPH_ROOT)
+    assert "self-signed certificate" in text and expected_fix in text and "validate_certs=false" in text
+    assert caught.value.to_dict()["code"] == "SSLError"
+
+
+def test_a_certificate_failure_inside_batch_and_create_is_not_retried_or_looked_up():
+    client, server, clock = make_client(scripted(_http.TLSCertificateError("certificate verify failed"), Reply(200, {})))
+    with pytest.raises(TLSVerificationError):
+        client.batch([{"method": "GET", "url": "/users/1"}, {"method": "GET", "url": "/users/2"}])
+    assert len(server.requests) == 1 and clock.sleeps == []
+    client, server, clock = make_client(scripted(_http.TLSCertificateError("certificate verify failed"), Reply(200, {})))
+    looked_up = []
+    with pytest.raises(TLSVerificationError):
+        client.create("/applications", {"displayName": "x"}, find_existing=lambda: looked_up.append(1))
+    assert len(server.requests) == 1 and looked_up == [] and clock.sleeps == []
+
+
+def test_other_tls_failures_are_still_retried_for_get():
+    client, server, _clock = make_client(scripted(_http.TLSError("EOF occurred in violation of protocol"), Reply(200, {"id": 1})))
+    assert client.get("/users/1") == {"id": 1} and len(server.requests) == 2
 
 
 # ---------------------------------------------------------------------- paging
@@ -398,6 +430,74 @@ def test_batch_inner_retries_are_bounded():
     results = client.batch([{"url": "/a"}])
     assert results[0].status == 429 and "Gave up" in str(results[0])
     assert clock.sleeps == [30.0, 30.0] and len(calls) == 3
+
+
+def persistently_throttled(throttled_urls, alone_429s=1, retry_after="2"):
+    """A Graph fake: sub-requests for ``throttled_urls`` are always 429 inside $batch; sent alone, 429 ``alone_429s`` times, then 200."""
+    calls, alone = [], []
+
+    def handler(request):
+        path = urlsplit(request.url).path
+        if path.endswith("/$batch"):
+            inner = request_json(request)["requests"]
+            calls.append(inner)
+            responses, failed = [], set()
+            for item in inner:
+                if item["url"].split("?")[0] in throttled_urls:
+                    failed.add(item["id"])
+                    responses.append({"id": item["id"], "status": 429, "headers": {"Retry-After": retry_after}, "body": {"error": {"code": "TooManyRequests"}}})
+                elif failed.intersection(item.get("dependsOn", ())):
+                    failed.add(item["id"])
+                    responses.append({"id": item["id"], "status": 424, "body": {"error": {"code": "FailedDependency"}}})
+                else:
+                    responses.append({"id": item["id"], "status": 200, "body": {"url": item["url"]}})
+            return Reply(200, {"responses": responses})
+        alone.append((request.method, path, request.body))
+        if sum(1 for entry in alone if entry[1] == path) <= alone_429s:
+            return Reply(429, {"error": {"code": "TooManyRequests", "message": "throttled"}}, {"Retry-After": retry_after})
+        return Reply(200 if request.method == "GET" else 201, {"alone": path})
+    return handler, calls, alone
+
+
+def test_batch_a_persistently_throttled_sub_request_is_sent_alone_on_its_own_schedule():
+    handler, calls, alone = persistently_throttled({"/users/2"})
+    client, _server, clock = make_client(handler)
+    results = client.batch([{"method": "GET", "url": "/users/%d" % index, "params": {"$select": "id"}} for index in range(4)])
+    assert [result.get("url") or result.get("alone") for result in results] == [
+        "/users/0?$select=id", "/users/1?$select=id", "/v1.0/users/2", "/users/3?$select=id"]
+    assert [len(call) for call in calls] == [4, 1, 1]  # only the throttled one is re-sent, for BATCH_ROUNDS_BEFORE_ALONE rounds
+    assert [entry[:2] for entry in alone] == [("GET", "/v1.0/users/2"), ("GET", "/v1.0/users/2")]
+    assert clock.sleeps == [2.0, 2.0, 2.0, 2.0]  # every wait is the Retry-After Graph gave
+
+
+def test_batch_alone_requests_keep_dependency_order_and_bodies():
+    handler, calls, alone = persistently_throttled({"/applications"}, alone_429s=0)
+    client, _server, _clock = make_client(handler)
+    results = client.batch([{"id": "create", "method": "POST", "url": "/applications", "body": {"displayName": "x"}},
+                            {"id": "owner", "method": "POST", "url": "/applications/x/owners/$ref", "body": {"a": 1}, "dependsOn": ["create"]},
+                            {"id": "other", "method": "GET", "url": "/users/1"}])
+    assert results == [{"alone": "/v1.0/applications"}, {"alone": "/v1.0/applications/x/owners/$ref"}, {"url": "/users/1"}]
+    assert [(method, path) for method, path, _body in alone] == [("POST", "/v1.0/applications"), ("POST", "/v1.0/applications/x/owners/$ref")]
+    assert [json.loads(body) for _method, _path, body in alone] == [{"displayName": "x"}, {"a": 1}]
+
+
+def test_batch_alone_requests_stay_within_the_same_max_wait():
+    handler, calls, alone = persistently_throttled({"/users/1"}, alone_429s=100, retry_after="10")
+    client, _server, clock = make_client(handler, max_wait=60)
+    started = clock.now
+    results = client.batch([{"url": "/users/1"}, {"url": "/users/2"}])
+    assert results[1] == {"url": "/users/2"}
+    assert isinstance(results[0], GraphError) and results[0].status == 429 and "max_wait (60 s)" in str(results[0])
+    assert clock.now - started <= 60 and len(calls) == 3 and len(alone) == 4  # 3 batch rounds, then alone at t=30, 40, 50, 60
+
+
+def test_batch_a_failed_alone_dependency_leaves_its_dependents_unsent():
+    handler, calls, alone = persistently_throttled({"/applications"}, alone_429s=100, retry_after="10")
+    client, _server, _clock = make_client(handler, max_wait=45)
+    results = client.batch([{"id": "create", "method": "POST", "url": "/applications", "body": {}},
+                            {"id": "owner", "method": "POST", "url": "/applications/x/owners/$ref", "body": {}, "dependsOn": ["create"]}])
+    assert all(isinstance(result, GraphError) for result in results)
+    assert [path for _method, path, _body in alone] == ["/v1.0/applications"] * 2  # at t=30 and t=40; the owner is never sent
 
 
 def test_batch_rejects_dependencies_across_chunks_and_duplicate_ids():

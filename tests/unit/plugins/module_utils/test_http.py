@@ -167,9 +167,32 @@ def test_headers_are_case_insensitive_and_joined():
 def test_untrusted_certificate_is_a_tls_error(server):
     with pytest.raises(_http.TLSError) as caught:
         Session(verify=True, timeout=5).get(server.url + "/a")  # the system's store does not know the test CA
-    assert caught.value.kind == "SSLError" and "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
-    assert isinstance(caught.value, _http.ConnectionFailed)
+    assert caught.value.kind == "SSLError" and "certificate verify failed" in str(caught.value)
+    assert isinstance(caught.value, _http.TLSCertificateError) and isinstance(caught.value, _http.ConnectionFailed)
     assert server.seen == []
+
+
+def test_a_wrong_host_name_is_a_certificate_error(server, ca):
+    with pytest.raises(_http.TLSCertificateError) as caught:
+        Session(verify=ca, timeout=5).get(server.url.replace("127.0.0.1", "localhost") + "/a")
+    assert "certificate verify failed" in str(caught.value)
+
+
+def test_an_unreadable_ca_file_is_a_certificate_error(server, tmp_path):
+    bad = tmp_path / "not-a-ca.pem"
+    bad.write_text("not a certificate")
+    with pytest.raises(_http.TLSCertificateError) as caught:
+        Session(verify=str(bad), timeout=5).get(server.url + "/a")
+    assert str(bad) in str(caught.value) and server.seen == []
+
+
+def test_other_ssl_errors_are_plain_tls_errors():
+    error = _http.tls_error(ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"))
+    assert isinstance(error, _http.TLSError) and not isinstance(error, _http.TLSCertificateError)
+    verify_error = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    verify_error.verify_message = "unable to get local issuer certificate"
+    assert isinstance(_http.tls_error(verify_error), _http.TLSCertificateError)
+    assert "unable to get local issuer certificate" in str(_http.tls_error(verify_error))
 
 
 def test_validate_certs_false_connects_and_warns(server, ca):

@@ -106,7 +106,7 @@ def test_fragment_documents_exactly_the_shared_options():
     (dict(api_url=API, api_token=""), ["no SmartTrace credentials: give api_token (or SMARTTRACE_API_TOKEN), or username and password"]),
     (dict(api_url=API, api_token="  ", username="a@b.c"), ["password is required with username"]),
     (dict(api_url=API, password="pw"), ["username is required with password"]),
-    (dict(CONNECTION, timeout=0), ["timeout must be a positive number of seconds"]),
+    (dict(CONNECTION, timeout=0), ["timeout must be 1 or more and at most 3600 seconds, got 0"]),
     (dict(CONNECTION, ca_path="/nonexistent/ca.pem"), ["ca_path /nonexistent/ca.pem is not a file"]),
 ])
 def test_connection_problems(params, expected):

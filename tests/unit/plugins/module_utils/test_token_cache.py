@@ -261,3 +261,115 @@ def test_a_rejected_token_is_forgotten_without_msal(directory, warnings):
     assert list(reread.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)) == []
     assert list(reread.search(msal.TokenCache.CredentialType.APP_METADATA))
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+# ---------------------------------------------------------------------- bound to the credential
+def test_tokens_are_used_only_with_the_credential_that_obtained_them(directory, warnings):
+    writer = PersistentTokenCache(AUTHORITY, TENANT, CLIENT, directory=directory, warn=warnings.append, credential=b"secret-A")
+    add_token(writer, "AT-A")
+    assert writer.save()
+    same = PersistentTokenCache(AUTHORITY, TENANT, CLIENT, directory=directory, warn=warnings.append, credential=b"secret-A")
+    assert same.find_access_token(CLIENT, SCOPE)["access_token"] == "AT-A" and not same.credential_changed
+    other = PersistentTokenCache(AUTHORITY, TENANT, CLIENT, directory=directory, warn=warnings.append, credential=b"secret-B")
+    assert other.find_access_token(CLIENT, SCOPE) is None and other.credential_changed
+    assert list(other.cache.search(other.cache.CredentialType.ACCESS_TOKEN)) == []  # msal is not handed the old token either
+    assert warnings == []
+
+
+def test_a_file_without_a_binding_is_not_trusted_by_a_bound_cache(directory, warnings):
+    write_good_cache(directory)  # written without a credential (an older version of the collection)
+    cache = PersistentTokenCache(AUTHORITY, TENANT, CLIENT, directory=directory, warn=warnings.append, credential=b"secret-A")
+    assert cache.find_access_token(CLIENT, SCOPE) is None and cache.credential_changed
+
+
+@pytest.mark.parametrize("binding", [{"credential": {"salt": "zz", "hmac": "00"}}, {"credential": {"salt": "", "hmac": ""}}, {}])
+def test_a_malformed_binding_is_a_mismatch(directory, warnings, binding):
+    path = write_good_cache(directory)
+    state = json.load(open(path, encoding="utf-8"))
+    state["SmartTraceSsoCredential"] = binding
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(state, handle)
+    cache = PersistentTokenCache(AUTHORITY, TENANT, CLIENT, directory=directory, warn=warnings.append, credential=b"secret-A")
+    assert cache.find_access_token(CLIENT, SCOPE) is None
+
+
+def test_each_write_gets_a_new_salt(directory):
+    values = set()
+    for token in ("AT-1", "AT-2"):
+        cache = PersistentTokenCache(AUTHORITY, TENANT, CLIENT, directory=directory, credential=b"secret-A")
+        add_token(cache, token)
+        cache.save()
+        values.add(json.dumps(json.load(open(cache.path, encoding="utf-8"))["SmartTraceSsoCredential"]))
+    assert len(values) == 2 and b"secret-A".decode() not in "".join(values)
+
+
+# ---------------------------------------------------------------------- not a regular file, unsafe folder
+def run_briefly(function, seconds=5):
+    """``function()`` in a thread; fails the test if it does not return within ``seconds`` (a hang)."""
+    import threading
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(value=function()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "hung"
+    return outcome.get("value")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_a_fifo_or_folder_at_the_cache_path_is_bypassed_with_a_warning(directory, warnings, kind):
+    os.makedirs(directory, mode=0o700)
+    path = os.path.join(directory, cache_file_name(AUTHORITY, TENANT, CLIENT))
+    os.mkfifo(path, 0o600) if kind == "fifo" else os.mkdir(path, 0o700)
+
+    def use():
+        cache = open_cache(directory, warnings)
+        found = cache.find_access_token(CLIENT, SCOPE)
+        add_token(cache)
+        with cache.exclusive(sleep=lambda seconds: None):
+            saved = cache.save()
+        return found, saved
+    assert run_briefly(use) == (None, False)
+    name = "a named pipe" if kind == "fifo" else "a folder"
+    assert warnings == ["Ignoring the token cache %s: it is %s, not a regular file; the token is not cached until it is removed." % (path, name)]
+    assert (stat.S_ISFIFO if kind == "fifo" else stat.S_ISDIR)(os.lstat(path).st_mode)  # left as it was
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "symlink"])
+def test_a_lock_path_that_is_not_a_regular_file_is_bypassed_with_a_warning(directory, warnings, kind, tmp_path):
+    os.makedirs(directory, mode=0o700)
+    lock = os.path.join(directory, cache_file_name(AUTHORITY, TENANT, CLIENT)) + ".lock"
+    if kind == "fifo":
+        os.mkfifo(lock, 0o600)
+    elif kind == "folder":
+        os.mkdir(lock, 0o700)
+    else:
+        os.symlink(str(tmp_path / "elsewhere"), lock)
+
+    def use():
+        cache = open_cache(directory, warnings)
+        with cache.exclusive(sleep=lambda seconds: None) as held:
+            add_token(cache)
+            return held, cache.save()
+    assert run_briefly(use) == (False, True)  # unlocked, and the token is still cached
+    assert len(warnings) == 1 and warnings[0].startswith("Not using the token cache lock %s" % lock)
+    assert not os.path.exists(str(tmp_path / "elsewhere"))
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o755])
+def test_a_folder_open_to_others_is_not_read_either(directory, warnings, mode):
+    write_good_cache(directory)
+    os.chmod(directory, mode)
+    cache = open_cache(directory, warnings)
+    assert cache.find_access_token(CLIENT, SCOPE) is None
+    add_token(cache)
+    assert cache.save() is False
+    assert len(warnings) == 1 and "Not using the token cache folder" in warnings[0] and "0700 expected" in warnings[0]
+    assert "SMARTTRACE_SSO_TOKEN_CACHE_DIR" in warnings[0]
+
+
+def test_a_folder_of_another_user_is_refused(directory, warnings, monkeypatch):
+    write_good_cache(directory)
+    monkeypatch.setattr(_token_cache.os, "geteuid", lambda: os.getuid() + 4242)
+    cache = open_cache(directory, warnings)
+    assert cache.find_access_token(CLIENT, SCOPE) is None
+    assert len(warnings) == 1 and "owned by another user" in warnings[0] and "Not using the token cache folder" in warnings[0]

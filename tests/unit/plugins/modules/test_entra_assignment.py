@@ -49,6 +49,8 @@ def run(args, capsys):
 
 def test_input_problems_before_any_request(no_network, capsys):
     result = run(dict(app_id="nope", users=["", "B.Simon"], groups=[" "], role=" ", state="absent", exclusive=True, replication_timeout=-1), capsys)
+    assert result["failed"] and "replication_timeout must be 0 or more and at most 3600 seconds, got -1" in result["msg"]  # bounds: _int_options
+    result = run(dict(app_id="nope", users=["", "B.Simon"], groups=[" "], role=" ", state="absent", exclusive=True), capsys)
     assert result["failed"]
     assert result["problems"] == [
         "app_id 'nope' must be a GUID such as 00000000-0000-0000-0000-000000000000",
@@ -56,8 +58,7 @@ def test_input_problems_before_any_request(no_network, capsys):
         "users[1] 'B.Simon': give a user principal name (name@domain) or an object id",
         "groups[0] is empty",
         "exclusive applies to state=present only",
-        "role is empty: leave it unset for Default Access",
-        "replication_timeout must be 0 or more seconds"]
+        "role is empty: leave it unset for Default Access"]
     nothing = run(dict(service_principal_id="00000000-0000-0000-0000-000000000001"), capsys)
     assert "give users or groups" in nothing["msg"]
 
