@@ -254,11 +254,7 @@ class PersistentTokenCache:
         """Why the file must not be trusted, or None."""
         if not stat.S_ISREG(file_stat.st_mode):
             return "it is %s, not a regular file" % _kind_of(file_stat.st_mode)
-        if hasattr(os, "geteuid") and file_stat.st_uid != os.geteuid():
-            return "it is owned by another user (uid %d)" % file_stat.st_uid
-        if file_stat.st_mode & 0o077:
-            return "its permissions %s give access to group or others (0600 expected)" % oct(stat.S_IMODE(file_stat.st_mode))
-        return None
+        return _not_private(file_stat, "0600")
 
     def find_access_token(self, client_id, target, realm=None, environment=None):
         """A cached app-only access token for ``client_id`` and ``target`` (scope or resource) with more than
@@ -374,11 +370,16 @@ class PersistentTokenCache:
             return "it cannot be read (%s)" % (exc.strerror or exc) if must_exist else None
         if not stat.S_ISDIR(folder.st_mode):
             return "it is %s, not a folder" % _kind_of(folder.st_mode)
-        if hasattr(os, "geteuid") and folder.st_uid != os.geteuid():
-            return "it is owned by another user (uid %d)" % folder.st_uid
-        if folder.st_mode & 0o077:
-            return "its permissions %s give access to group or others (0700 expected)" % oct(stat.S_IMODE(folder.st_mode))
-        return None
+        return _not_private(folder, "0700")
+
+
+def _not_private(found, expected_mode):
+    """Why a file or folder of the cache is not private to the user (another owner, access for group or others), or None."""
+    if hasattr(os, "geteuid") and found.st_uid != os.geteuid():
+        return "it is owned by another user (uid %d)" % found.st_uid
+    if found.st_mode & 0o077:
+        return "its permissions %s give access to group or others (%s expected)" % (oct(stat.S_IMODE(found.st_mode)), expected_mode)
+    return None
 
 
 def _read_all(fd):
