@@ -224,7 +224,8 @@ test: venv ansible-test-bootstrap ansible-test-ssh-key
 	done; \
 	if [ $$status != 0 ]; then \
 		echo "== make test: what failed (from $(BUILD)/main.log) =="; \
-		grep -E -B3 -A40 '^(fatal|failed): |FAILED|^FATAL|^ERROR|[*][*][*] ' $(BUILD)/main.log | cut -c1-400 | tail -n 300; \
+		grep -E -B3 -A40 '^(fatal|failed): |FAILED|^FATAL|^ERROR|[*][*][*] |^line [0-9]+ |[1-9][0-9]* violations' $(BUILD)/main.log \
+			| cut -c1-400 | tail -n 300; \
 	fi; \
 	if [ $$status = 0 ] && [ -f $(BUILD)/test-matrix.skipped ]; then \
 		echo "make test: all checks passed except test-matrix, which was SKIPPED (no Python for ansible-core 2.16)"; \
