@@ -37,7 +37,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
     sp_path,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import GUID_RE, graph_scope_ids, scope_names, settings
-from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ANOTHER_RUN, ConcurrentRunError
+from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ANOTHER_RUN_FIRST, ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import conflict_409, not_found
@@ -561,7 +561,7 @@ def take_unique_name(graph, app_url, patch):
         raise ConcurrentRunError("%s: its run added the app registration with the unique name %r first. This run deleted the gallery app it had "
                                  "added at the same moment (nothing refers to it) and stopped; run again when the other run has finished. (If no "
                                  "other run is under way, a deleted app registration holds that unique name: restore or permanently delete it, or "
-                                 "choose another unique_name.)" % (ANOTHER_RUN[0].upper() + ANOTHER_RUN[1:], patch.get("uniqueName")))
+                                 "choose another unique_name.)" % (ANOTHER_RUN_FIRST, patch.get("uniqueName")))
 
 
 def unique_name_held(error):

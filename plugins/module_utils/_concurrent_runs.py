@@ -28,6 +28,7 @@ import datetime
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import named, parse_date_time
 
 ANOTHER_RUN = "another run is configuring this instance"
+ANOTHER_RUN_FIRST = ANOTHER_RUN[0].upper() + ANOTHER_RUN[1:]  # at the start of a message
 MAX_IN_FLIGHT_TIMEOUT = 86400
 
 
@@ -69,7 +70,7 @@ def spared(doomed, keep, display_name, now, timeout):
     return in_flight(list(doomed) + [keep], display_name, keep.get("keyId"), now, timeout)
 
 
-def describe_in_flight(credentials, timeout):
+def describe_in_flight(credentials):
     """``key id 1a2b... (added 2026-12-04T21:40:44Z)``, for messages."""
     return ", ".join("key id %s (added %s)" % (c.get("keyId"), (c.get("startDateTime") or "?")[:19] + "Z") for c in credentials)
 
@@ -78,6 +79,6 @@ def secret_in_flight_message(credentials, timeout, undone=None):
     """Why a run stops because another run is handing over a secret, what it undid and what to do."""
     return ("%s: it added the client secret %s and is handing it over.%s Run again when it has finished. If that run died, its secret "
             "counts as abandoned %d s after it was added (in_flight_timeout), or retire it now with state=absent and key_id." % (
-                ANOTHER_RUN[0].upper() + ANOTHER_RUN[1:], describe_in_flight(credentials, timeout),
+                ANOTHER_RUN_FIRST, describe_in_flight(credentials),
                 " This run removed the secret it had added at the same moment (key id %s); nothing holds it." % undone if undone else
                 " This run added nothing.", timeout))
