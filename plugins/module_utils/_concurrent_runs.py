@@ -36,10 +36,14 @@ class ConcurrentRunError(Exception):
     """Another run got there first; the message says what this run undid, and what to do."""
 
 
+def _key(credential):
+    return (credential.get("keyId") or "").lower()
+
+
 def _order(credential):
     """The order in which Graph added the secrets: its start stamp (100 ns), then the key id for a tie."""
     start = parse_date_time(credential.get("startDateTime")) or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
-    return (start, (credential.get("keyId") or "").lower())
+    return (start, _key(credential))
 
 
 def in_flight(credentials, display_name, held_key_id, now, timeout):
@@ -49,7 +53,7 @@ def in_flight(credentials, display_name, held_key_id, now, timeout):
     of this app), not that one, and started less than ``timeout`` seconds before ``now``.
     """
     mine = named(credentials, display_name)
-    held = next((c for c in mine if (c.get("keyId") or "").lower() == (held_key_id or "").lower()), None) if held_key_id else None
+    held = next((c for c in mine if _key(c) == held_key_id.lower()), None) if held_key_id else None
     since = now - datetime.timedelta(seconds=timeout)
     found = [c for c in mine
              if c is not held and (held is None or _order(c) > _order(held)) and _order(c)[0] > since]
@@ -59,9 +63,9 @@ def in_flight(credentials, display_name, held_key_id, now, timeout):
 def ahead_of(credentials, display_name, held_key_id, now, timeout, key_id):
     """The secrets in flight that Graph added before ``key_id`` (the runs whose turn comes first)."""
     flying = in_flight(credentials, display_name, held_key_id, now, timeout)
-    own = next((c for c in flying if (c.get("keyId") or "").lower() == key_id.lower()), None)
-    if own is None:
-        return [c for c in flying if (c.get("keyId") or "").lower() != key_id.lower()]
+    own = next((c for c in flying if _key(c) == key_id.lower()), None)
+    if own is None:  # not visible yet: every secret in flight may be ahead
+        return flying
     return [c for c in flying if _order(c) < _order(own)]
 
 
