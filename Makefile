@@ -232,6 +232,24 @@ test: venv ansible-test-bootstrap ansible-test-ssh-key
 	elif [ $$status = 0 ]; then echo "make test: all checks passed"; fi; \
 	exit $$status
 
+# ---------------------------------------------------------------------------- execution environment image (begin)
+# make ee-image: the execution environment built and run for real (not part of make test: it needs podman, runc and
+# debootstrap, as root; CI installs them, see .ci/run; Debian: apt-get install podman runc debootstrap). A Debian base
+# image is made locally (ee-base-image, kept once made), ansible-builder builds the definition docs/execution-environment.md
+# gives with the tarball of make build, and the role runs inside it against a sandbox: twice (changed, then unchanged)
+# and once through ansible-runner transmit | worker | process. Only PyPI and a Debian mirror are reached.
+.PHONY: ee-image ee-base-image
+EE_BASE_IMAGE ?= localhost/smarttrace-sso-ee-base:bookworm
+EE_IMAGE ?= localhost/smarttrace-sso-ee:test
+COLLECTION_VERSION = $(shell sed -n 's/^version:[[:space:]]*//p' galaxy.yml)
+ee-base-image:
+	mkdir -p $(BUILD)/ee-base
+	tests/ee/base_image.sh $(EE_BASE_IMAGE) $(BUILD)/ee-base
+ee-image: build ee-base-image
+	PATH=$(BIN):$$PATH tests/ee/ee_image.sh $(BUILD)/ee-image $(BUILD)/dist/smarttrace-sso-$(COLLECTION_VERSION).tar.gz \
+		$(EE_BASE_IMAGE) $(EE_IMAGE)
+# ---------------------------------------------------------------------------- execution environment image (end)
+
 # ---------------------------------------------------------------------------- benchmarks
 # Measurements, not tests (not part of make test): each part against a sandbox of its own (its own request log),
 # then docs/performance.md (table between its markers) and docs/performance.json. See tests/bench/bench.py.
