@@ -30,12 +30,8 @@ done
 # ---------------------------------------------------------------- 1. build from the documented definition
 name=$(basename "$tarball")
 version=${name#smarttrace-sso-}; version=${version%.tar.gz}
-sed -n '/<!-- ee-image definition: begin/,/<!-- ee-image definition: end/p' "$repo/docs/execution-environment.md" \
-  | sed -e '/^<!--/d' -e '/^```/d' \
-  | sed -E -e "s/smarttrace-sso-[0-9][^ ]*\.tar\.gz/$name/" -e "s/smarttrace-sso-ee:[0-9][^ ]*/smarttrace-sso-ee:$version/" \
-  >"$work/definition/execution-environment.yml"
-grep -q "collections/$name" "$work/definition/execution-environment.yml" \
-  || fail "docs/execution-environment.md has no ee-image definition block naming collections/<tarball>"
+"$repo/tests/ee/documented_definition.sh" "$name" >"$work/definition/execution-environment.yml" \
+  || fail "docs/execution-environment.md gives no definition make ee-image can build"
 grep -q "name: $base_image\$" "$work/definition/execution-environment.yml" \
   || fail "the documented definition's base image is not $base_image (make ee-image's EE_BASE_IMAGE)"
 cp "$tarball" "$work/definition/"

@@ -6,7 +6,9 @@
 #     collection, and whose Containerfile runs ansible-builder's introspection;
 #  2. that introspection, run here on the built artifact installed into an empty collections path
 #     (what the image build does after `ansible-galaxy collection install`), finds msal, requests
-#     and jmespath and ca-certificates through the collection's meta/execution-environment.yml.
+#     and jmespath and ca-certificates through the collection's meta/execution-environment.yml;
+#  3. `ansible-builder create` on the air-gapped definition docs/execution-environment.md gives (make ee-image builds
+#     and runs that one with podman): the tarball lands in _build/collections/ and is installed from there.
 # Needs ansible-builder and ansible-galaxy on PATH (make test-ee provides them from .venv).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -69,5 +71,29 @@ while IFS= read -r line; do
   grep -qxF "$line  # from collection smarttrace.sso" "$work/introspect-bindep.txt" || { cat "$work/introspect-bindep.txt" >&2; fail "introspection lacks system package '$line'"; }
 done < <(requirements "$repo/bindep.txt")
 pass "introspection of the installed artifact finds $(requirements "$repo/requirements.txt" | paste -sd' ') and $(requirements "$repo/bindep.txt" | paste -sd' ')"
+
+# ---------------------------------------------------------------- 3. the documented air-gapped definition
+# docs/execution-environment.md's definition for a locally made base image and the collection as a file (what make
+# ee-image builds and runs with podman): here only ansible-builder create, so make test checks it without an engine.
+name=$(basename "$tarball")
+mkdir -p "$work/airgapped"
+"$repo/tests/ee/documented_definition.sh" "$name" >"$work/airgapped/execution-environment.yml" || fail "the documented air-gapped definition"
+cp "$tarball" "$work/airgapped/"
+(cd "$work/airgapped" && PATH="$work/bin" ansible-builder create -f execution-environment.yml -c "$work/airgapped/context" \
+  --output-filename Containerfile) >"$work/airgapped/create.log" 2>&1 || { cat "$work/airgapped/create.log" >&2; fail "ansible-builder create on the air-gapped definition"; }
+context="$work/airgapped/context"
+[ -f "$context/_build/collections/$name" ] || fail "the build context has no _build/collections/$name"
+grep -q "name: collections/$name" "$context/_build/requirements.yml" || fail "_build/requirements.yml does not install collections/$name"
+grep -q 'ansible-galaxy collection install .*-r requirements.yml' "$context/Containerfile" || fail "the Containerfile does not install the collections"
+grep -q '^WORKDIR /build' "$context/Containerfile" || fail "the Containerfile's galaxy stage does not run in /build (where _build/ is copied)"
+grep -q 'pip_install' "$context/Containerfile" && fail "the Containerfile runs ensurepip (Debian's Python has none; skip_pip_install: true)"
+grep -q '^ARG PKGMGR="/usr/bin/apt-get"' "$context/Containerfile" || fail "the Containerfile's package manager is not apt-get"
+while IFS= read -r line; do
+  grep -qxF "$line" "$context/_build/requirements.txt" || fail "the air-gapped definition's python list lacks '$line' (requirements.txt)"
+done < <(requirements "$repo/requirements.txt")
+while IFS= read -r line; do
+  grep -qxF "$line" "$context/_build/bindep.txt" || fail "the air-gapped definition's system list lacks '$line' (bindep.txt)"
+done < <(requirements "$repo/bindep.txt")
+pass "the air-gapped definition in docs/execution-environment.md: ansible-builder create installs collections/$name from the build context, with apt-get and without ensurepip"
 
 echo "test-ee: $passed passed, 0 failed"
