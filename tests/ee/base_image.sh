@@ -11,6 +11,7 @@ if podman image exists "$image"; then
   echo "ee base image: $image exists, kept (podman rmi $image to make it again)"
   exit 0
 fi
+[ "$(id -u)" = 0 ] || { echo "ee base image: debootstrap needs root (run make ee-image as root)" >&2; exit 1; }
 for tool in podman debootstrap; do
   command -v "$tool" >/dev/null 2>&1 || { echo "ee base image: $tool is not installed (Debian: apt-get install podman runc debootstrap)" >&2; exit 1; }
 done

@@ -60,3 +60,15 @@ read -r changed failed <<<"$(recap "$artifacts/stdout")"
 events=$(find "$artifacts/job_events" -name '*.json' | wc -l)
 [ "$events" -gt 0 ] || fail "no job events came back from the worker"
 echo "ee-image: ok: ansible-runner transmit | worker (in the image) | process: successful, changed=0, $events events back on the host"
+
+# No secret in what a person or AWX shows: the runs' output, the job's stdout and its events (the connection secrets,
+# and the test user's password, which the job only has as an extra var).
+password=$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["smarttrace_sso_test_users"][0]["password"])' \
+  "$repo/playbooks/demo_vars.yml")
+for secret in "$AZURE_CLIENT_SECRET" "$SMARTTRACE_API_TOKEN" "$password"; do
+  [ ${#secret} -ge 8 ] || fail "a sandbox secret is empty or too short to look for"
+  if grep -rlF -- "$secret" "$work/run-1.log" "$work/run-2.log" "$artifacts/stdout" "$artifacts/job_events" >&2; then
+    fail "a secret shows in the files above"
+  fi
+done
+echo "ee-image: ok: no connection secret or password in the runs' output or the runner job's stdout and events"
