@@ -36,10 +36,17 @@ version=${name#smarttrace-sso-}; version=${version%.tar.gz}
 grep -q "name: $base_image\$" "$work/definition/execution-environment.yml" \
   || fail "the documented definition's base image is not $base_image (make ee-image's EE_BASE_IMAGE)"
 cp "$tarball" "$work/definition/"
+# The images this build leaves untagged (its intermediate stages, the previous $image) are removed after it; images
+# that were there before, other than our previous $image, are left alone.
+images_before=$(podman images -q --no-trunc)
+previous=$(podman image inspect --format 'sha256:{{.Id}}' "$image" 2>/dev/null || true)
 start=$SECONDS
 (cd "$work/definition" && ansible-builder build -f execution-environment.yml -c "$work/context" -t "$image" \
   --extra-build-cli-args=--network=host -v 2) >"$work/build.log" 2>&1 \
   || { tail -n 60 "$work/build.log" >&2; fail "ansible-builder build (whole log $work/build.log)"; }
+while read -r id; do
+  if [ "$id" = "$previous" ] || ! grep -qxF "$id" <<<"$images_before"; then podman rmi "$id" >/dev/null 2>&1 || true; fi
+done < <(podman images -q --no-trunc --filter dangling=true)
 size=$(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%d MB", $1/1000000}')
 pass "ansible-builder built $image from docs/execution-environment.md's definition and $name in $((SECONDS - start)) s ($size)"
 
