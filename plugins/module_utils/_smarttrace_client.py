@@ -20,7 +20,7 @@ What the contract says and this file relies on:
 
 Every request is safe to repeat (GET, PUT, PATCH with the same body and DELETE are idempotent; login and
 the test create nothing), so 429/503 are retried after ``Retry-After`` and 408/500/502/504 and lost
-connections with backoff, within ``max_wait`` seconds.
+connections with backoff (``_retry_policy``), within ``max_wait`` seconds and the task's ``budget`` if one is given.
 """
 
 import collections
@@ -30,8 +30,14 @@ import time
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SmartTraceError, mask_secrets
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import backoff_delay, parse_retry_after
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSError, TransportError
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import (
+    Deadline,
+    backoff_delay,
+    parse_retry_after,
+    retry_delay,
+    wait_until,
+)
 from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
 
 DEFAULT_API_URL = "https://api.smarttrace.ai/v1"
@@ -62,8 +68,10 @@ FIELD_OPTIONS = {"application_id": "application_id", "tenant_id": "tenant_id", "
 TRANSIENT_TEST_ERRORS = ("AADSTS7000215",)
 KNOWN_AFTER_RUN = "(known after the real run)"
 
+# Repeated as _retry_policy says (every SmartTrace request is safe to repeat): Retry-After honoured, else backoff.
 RETRY_AFTER_STATUSES = (429, 503)
 BACKOFF_STATUSES = (408, 500, 502, 504)
+RETRY_BACKOFF_CAP = 30.0
 
 Plan = collections.namedtuple("Plan", ["method", "body", "after"])
 
@@ -314,7 +322,7 @@ class SmartTraceClient:
     """
 
     def __init__(self, session, api_url=DEFAULT_API_URL, api_token=None, username=None, password=None, on_token=None,
-                 timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=120.0, max_attempts=6, trace_size=50):
+                 timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=120.0, max_attempts=6, trace_size=50, budget=None):
         self.session = session
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         self.username = username
@@ -324,6 +332,7 @@ class SmartTraceClient:
         self.credential = "api_token" if self._token else "user %r" % username
         self.timeout = timeout
         self.max_wait = max_wait
+        self.budget = budget  # the whole task's time budget (a _retry_policy.Deadline); None: max_wait per request only
         self.max_attempts = max_attempts
         self.request_count = 0
         self.trace = collections.deque(maxlen=trace_size)
@@ -352,17 +361,15 @@ class SmartTraceClient:
 
         Returns ``{ok, error, attempts, waited}``; any other failure returns at once.
         """
-        started, attempt = self._clock(), 0
-        while True:
-            attempt += 1
+        started, deadline, attempts = self._clock(), Deadline.earliest(Deadline(timeout, self._clock), self.budget), []
+
+        def tested():
+            attempts.append(None)
             ok, error = self.run_test(instance)
-            outcome = {"ok": ok, "error": error, "attempts": attempt, "waited": round(self._clock() - started, 1)}
-            if ok or not is_transient_test_error(error):
-                return outcome
-            delay = backoff_delay(attempt, base=2.0, cap=15.0)
-            if self._clock() + delay > started + timeout:
-                return outcome
-            self._sleep(delay)
+            return {"ok": ok, "error": error, "attempts": len(attempts), "waited": round(self._clock() - started, 1)}
+
+        return wait_until(tested, deadline, self._sleep, delay=lambda attempt: backoff_delay(attempt, base=2.0, cap=15.0),
+                          done=lambda outcome: outcome["ok"] or not is_transient_test_error(outcome["error"]))
 
     # ------------------------------------------------------------------ requests
     def bearer_token(self):
@@ -379,6 +386,7 @@ class SmartTraceClient:
     def request(self, method, path, body=None, authenticated=True, instance=None):
         """One logical request, retried as the module docstring says; the parsed JSON answer (None when empty)."""
         started, attempt = self._clock(), 0
+        deadline = Deadline.earliest(Deadline(self.max_wait, self._clock), self.budget)
         while True:
             attempt += 1
             headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -389,7 +397,7 @@ class SmartTraceClient:
                 return _parse(response)
             delay = self._retry_delay(response, error, attempt)
             waited = self._clock() - started
-            if delay is None or attempt >= self.max_attempts or waited + delay > self.max_wait:
+            if delay is None or attempt >= self.max_attempts or not deadline.allows(delay):
                 if attempt > 1:
                     error.attempts, error.waited = attempt, waited
                 raise error
@@ -428,13 +436,9 @@ class SmartTraceClient:
     def _retry_delay(self, response, error, attempt):
         """Seconds to wait before repeating the request, or None when it must not be repeated."""
         if response is None:
-            return None if error.code == "SSLError" else backoff_delay(attempt, cap=30.0)
-        if response.status_code in RETRY_AFTER_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return retry_after if retry_after is not None else backoff_delay(attempt, cap=30.0)
-        if response.status_code in BACKOFF_STATUSES:
-            return backoff_delay(attempt, cap=30.0)
-        return None
+            return None if error.code == "SSLError" else retry_delay(None, attempt, cap=RETRY_BACKOFF_CAP)
+        return retry_delay(response.status_code, attempt, parse_retry_after(response.headers.get("Retry-After")), cap=RETRY_BACKOFF_CAP,
+                           statuses=RETRY_AFTER_STATUSES + BACKOFF_STATUSES)
 
 
 def _parse(response):
