@@ -207,6 +207,9 @@ class GraphClient:
             raise TLSVerificationError("Microsoft Graph", url=url.split("?", 1)[0], reason=str(exc), method=method,
                                        ca_path=verify if isinstance(verify, str) else None)
         except TransportError as exc:
+            if exc.permanent:  # e.g. an unusable proxy setting: the message says what to fix, and repeating cannot help
+                raise GraphError("no response from Microsoft Graph (%s): %s" % (exc.kind, exc), code=exc.kind, method=method, url=url,
+                                 client_request_id=client_request_id)
             error = GraphError("no response from Microsoft Graph (%s)" % exc.kind, code=exc.kind, method=method, url=url,
                                client_request_id=client_request_id)
             return _Outcome(None, error, retry_delay(None, attempt, idempotent=idempotent, base=self.backoff_base, cap=self.backoff_cap))

@@ -30,7 +30,7 @@ import time
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SmartTraceError, mask_secrets
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSError, TransportError
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSError, TransportError, UnsupportedProxy
 from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import (
     Deadline,
     backoff_delay,
@@ -418,6 +418,9 @@ class SmartTraceClient:
                                          path=path, code="SSLError", hint="give the certificate authority of api_url in ca_path")
         except TransportError as exc:
             entry["error"] = exc.kind
+            if exc.permanent:  # e.g. an unusable proxy setting: the message says what to fix
+                return None, SmartTraceError("no answer from %s (%s: %s)" % (self.api_url, exc.kind, exc), method=method, path=path,
+                                             code=exc.kind, hint="check the proxy settings (HTTPS_PROXY, ALL_PROXY)")
             return None, SmartTraceError("no answer from %s (%s)" % (self.api_url, exc.kind), method=method, path=path,
                                          code=exc.kind, hint="check api_url, the network and the proxy settings (HTTPS_PROXY)")
         finally:
@@ -436,7 +439,7 @@ class SmartTraceClient:
     def _retry_delay(self, response, error, attempt):
         """Seconds to wait before repeating the request, or None when it must not be repeated."""
         if response is None:
-            return None if error.code == "SSLError" else retry_delay(None, attempt, cap=RETRY_BACKOFF_CAP)
+            return None if error.code in ("SSLError", UnsupportedProxy.kind) else retry_delay(None, attempt, cap=RETRY_BACKOFF_CAP)
         return retry_delay(response.status_code, attempt, parse_retry_after(response.headers.get("Retry-After")), cap=RETRY_BACKOFF_CAP,
                            statuses=RETRY_AFTER_STATUSES + BACKOFF_STATUSES)
 
