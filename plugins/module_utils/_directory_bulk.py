@@ -20,6 +20,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._errors import Grap
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (  # noqa: F401 - odata_string is re-exported
     filter_eq,
     filter_query,
+    not_a_valid_reference_update,
+    not_found,
     odata_string,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import REPLICATION_BACKOFF, Deadline, backoff_delay, wait_until
@@ -194,4 +196,4 @@ def is_ambiguous(error):
 
 def is_replication_lag(error):
     """404, or 400 "Not a valid reference update.": an object named by the request was created moments ago."""
-    return error.status == 404 or (error.status == 400 and "not a valid reference update" in error.message.lower())
+    return not_found(error) or not_a_valid_reference_update(error)
