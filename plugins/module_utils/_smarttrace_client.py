@@ -24,7 +24,6 @@ connections with backoff (``_retry_policy``), within ``max_wait`` seconds and th
 """
 
 import collections
-import datetime
 import re
 import time
 from urllib.parse import quote, urlsplit
@@ -38,6 +37,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy impor
     retry_delay,
     wait_until,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import parse_date_time as _parse_date_time
 from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
 
 DEFAULT_API_URL = "https://api.smarttrace.ai/v1"
@@ -100,19 +100,14 @@ def check_instance(value):
 
 
 def parse_date_time(value):
-    """An aware ``datetime`` for an RFC 3339 date-time with a time zone, or None when ``value`` is not one."""
-    match = DATE_TIME_RE.match(value or "") if isinstance(value, str) else None
-    if not match:
+    """An aware ``datetime`` for an RFC 3339 date-time with a time zone (what SmartTrace stores), or None when ``value`` is not one.
+
+    The format rule (``DATE_TIME_RE``: a time and a zone required) is SmartTrace's; the parsing is the collection's one
+    parser, ``_secret_expiry.parse_date_time``.
+    """
+    if not isinstance(value, str) or not DATE_TIME_RE.match(value):
         return None
-    year, month, day, hour, minute, second = (int(match.group(index)) for index in range(1, 7))
-    micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
-    offset = datetime.timedelta(0)
-    if match.group(9):
-        offset = datetime.timedelta(hours=int(match.group(10)), minutes=int(match.group(11))) * (-1 if match.group(9) == "-" else 1)
-    try:
-        return datetime.datetime(year, month, day, hour, minute, second, micro, tzinfo=datetime.timezone(offset))
-    except ValueError:
-        return None
+    return _parse_date_time(value)
 
 
 def _uuid_problem(option, value, what):
