@@ -404,7 +404,7 @@ class GraphClient:
             self._sleep(delay)
         return None  # pragma: no cover
 
-    # ------------------------------------------------------------------ $batch (contract 6.7)
+    # ------------------------------------------------------------------ $batch (docs/graph-facts.md, Batching)
     def batch(self, requests_):
         """Send many requests through ``$batch`` (20 per call); return one result per request, in input order.
 

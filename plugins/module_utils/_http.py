@@ -8,8 +8,9 @@ does not pay the import of ``requests`` and ``urllib3`` (50 to 70 ms). What it k
 
 * ``request(method, url, params=, data=, json=, headers=, timeout=, allow_redirects=False)`` and ``get``/``post``/
   ``put``/``patch``/``delete``; any other argument (``verify=``, ``proxies=``, ``stream=``...) raises ``TypeError``
-  instead of being ignored (TLS and proxies are set on the session and from the environment); the response has ``status_code``, ``headers`` (case-insensitive), ``content``, ``text``, ``json()``,
-  ``ok`` and ``raise_for_status()``: what the collection's clients and msal (its ``http_client``) use;
+  instead of being ignored (TLS and proxies are set on the session and from the environment); the response has
+  ``status_code``, ``headers`` (case-insensitive), ``content``, ``text``, ``json()``, ``ok`` and
+  ``raise_for_status()``: what the collection's clients and msal (its ``http_client``) use;
 * ``hooks["response"]``: callables given every response (the token provider counts login requests with it);
 * TLS verification on by default against ``ca_path`` (``verify`` = a PEM file) or the system's store;
   ``verify=False`` turns it off (the caller warns);
