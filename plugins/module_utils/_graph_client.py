@@ -26,11 +26,7 @@ from urllib.parse import quote, urlsplit
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, TLSVerificationError
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSCertificateError, TransportError
-from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import (  # noqa: F401 - re-exported for older imports
-    BACKOFF_STATUSES,
-    IDEMPOTENT_METHODS,
-    NOT_PROCESSED_STATUSES,
-    RETRY_AFTER_STATUSES,
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import (
     Deadline,
     backoff_delay,
     is_ambiguous,

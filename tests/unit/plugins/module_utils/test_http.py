@@ -5,6 +5,7 @@
 
 import base64
 import datetime
+import http.client
 import http.server
 import ipaddress
 import json
@@ -413,11 +414,10 @@ class AuthProxyHandler(socketserver.StreamRequestHandler):
             upstream.close()
 
     def _forward(self, method, target, headers):
-        import http.client as client
         url = urlsplit(target)
         length = int(next((value for name, value in headers if name.lower() == "content-length"), 0))
         body = self.rfile.read(length) if length else None
-        upstream = client.HTTPConnection(url.hostname, url.port, timeout=5)
+        upstream = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
         upstream.request(method, url.path + ("?" + url.query if url.query else ""), body=body,
                          headers=dict((name, value) for name, value in headers if name.lower() not in ("proxy-authorization", "host")))
         answer = upstream.getresponse()

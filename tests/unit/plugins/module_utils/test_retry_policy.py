@@ -12,7 +12,15 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client impor
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session, UnsupportedProxy
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, Reply, mount, scripted
 
-LOW, HIGH = (lambda: 0.0), (lambda: 1.0)
+
+def low():
+    """A jitter draw of 0."""
+    return 0.0
+
+
+def high():
+    """A jitter draw of 1."""
+    return 1.0
 
 
 # ---------------------------------------------------------------------- which statuses are retried
@@ -34,10 +42,10 @@ def test_a_service_may_retry_fewer_statuses():
 
 # ---------------------------------------------------------------------- one backoff formula honouring Retry-After
 def test_backoff_doubles_with_jitter_of_half_to_whole_and_is_capped():
-    assert [policy.backoff_delay(attempt, jitter=HIGH) for attempt in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
-    assert [policy.backoff_delay(attempt, jitter=LOW) for attempt in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 4.0]
-    assert policy.backoff_delay(30, jitter=HIGH) == policy.REQUEST_BACKOFF[1]
-    assert policy.backoff_delay(3, base=2.0, cap=5.0, jitter=HIGH) == 5.0
+    assert [policy.backoff_delay(attempt, jitter=high) for attempt in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
+    assert [policy.backoff_delay(attempt, jitter=low) for attempt in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 4.0]
+    assert policy.backoff_delay(30, jitter=high) == policy.REQUEST_BACKOFF[1]
+    assert policy.backoff_delay(3, base=2.0, cap=5.0, jitter=high) == 5.0
     for attempt in range(1, 8):
         assert 0.5 * min(60, 2 ** (attempt - 1)) <= policy.backoff_delay(attempt) <= min(60, 2 ** (attempt - 1))
 
