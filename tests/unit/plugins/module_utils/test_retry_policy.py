@@ -169,3 +169,16 @@ def test_smarttrace_honours_retry_after_and_its_own_statuses():
     client = st.SmartTraceClient(session, "https://api.smarttrace.test/v1", api_token="t" * 20, clock=clock, sleep=clock.sleep)
     assert client.get_integration("acme")["enabled"] is False
     assert clock.sleeps[0] == 9.0 and 0.5 <= clock.sleeps[1] <= 2.0 and len(server.requests) == 3
+
+
+def test_the_login_endpoint_does_not_retry_an_unusable_proxy_either():
+    from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.test_auth import provider_for
+    from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError
+
+    def refuse(request):
+        raise UnsupportedProxy("unusable proxy https://proxy:3129 in HTTPS_PROXY: give the proxy's http:// address")
+    provider, server, clock, _warnings = provider_for(refuse, token_cache=False)
+    with pytest.raises(AuthenticationError) as caught:
+        provider()
+    assert "HTTPS_PROXY" in str(caught.value) and "http:// address" in str(caught.value)
+    assert len(server.requests) == 1 and clock.sleeps == []
