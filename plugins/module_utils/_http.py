@@ -394,12 +394,12 @@ class Session:
             self._drop(key)
         return Response(raw.status, Headers(raw.getheaders()), content, url, method=method, reason=raw.reason)
 
-    def _connection(self, key, parts, port, proxy_setting_, timeout):
+    def _connection(self, key, parts, port, proxy_choice, timeout):
         """(connection, whether it was used before): the kept one if the server has not closed it, else a new one.
 
-        ``proxy_setting_``: (variable, proxy URL) from ``proxy_setting``; (None, None) to connect directly.
+        ``proxy_choice``: (variable, proxy URL) from ``proxy_setting``; (None, None) to connect directly.
         """
-        variable, proxy = proxy_setting_
+        variable, proxy = proxy_choice
         connection = self._connections.get(key)
         if connection is not None and connection.sock is not None and not _closed_by_peer(connection.sock):
             connection.timeout = timeout
