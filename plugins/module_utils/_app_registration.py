@@ -9,7 +9,7 @@ for ``admin_consent``, the tenant-wide grant) -> ``plan`` (what differs, compare
 the ``web`` object whole; nothing when nothing differs) -> ``apply`` (skipped in check mode) ->
 ``settings`` (the flat view returned and shown in the diff).
 
-Graph behaviour relied on: graph-contract sections 1, 1.5, 2, 6.3, 6.4 and 8a.
+Graph behaviour relied on: docs/graph-facts.md: Applications, Service principals, Idempotency, Replication.
 """
 
 import copy
@@ -62,7 +62,7 @@ class OptionError(ValueError):
 # ---------------------------------------------------------------------------------------------- validation
 
 def uri_problem(uri):
-    """Why Entra ID would refuse ``uri`` as a redirect or logout URL (graph-contract 1.4), or None."""
+    """Why Entra ID would refuse ``uri`` as a redirect or logout URL (docs/graph-facts.md, Redirect URIs), or None."""
     if len(uri) > MAX_URI_LENGTH:
         return "has %d characters, at most %d are allowed" % (len(uri), MAX_URI_LENGTH)
     bad = sorted(set(ch for ch in uri if ch in FORBIDDEN_URI_CHARACTERS or ch.isspace()))

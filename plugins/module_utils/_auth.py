@@ -451,6 +451,8 @@ class TokenProvider:
                                           method=self.method, hint="give the certificate authority that signed it in ca_path (or "
                                           "REQUESTS_CA_BUNDLE); validate_certs=false turns verification off, for tests only, with a warning")
             except transport_errors as exc:
+                if getattr(exc, "permanent", False):  # an unusable proxy setting (_http.UnsupportedProxy): repeating cannot help
+                    raise AuthenticationError("%s failed: %s" % (what, mask_secrets(str(exc))), method=self.method)
                 if not retry_connection_errors:
                     raise AuthenticationError("%s failed: cannot connect (%s)" % (what, _kind(exc)), method=self.method,
                                               hint="check that this machine has a managed identity endpoint" if self.method == "managed_identity" else None)

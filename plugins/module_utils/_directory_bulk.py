@@ -3,25 +3,29 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Many directory objects in few requests: ``in``-filter lookups, batched writes, replication waits.
 
-Shared by ``entra_user`` and ``entra_assignment``. Graph behaviour relied on (graph-contract 6.4, 6.6, 6.7):
+Shared by ``entra_user`` and ``entra_assignment``. Graph behaviour relied on (docs/graph-facts.md, sections
+"Replication", "Filters" and "Batching"):
 
 * ``GET /users?$filter=userPrincipalName in ('a','b',..)`` finds up to 15 objects in one request (Graph
   limits ``in`` to 15 values by default); up to 20 such requests go in one ``$batch``, so 300 names cost
   one HTTP request. A single request is sent on its own (same count, simpler log).
 * writes go through ``$batch`` (20 per request); the answer of each is its own (no atomicity).
 * a just-created object is missing from reads, and writes naming it fail (404, 400 "Not a valid
-  reference update."), for a while: ``Waiter`` retries with backoff within a time budget.
+  reference update."), for a while: ``Waiter`` retries with backoff within a time budget (``_retry_policy``).
 """
 
 import time
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (  # noqa: F401 - odata_string is re-exported
-    backoff_delay,
     filter_eq,
     filter_query,
+    not_a_valid_reference_update,
+    not_found,
     odata_string,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import REPLICATION_BACKOFF, Deadline, backoff_delay, wait_until
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import is_ambiguous as _ambiguous_status
 
 IN_LIMIT = 15
 #: a value only a real run can know (check mode)
@@ -63,9 +67,9 @@ def unique(values):
 
 
 class Waiter:
-    """Sleeps between retry rounds; ``clock``/``sleep`` are injectable for tests."""
+    """Sleeps between retry rounds (``_retry_policy``'s backoff for replication); ``clock``/``sleep`` are injectable for tests."""
 
-    def __init__(self, sleep=time.sleep, clock=time.monotonic, backoff_base=1.0, backoff_cap=15.0):
+    def __init__(self, sleep=time.sleep, clock=time.monotonic, backoff_base=REPLICATION_BACKOFF[0], backoff_cap=REPLICATION_BACKOFF[1]):
         self.sleep = sleep
         self.clock = clock
         self.backoff_base = backoff_base
@@ -73,6 +77,14 @@ class Waiter:
 
     def delay(self, attempt):
         return backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+
+    def deadline(self, seconds):
+        """A ``Deadline`` ``seconds`` from now on this waiter's clock."""
+        return Deadline(seconds, self.clock)
+
+    def wait_until(self, poll, seconds, done=bool):
+        """``_retry_policy.wait_until`` with this waiter's clock, sleep and backoff, for up to ``seconds``."""
+        return wait_until(poll, self.deadline(seconds), self.sleep, self.delay, done)
 
 
 def send_all(graph, requests):
@@ -135,17 +147,19 @@ def find_many_waiting(graph, queries, timeout, waiter, results=None):
     """``find_many`` (unless its ``results`` are given), asking again for the values not found yet (objects created
     moments ago) until ``timeout`` seconds passed."""
     results = find_many(graph, queries) if results is None else [dict(found) for found in results]
-    start, attempt = waiter.clock(), 0
-    while True:
-        missing = [(query, [value for value in unique(query[2]) if not found[fold(value)]]) for query, found in zip(queries, results)]
-        attempt += 1
-        delay = waiter.delay(attempt)
-        if not any(values for _query, values in missing) or waiter.clock() + delay - start > timeout:
-            return results
-        waiter.sleep(delay)
-        again = [(index, (query[0], query[1], values, query[3])) for index, (query, values) in enumerate(missing) if values]
-        for (index, _query), found in zip(again, find_many(graph, [query for _index, query in again])):
-            results[index].update(found)
+    rounds = []
+
+    def missing():
+        """The values not found yet, per query (asked again from the second round on)."""
+        if rounds:
+            again = [(index, (query[0], query[1], values, query[3])) for index, (query, values) in enumerate(rounds[-1]) if values]
+            for (index, _query), found in zip(again, find_many(graph, [query for _index, query in again])):
+                results[index].update(found)
+        rounds.append([(query, [value for value in unique(query[2]) if not found[fold(value)]]) for query, found in zip(queries, results)])
+        return rounds[-1]
+
+    waiter.wait_until(missing, timeout, done=lambda still: not any(values for _query, values in still))
+    return results
 
 
 def write_all(graph, requests, classify, timeout, waiter):
@@ -156,14 +170,14 @@ def write_all(graph, requests, classify, timeout, waiter):
     """
     results = [None] * len(requests)
     tries = [0] * len(requests)
-    pending, start, attempt = list(range(len(requests))), waiter.clock(), 0
+    pending, deadline, attempt = list(range(len(requests))), waiter.deadline(timeout), 0
     while pending:
         for index, answer in zip(pending, send_all(graph, [requests[index] for index in pending])):
             results[index] = answer
             tries[index] += 1
         attempt += 1
         delay = waiter.delay(attempt)
-        in_time = waiter.clock() + delay - start <= timeout
+        in_time = deadline.allows(delay)
         again = []
         for index in pending:
             kind = classify(requests[index], results[index]) if isinstance(results[index], GraphError) else None
@@ -176,10 +190,10 @@ def write_all(graph, requests, classify, timeout, waiter):
 
 
 def is_ambiguous(error):
-    """True when a write may or may not have happened: no response, a timeout, or a 5xx other than 501/503."""
-    return error.status is None or error.status in (408, 500, 502, 504)
+    """True when a write may or may not have happened (``_retry_policy.is_ambiguous``: no response, 408, 500, 502, 504)."""
+    return _ambiguous_status(error.status)
 
 
 def is_replication_lag(error):
     """404, or 400 "Not a valid reference update.": an object named by the request was created moments ago."""
-    return error.status == 404 or (error.status == 400 and "not a valid reference update" in error.message.lower())
+    return not_found(error) or not_a_valid_reference_update(error)

@@ -4,7 +4,7 @@
 """Finding app registrations and their service principals; making sure the service principal exists.
 
 Shared by the modules that work on an app (``entra_app``, ``entra_app_info``, ``entra_secret``,
-``entra_assignment``). Graph behaviour relied on (graph-contract sections 1, 2, 6.3, 6.4, 6.7):
+``entra_assignment``). Graph behaviour relied on (docs/graph-facts.md: Applications, Service principals, Idempotency, Replication, Batching):
 
 * ``/applications(appId='..')``, ``/applications(uniqueName='..')`` and ``/servicePrincipals(appId='..')``
   address one object (404 when there is none); ``displayName`` is not unique, so a lookup by name

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """App role assignments of one enterprise application: who may sign in, with which app role.
 
-Graph behaviour relied on (graph-contract sections 5, 6.4, 6.7):
+Graph behaviour relied on (docs/graph-facts.md: App role assignments, Replication, Batching):
 
 * the resource is the app's service principal, ``/servicePrincipals(appId='..')`` or ``/servicePrincipals/{id}``;
   its ``appRoles`` (copied from the app) say which role ids exist. An app without roles takes the

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Users: the input rules Entra ID applies, a plan per user, batched writes, and errors that say what to do.
 
-Graph behaviour relied on (graph-contract section 4):
+Graph behaviour relied on (docs/graph-facts.md, Users):
 
 * ``POST /users`` needs accountEnabled, displayName, mailNickname, userPrincipalName and passwordProfile;
   it answers 201 with the default property subset (the id is what matters). A plain GET does not show

@@ -3,13 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Microsoft Graph v1.0 over HTTP: retries, paging, ``$batch``, replication retries, safe create.
 
-What the client does on its own (graph-contract sections 6.2-6.7):
+What the client does on its own (docs/graph-facts.md, sections "Throttling", "Replication", "Paging", "Batching"):
 
 * a TLS certificate that does not verify fails at once (``TLSVerificationError``, naming ``ca_path``);
-* 429, 503 and 504 are retried honouring ``Retry-After``; 408, 424, 500 and 502 with exponential
-  backoff and jitter; all within ``max_wait`` seconds per call (then a ``GraphError`` says so).
-  A POST is not idempotent: it is retried only on 429 and 503 (the request was not processed);
-  after a timeout, a connection error or another 5xx ``create()`` looks for the object first.
+* 429, 503, 504, 408, 424, 500 and 502 are retried as ``_retry_policy`` says (``Retry-After`` honoured, else
+  exponential backoff with jitter), within ``max_wait`` seconds per call and the task's ``budget`` if one is given
+  (then a ``GraphError`` says so). A POST is not idempotent: it is retried only on 429 and 503 (the request was not
+  processed); after a timeout, a connection error or another 5xx ``create()`` looks for the object first.
 * ``@odata.nextLink`` is followed verbatim (and only on the Graph host: the token goes nowhere else).
 * Replication lag is retried only where the caller asks, with the predicates below.
 
@@ -18,9 +18,7 @@ Every request carries ``client-request-id`` and ``User-Agent: smarttrace.sso/<ve
 """
 
 import collections
-import email.utils
 import json
-import random
 import re
 import time
 import uuid
@@ -28,16 +26,22 @@ from urllib.parse import quote, urlsplit
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, TLSVerificationError
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSCertificateError, TransportError
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import (
+    Deadline,
+    backoff_delay,
+    is_ambiguous,
+    is_idempotent,
+    parse_retry_after,
+    retry_delay,
+)
 from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
 
 API_VERSION = "v1.0"
 BATCH_LIMIT = 20
 # A $batch sub-request throttled in this many rounds is then sent on its own (with the requests that depend on it).
 BATCH_ROUNDS_BEFORE_ALONE = 3
-RETRY_AFTER_STATUSES = (429, 503, 504)
-BACKOFF_STATUSES = (408, 424, 500, 502)
-NOT_PROCESSED_STATUSES = (429, 503)  # safe to repeat even for a POST
-IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE")
+# A $batch sub-request is repeated on 429, 503 and (unless a POST) 504: the others are its own answer.
+BATCH_RETRIED_STATUSES = (429, 503, 504)
 
 
 # ---------------------------------------------------------------------- values in URLs
@@ -89,26 +93,70 @@ def filter_query(path, params):
     return batch_url(path, params)
 
 
-# ---------------------------------------------------------------------- replication predicates (contract 6.4)
+# ---------------------------------------------------------------------- what Graph says only in words
+# Graph's error ``code`` (and ``details[].code``) decide everything they can. A few conditions come with a code shared by
+# many others (``Request_BadRequest``, ``Authorization_RequestDenied``) and only an English message tells them apart
+# (docs/graph-facts.md, "Errors told only in words"): they are recognised here, and only here, by ``message_kind``.
+NOT_A_VALID_REFERENCE_UPDATE = "not_a_valid_reference_update"
+NO_BACKING_APPLICATION = "no_backing_application"
+BACKING_APPLICATION_NOT_VISIBLE = "backing_application_not_visible"
+APP_ROLE_NOT_DISABLED = "app_role_not_disabled"
+ASSIGNMENT_EXISTS = "assignment_exists"
+APP_ROLE_NOT_ON_RESOURCE = "app_role_not_on_resource"
+UPN_CONFLICT = "upn_conflict"
+UPN_DOMAIN_NOT_VERIFIED = "upn_domain_not_verified"
+UPN_INVALID = "upn_invalid"
+PASSWORD_TOO_WEAK = "password_too_weak"
+MAIL_NICKNAME_INVALID = "mail_nickname_invalid"
+# (kind, status, words in the message, lower case): the first match wins.
+_MESSAGE_KINDS = (
+    (NOT_A_VALID_REFERENCE_UPDATE, 400, "not a valid reference update"),
+    (NO_BACKING_APPLICATION, 400, "does not reference a valid application object"),
+    (BACKING_APPLICATION_NOT_VISIBLE, 403, "backing application"),
+    (APP_ROLE_NOT_DISABLED, 400, "disabled first"),
+    (ASSIGNMENT_EXISTS, 400, "already exists on the object"),
+    (APP_ROLE_NOT_ON_RESOURCE, 400, "not found on application"),
+    (UPN_CONFLICT, 400, "same value for property userprincipalname"),
+    (UPN_DOMAIN_NOT_VERIFIED, 400, "domain portion of the userprincipalname"),
+    (UPN_INVALID, 400, "property userprincipalname is invalid"),
+    (PASSWORD_TOO_WEAK, 400, "password complexity"),
+    (MAIL_NICKNAME_INVALID, 400, "mailnickname"),
+)
+
+
+def message_kind(error):
+    """The condition a Graph error states only in its message (one of the constants above), or None.
+
+    For conditions Graph gives a code of their own, compare ``error.code`` / ``error.detail_codes`` instead.
+    """
+    message = (getattr(error, "message", None) or "").lower()
+    for kind, status, words in _MESSAGE_KINDS:
+        if error.status == status and words in message:
+            return kind
+    return None
+
+
+# ---------------------------------------------------------------------- replication predicates (docs/graph-facts.md, "Replication")
 def not_found(error):
     """404: the object was just created and is not visible yet (GET/PATCH after create, assignment POST)."""
     return error.status == 404
 
 
 def no_backing_application(error):
-    """400 NoBackingApplicationObject: a service principal created right after its application."""
-    return error.status == 400 and ("NoBackingApplicationObject" in error.detail_codes
-                                    or "does not reference a valid application object" in error.message)
+    """400 NoBackingApplicationObject (a detail code; its text when the details are missing): a service principal created
+    right after its application."""
+    return error.status == 400 and ("NoBackingApplicationObject" in error.detail_codes or message_kind(error) == NO_BACKING_APPLICATION)
 
 
 def not_a_valid_reference_update(error):
-    """400 "Not a valid reference update.": an assignment naming a just-created principal or resource."""
-    return error.status == 400 and "not a valid reference update" in error.message.lower()
+    """400 "Not a valid reference update." (no code of its own): an assignment naming a just-created principal or resource."""
+    return message_kind(error) == NOT_A_VALID_REFERENCE_UPDATE
 
 
 def owned_by_backing_app_403(error):
-    """403 with Application.ReadWrite.OwnedBy: the backing application of a new service principal is not visible yet."""
-    return error.status == 403 and "backing application" in error.message.lower()
+    """403 with Application.ReadWrite.OwnedBy (no code of its own): the backing application of a new service principal is not
+    visible yet."""
+    return message_kind(error) == BACKING_APPLICATION_NOT_VISIBLE
 
 
 def conflict_409(error):
@@ -125,41 +173,14 @@ REPLICATION_PREDICATES = {
 }
 
 
-def parse_retry_after(value, now=None):
-    """Seconds to wait from a ``Retry-After`` header (integer seconds or an HTTP date); None when absent or unreadable."""
-    if value in (None, ""):
-        return None
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(str(value))
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment is None:
-        return None
-    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
-
-
-def backoff_delay(attempt, base=1.0, cap=60.0):
-    """Exponential backoff with jitter for retry number ``attempt`` (1, 2, ...): base * 2^(attempt-1), capped, times 0.5..1.0."""
-    return min(cap, base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)  # nosec - jitter, not cryptography
-
-
 _Outcome = collections.namedtuple("_Outcome", ["body", "error", "delay"])
-
-
-def _is_ambiguous(error):
-    """True when a write may or may not have happened: no response, a timeout, or a 5xx other than 501/503."""
-    return error.status is None or error.status in (408, 500, 502, 504)
 
 
 class GraphClient:
     """Microsoft Graph client on an ``_http.Session``; ``token_provider()`` returns a bearer token."""
 
     def __init__(self, session, graph_root, token_provider, timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=300.0,
-                 max_attempts=16, backoff_base=1.0, backoff_cap=60.0, trace_size=50, on_token_rejected=None):
+                 max_attempts=16, backoff_base=1.0, backoff_cap=60.0, trace_size=50, on_token_rejected=None, budget=None):
         root = graph_root.rstrip("/")
         for suffix in ("/" + API_VERSION, "/beta"):
             if root.endswith(suffix):
@@ -172,6 +193,8 @@ class GraphClient:
         self._token_renewed = False
         self.timeout = timeout
         self.max_wait = max_wait
+        # the whole task's time budget (a _retry_policy.Deadline), on top of max_wait per call; None: max_wait only
+        self.budget = budget
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -187,13 +210,14 @@ class GraphClient:
         ``retry_on``: predicates of a ``GraphError`` that mean "not replicated yet, try again".
         ``expected``: statuses counted as success (default: any 2xx).
         ``idempotent``: whether a lost response may be re-sent (default: every method but POST).
-        ``deadline``: the clock time retries must end by (default: ``max_wait`` from now; ``batch()`` passes its own).
+        ``deadline``: the ``Deadline`` retries must end by (default: ``max_wait`` from now, or the task's ``budget`` if
+        sooner; ``batch()`` passes its own).
         """
         method = method.upper()
         url = self.url_for(path)
-        idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        idempotent = is_idempotent(method) if idempotent is None else idempotent
         client_request_id = str(uuid.uuid4())
-        deadline = self._clock() + self.max_wait if deadline is None else deadline
+        deadline = self._deadline() if deadline is None else deadline
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
@@ -203,11 +227,11 @@ class GraphClient:
             error, delay = outcome.error, outcome.delay
             if delay is None:
                 raise error
-            if attempt >= self.max_attempts or self._clock() + delay > deadline:
+            if attempt >= self.max_attempts or not deadline.allows(delay):
                 error.attempts, error.waited = attempt, waited
                 error.message += " Gave up: %s." % (
                     "%d attempts made" % attempt if attempt >= self.max_attempts else
-                    "waiting another %.0f s would exceed max_wait (%.0f s)" % (delay, self.max_wait))
+                    "waiting another %.0f s would exceed %s" % (delay, self._limit_text(deadline)))
                 raise error
             self.trace[-1]["retry_in"] = round(delay, 2)
             self._sleep(delay)
@@ -223,9 +247,12 @@ class GraphClient:
             raise TLSVerificationError("Microsoft Graph", url=url.split("?", 1)[0], reason=str(exc), method=method,
                                        ca_path=verify if isinstance(verify, str) else None)
         except TransportError as exc:
+            if exc.permanent:  # e.g. an unusable proxy setting: the message says what to fix, and repeating cannot help
+                raise GraphError("no response from Microsoft Graph (%s): %s" % (exc.kind, exc), code=exc.kind, method=method, url=url,
+                                 client_request_id=client_request_id)
             error = GraphError("no response from Microsoft Graph (%s)" % exc.kind, code=exc.kind, method=method, url=url,
                                client_request_id=client_request_id)
-            return _Outcome(None, error, self._backoff(attempt) if idempotent else None)
+            return _Outcome(None, error, retry_delay(None, attempt, idempotent=idempotent, base=self.backoff_base, cap=self.backoff_cap))
         status = response.status_code
         if (status in expected) if expected else 200 <= status < 300:
             return _Outcome(_parse_body(response), None, None)
@@ -234,8 +261,9 @@ class GraphClient:
         error.client_request_id = error.client_request_id or client_request_id
         if self._should_renew_token(error):
             return _Outcome(None, error, 0.0)
-        if status in RETRY_AFTER_STATUSES + BACKOFF_STATUSES and (idempotent or status in NOT_PROCESSED_STATUSES):
-            return _Outcome(None, error, retry_after if retry_after is not None else self._backoff(attempt))
+        delay = retry_delay(status, attempt, retry_after, idempotent, self.backoff_base, self.backoff_cap)
+        if delay is not None:
+            return _Outcome(None, error, delay)
         if any(predicate(error) for predicate in retry_on):
             return _Outcome(None, error, self._backoff(attempt))
         return _Outcome(None, error, None)
@@ -271,6 +299,15 @@ class GraphClient:
 
     def _backoff(self, attempt):
         return backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+
+    def _deadline(self):
+        """The ``Deadline`` of one call: ``max_wait`` from now, or the task's ``budget`` when that ends first."""
+        return Deadline.earliest(Deadline(self.max_wait, self._clock), self.budget)
+
+    def _limit_text(self, deadline):
+        if deadline is self.budget:
+            return "the task's time budget (%.0f s)" % deadline.seconds
+        return "max_wait (%.0f s)" % self.max_wait
 
     def _should_renew_token(self, error):
         """A 401 InvalidAuthenticationToken for a cached token (revoked, signing key rolled over): drop it and retry once.
@@ -342,7 +379,7 @@ class GraphClient:
             try:
                 return self.request("POST", path, body=body, retry_on=retry_on, idempotent=False, **kwargs)
             except GraphError as error:
-                if not _is_ambiguous(error):
+                if not is_ambiguous(error.status):
                     raise
                 last_error = error
             found = self._find_after_ambiguous_write(find_existing)
@@ -352,18 +389,18 @@ class GraphClient:
 
     def _find_after_ambiguous_write(self, find_existing, lookups=4):
         """Ask ``find_existing`` a few times: the object may be created but not yet visible (replication)."""
-        deadline = self._clock() + self.max_wait
+        deadline = self._deadline()
         for lookup in range(1, lookups + 1):
             found = find_existing()
             if found is not None:
                 return found
             delay = self._backoff(lookup + 1)
-            if lookup == lookups or self._clock() + delay > deadline:
+            if lookup == lookups or not deadline.allows(delay):
                 return None
             self._sleep(delay)
         return None  # pragma: no cover
 
-    # ------------------------------------------------------------------ $batch (contract 6.7)
+    # ------------------------------------------------------------------ $batch (docs/graph-facts.md, Batching)
     def batch(self, requests_):
         """Send many requests through ``$batch`` (20 per call); return one result per request, in input order.
 
@@ -378,7 +415,7 @@ class GraphClient:
         items = [self._batch_item(index, request) for index, request in enumerate(requests_)]
         _check_batch_ids(items)
         results = [None] * len(items)
-        deadline = self._clock() + self.max_wait
+        deadline = self._deadline()
         throttled = [0] * len(items)  # rounds in which each sub-request was throttled
         pending, round_, alone, alone_delay = list(range(len(items))), 0, [], {}
         while pending:
@@ -396,10 +433,10 @@ class GraphClient:
                 break
             delays = [delay_of[index] for index in retry if index in delay_of]
             delay = max(delays) if delays else self._backoff(round_)
-            if self._clock() + delay > deadline:
+            if not deadline.allows(delay):
                 for index in retry:
-                    results[index].message += " Gave up after %d batch rounds: waiting another %.0f s would exceed max_wait (%.0f s)." % (
-                        round_, delay, self.max_wait)
+                    results[index].message += " Gave up after %d batch rounds: waiting another %.0f s would exceed %s." % (
+                        round_, delay, self._limit_text(deadline))
                 break
             self._sleep(delay)
             pending = retry
@@ -415,9 +452,9 @@ class GraphClient:
                 failed_ids.add(item["id"])
                 continue  # its dependency failed: its own 424 (or 429) stays the answer
             delay = delays.get(index, 0.0)
-            if self._clock() + delay > deadline:
-                results[index].message += " Gave up: throttled in %d batch rounds, and waiting another %.0f s would exceed max_wait (%.0f s)." % (
-                    BATCH_ROUNDS_BEFORE_ALONE, delay, self.max_wait)
+            if not deadline.allows(delay):
+                results[index].message += " Gave up: throttled in %d batch rounds, and waiting another %.0f s would exceed %s." % (
+                    BATCH_ROUNDS_BEFORE_ALONE, delay, self._limit_text(deadline))
                 failed_ids.add(item["id"])
                 continue
             if delay:
@@ -463,7 +500,7 @@ class GraphClient:
                 if not item["dependsOn"]:
                     del item["dependsOn"]
                 payload.append(item)
-            idempotent = all(item["method"] in IDEMPOTENT_METHODS for item in payload)
+            idempotent = all(is_idempotent(item["method"]) for item in payload)
             try:
                 answer = self.request("POST", "/$batch", body={"requests": payload}, idempotent=idempotent, deadline=deadline) or {}
             except GraphError as error:
@@ -498,9 +535,8 @@ class GraphClient:
         headers = response.get("headers") or {}
         retry_after = parse_retry_after(dict((key.lower(), value) for key, value in headers.items()).get("retry-after"))
         results[index] = GraphError.from_response(status, body, headers, method=item["method"], url=url, retry_after=retry_after)
-        if status in NOT_PROCESSED_STATUSES or (status == 504 and item["method"] in IDEMPOTENT_METHODS):
-            return retry_after if retry_after is not None else self._backoff(1)
-        return None
+        return retry_delay(status, 1, retry_after, is_idempotent(item["method"]), self.backoff_base, self.backoff_cap,
+                           statuses=BATCH_RETRIED_STATUSES)
 
 
 def _dependents(items, indexes, candidates):

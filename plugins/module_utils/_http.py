@@ -6,23 +6,30 @@
 It replaces ``requests.Session`` for the login endpoint, Microsoft Graph and the SmartTrace API, so a task
 does not pay the import of ``requests`` and ``urllib3`` (50 to 70 ms). What it keeps of ``requests``:
 
-* ``request(method, url, params=, data=, json=, headers=, timeout=)`` and ``get``/``post``/``put``/``patch``/
-  ``delete``; the response has ``status_code``, ``headers`` (case-insensitive), ``content``, ``text``, ``json()``,
-  ``ok`` and ``raise_for_status()``: what the collection's clients and msal (its ``http_client``) use;
+* ``request(method, url, params=, data=, json=, headers=, timeout=, allow_redirects=False)`` and ``get``/``post``/
+  ``put``/``patch``/``delete``; any other argument (``verify=``, ``proxies=``, ``stream=``...) raises ``TypeError``
+  instead of being ignored (TLS and proxies are set on the session and from the environment); the response has
+  ``status_code``, ``headers`` (case-insensitive), ``content``, ``text``, ``json()``, ``ok`` and
+  ``raise_for_status()``: what the collection's clients and msal (its ``http_client``) use;
 * ``hooks["response"]``: callables given every response (the token provider counts login requests with it);
 * TLS verification on by default against ``ca_path`` (``verify`` = a PEM file) or the system's store;
   ``verify=False`` turns it off (the caller warns);
 * proxies from ``HTTPS_PROXY``/``https_proxy`` (``HTTP_PROXY``/``http_proxy`` for ``http://`` URLs, the
-  managed identity endpoint), skipped for hosts in ``NO_PROXY``/``no_proxy`` (host suffixes, ``host:port``,
-  IP networks, ``*``); HTTPS goes through the proxy in a ``CONNECT`` tunnel. Nothing else is taken from the
-  environment (``REQUESTS_CA_BUNDLE`` never overrides ``verify``, ``~/.netrc`` never adds credentials);
+  managed identity endpoint), else ``ALL_PROXY``/``all_proxy``, skipped for hosts in ``NO_PROXY``/``no_proxy``
+  (host suffixes, ``host:port``, IP networks, ``*``); HTTPS goes through the proxy in a ``CONNECT`` tunnel, plain
+  HTTP as an absolute URL. Credentials in the proxy URL (``http://user:pass@proxy:3128``, percent-encoded) are sent
+  as ``Proxy-Authorization: Basic`` both ways and never appear in a message. Only ``http://`` proxies are spoken:
+  an ``https://`` or ``socks`` proxy is refused at once with ``UnsupportedProxy`` (not retried), naming the variable
+  to fix. Nothing else is taken from the environment (``REQUESTS_CA_BUNDLE`` never overrides ``verify``,
+  ``~/.netrc`` never adds credentials);
 * a default timeout (30 s), for connecting and for every read;
 * redirects are not followed (no client of the collection wants one: a token must not travel elsewhere).
 
 One connection per (scheme, host, port) is kept open and reused. Failures are typed: ``ConnectionFailed``
-(with ``TLSError`` -- and ``TLSCertificateError`` below it, a certificate that does not verify -- and ``ConnectTimeout``
-below it), ``RequestTimeout`` (``ConnectTimeout``, ``ReadTimeout``);
-``kind`` carries the name ``requests`` gave the same failure, which the messages show.
+(with ``TLSError`` -- and ``TLSCertificateError`` below it, a certificate that does not verify -- ``ProxyFailed`` --
+and ``UnsupportedProxy`` below it -- and ``ConnectTimeout`` below it), ``RequestTimeout`` (``ConnectTimeout``,
+``ReadTimeout``); ``kind`` carries the name ``requests`` gave the same failure, which the messages show, and
+``permanent`` says that repeating the request cannot help (``TLSCertificateError``, ``UnsupportedProxy``).
 """
 
 import base64
@@ -35,10 +42,11 @@ import ssl
 from collections.abc import Mapping, MutableMapping
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import HTTP_IDEMPOTENT_METHODS
+
 DEFAULT_TIMEOUT = 30
 # Characters left as they are when a URL is re-quoted (requests' requote_uri): reserved ones and "%".
 _SAFE_URL_CHARS = "!#$%&'()*+,/:;=?@[]~"
-_IDEMPOTENT = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
 
 
 # ---------------------------------------------------------------------- errors
@@ -46,6 +54,8 @@ class TransportError(Exception):
     """No HTTP response was had. ``kind``: the name ``requests`` gives this failure (shown in messages)."""
 
     kind = "ConnectionError"
+    #: True when repeating the request cannot help (the caller fails at once, saying what to fix)
+    permanent = False
 
 
 class ConnectionFailed(TransportError):
@@ -63,6 +73,8 @@ class TLSCertificateError(TLSError):
 
     Repeating the request cannot help: callers fail at once and say how to fix it (``ca_path``, ``validate_certs``).
     """
+
+    permanent = True
 
 
 # OpenSSL reasons that mean "a certificate is not accepted", whichever side reports it (ssl.SSLError.reason).
@@ -85,6 +97,13 @@ class ProxyFailed(ConnectionFailed):
     """The proxy refused the tunnel or could not be reached."""
 
     kind = "ProxyError"
+
+
+class UnsupportedProxy(ProxyFailed):
+    """The proxy URL in the environment is not one this client speaks (``https://``, ``socks5://``, no host)."""
+
+    kind = "InvalidProxyURL"
+    permanent = True
 
 
 class RequestTimeout(TransportError):
@@ -190,17 +209,50 @@ class Response:
 
 # ---------------------------------------------------------------------- proxies
 def proxy_for(url, environ=None):
-    """The proxy URL for ``url`` from the environment (None: connect directly)."""
+    """The proxy URL for ``url`` from the environment (None: connect directly).
+
+    ``<scheme>_proxy``/``<SCHEME>_PROXY``, else ``all_proxy``/``ALL_PROXY`` (lower case first, as curl and requests);
+    a value without a scheme is an ``http://`` proxy.
+    """
+    return proxy_setting(url, environ)[1]
+
+
+def proxy_setting(url, environ=None):
+    """(name of the variable, proxy URL) for ``url`` from the environment; (None, None): connect directly."""
     environ = os.environ if environ is None else environ
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    proxy = environ.get("%s_proxy" % scheme) or environ.get("%s_PROXY" % scheme.upper())
-    if not proxy:
-        return None
+    for name in ("%s_proxy" % scheme, "%s_PROXY" % scheme.upper(), "all_proxy", "ALL_PROXY"):
+        proxy = environ.get(name)
+        if proxy:
+            break
+    else:
+        return None, None
     no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
     if bypasses_proxy(parts.hostname or "", parts.port or (443 if scheme == "https" else 80), no_proxy):
-        return None
-    return proxy if "://" in proxy else "http://" + proxy
+        return None, None
+    return name, (proxy if "://" in proxy else "http://" + proxy)
+
+
+def proxy_endpoint(proxy, variable="HTTPS_PROXY"):
+    """(host, port, ``Proxy-Authorization`` value or None) of an ``http://`` proxy URL; ``UnsupportedProxy`` otherwise."""
+    parts = urlsplit(proxy)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or 80
+    except ValueError:
+        port = None
+    if scheme != "http" or not parts.hostname or port is None:
+        what = ("a proxy reached over TLS (https://) is not supported" if scheme == "https" else
+                "%s proxies are not supported" % scheme if scheme != "http" else "it has no valid host and port")
+        raise UnsupportedProxy("unusable proxy %s in %s: %s; give the proxy's http:// address (https:// requests still go "
+                               "through it encrypted end to end, in a CONNECT tunnel) or unset %s"
+                               % (_without_credentials(proxy), variable, what, variable))
+    authorization = None
+    if parts.username is not None:
+        credentials = "%s:%s" % (unquote(parts.username), unquote(parts.password or ""))
+        authorization = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
+    return parts.hostname, port, authorization
 
 
 def bypasses_proxy(host, port, no_proxy):
@@ -268,9 +320,14 @@ class Session:
             connection.close()
         self._connections.clear()
 
-    def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,
-                allow_redirects=False, **_ignored):
-        """Send one request and return the whole ``Response``; ``TransportError`` when there is none."""
+    def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None, allow_redirects=False):
+        """Send one request and return the whole ``Response``; ``TransportError`` when there is none.
+
+        Any other keyword argument is a ``TypeError`` (as it is for any Python function): ``verify`` and proxies are
+        the session's and the environment's, and a redirect is never followed (``allow_redirects=True`` is refused).
+        """
+        if allow_redirects:
+            raise TypeError("Session.request(): allow_redirects=True is not supported: this client never follows a redirect")
         method = method.upper()
         url = _full_url(url, params)
         parts = urlsplit(url)
@@ -304,15 +361,19 @@ class Session:
     def _send(self, method, url, parts, body, headers, timeout):
         scheme = parts.scheme.lower()
         port = parts.port or (443 if scheme == "https" else 80)
-        proxy = proxy_for(url, self._environ)
+        variable, proxy = proxy_setting(url, self._environ)
         key = (scheme, parts.hostname.lower(), port, proxy)
         target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
         if proxy and scheme == "http":
-            target = url.split("#")[0]  # a plain HTTP proxy takes the absolute URL
+            target = url.split("#")[0]  # a plain HTTP proxy takes the absolute URL, and its credentials with each request
+            authorization = proxy_endpoint(proxy, variable)[2]
+            if authorization:
+                headers = headers.copy()
+                headers["Proxy-Authorization"] = authorization
         attempts = 2
         while True:
             attempts -= 1
-            connection, reused = self._connection(key, parts, port, proxy, timeout)
+            connection, reused = self._connection(key, parts, port, (variable, proxy), timeout)
             try:
                 connection.request(method, target, body=body, headers=dict(headers))
                 raw = connection.getresponse()
@@ -325,7 +386,7 @@ class Session:
                 raise tls_error(exc)
             except (http.client.HTTPException, OSError) as exc:
                 self._drop(key)
-                if reused and attempts > 0 and method in _IDEMPOTENT:
+                if reused and attempts > 0 and method in HTTP_IDEMPOTENT_METHODS:
                     continue  # the server closed the idle connection: once more on a new one
                 raise ConnectionFailed("connection to %s broken (%s: %s)" % (parts.netloc, type(exc).__name__, exc))
             break
@@ -333,8 +394,12 @@ class Session:
             self._drop(key)
         return Response(raw.status, Headers(raw.getheaders()), content, url, method=method, reason=raw.reason)
 
-    def _connection(self, key, parts, port, proxy, timeout):
-        """(connection, whether it was used before): the kept one if the server has not closed it, else a new one."""
+    def _connection(self, key, parts, port, proxy_choice, timeout):
+        """(connection, whether it was used before): the kept one if the server has not closed it, else a new one.
+
+        ``proxy_choice``: (variable, proxy URL) from ``proxy_setting``; (None, None) to connect directly.
+        """
+        variable, proxy = proxy_choice
         connection = self._connections.get(key)
         if connection is not None and connection.sock is not None and not _closed_by_peer(connection.sock):
             connection.timeout = timeout
@@ -343,21 +408,16 @@ class Session:
         self._drop(key)
         scheme = parts.scheme.lower()
         host = parts.hostname
+        authorization = None
         if proxy:
-            proxy_parts = urlsplit(proxy)
-            if proxy_parts.scheme.lower() != "http" or not proxy_parts.hostname:
-                raise ProxyFailed("unsupported proxy %s: give an http:// proxy URL in HTTPS_PROXY" % _without_credentials(proxy))
-            address = (proxy_parts.hostname, proxy_parts.port or 80)
+            proxy_host, proxy_port, authorization = proxy_endpoint(proxy, variable)
+            address = (proxy_host, proxy_port)
         else:
             address = (host, port)
         if scheme == "https":
             connection = http.client.HTTPSConnection(address[0], address[1], timeout=timeout, context=self._context())
             if proxy:
-                tunnel_headers = {}
-                if proxy_parts.username:
-                    credentials = "%s:%s" % (unquote(proxy_parts.username), unquote(proxy_parts.password or ""))
-                    tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
-                connection.set_tunnel(host, port, headers=tunnel_headers)
+                connection.set_tunnel(host, port, headers={"Proxy-Authorization": authorization} if authorization else {})
         else:
             connection = http.client.HTTPConnection(address[0], address[1], timeout=timeout)
         try:
@@ -428,8 +488,9 @@ def _without_query(url):
 
 
 def _without_credentials(url):
+    """``url`` as ``scheme://host[:port]``: never its user name or password (or path)."""
     parts = urlsplit(url)
-    return "%s://%s%s" % (parts.scheme, parts.hostname or "", ":%d" % parts.port if parts.port else "")
+    return "%s://%s" % (parts.scheme, parts.netloc.rpartition("@")[2])
 
 
 def session_for(validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, warn=None, service="the service"):

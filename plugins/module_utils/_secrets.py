@@ -2,7 +2,7 @@
 # Copyright (c) smarttrace.sso contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Client secrets (``passwordCredentials``) of an application: the options, plans and the read / add / remove /
-wait steps of ``entra_secret`` (graph-contract sections 3, 6.3, 6.4). Dates, the secret in use and the expiry
+wait steps of ``entra_secret`` (docs/graph-facts.md: Client secrets, Idempotency, Replication). Dates, the secret in use and the expiry
 warnings, which ``entra_app_info`` shares, are in ``_secret_expiry.py``.
 
 Graph shows a secret's value only in the answer to ``addPassword``. ``AppSecrets.add`` takes it out of
@@ -117,7 +117,7 @@ def lifetime_text(params):
 
 
 def explain_add_error(error, params):
-    """A clear message for an addPassword refused by a tenant policy (graph-contract section 3), else None."""
+    """A clear message for an addPassword refused by a tenant policy (docs/graph-facts.md, Client secrets), else None."""
     if not isinstance(error, GraphError) or error.status not in (400, 403):
         return None
     text = "%s %s" % (error.code or "", error.message or "")

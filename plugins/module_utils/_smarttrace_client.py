@@ -20,18 +20,24 @@ What the contract says and this file relies on:
 
 Every request is safe to repeat (GET, PUT, PATCH with the same body and DELETE are idempotent; login and
 the test create nothing), so 429/503 are retried after ``Retry-After`` and 408/500/502/504 and lost
-connections with backoff, within ``max_wait`` seconds.
+connections with backoff (``_retry_policy``), within ``max_wait`` seconds and the task's ``budget`` if one is given.
 """
 
 import collections
-import datetime
 import re
 import time
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SmartTraceError, mask_secrets
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import backoff_delay, parse_retry_after
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSError, TransportError
+from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSError, TransportError, UnsupportedProxy
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import (
+    Deadline,
+    backoff_delay,
+    parse_retry_after,
+    retry_delay,
+    wait_until,
+)
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import parse_date_time as _parse_date_time
 from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
 
 DEFAULT_API_URL = "https://api.smarttrace.ai/v1"
@@ -62,8 +68,10 @@ FIELD_OPTIONS = {"application_id": "application_id", "tenant_id": "tenant_id", "
 TRANSIENT_TEST_ERRORS = ("AADSTS7000215",)
 KNOWN_AFTER_RUN = "(known after the real run)"
 
+# Repeated as _retry_policy says (every SmartTrace request is safe to repeat): Retry-After honoured, else backoff.
 RETRY_AFTER_STATUSES = (429, 503)
 BACKOFF_STATUSES = (408, 500, 502, 504)
+RETRY_BACKOFF_CAP = 30.0
 
 Plan = collections.namedtuple("Plan", ["method", "body", "after"])
 
@@ -92,19 +100,14 @@ def check_instance(value):
 
 
 def parse_date_time(value):
-    """An aware ``datetime`` for an RFC 3339 date-time with a time zone, or None when ``value`` is not one."""
-    match = DATE_TIME_RE.match(value or "") if isinstance(value, str) else None
-    if not match:
+    """An aware ``datetime`` for an RFC 3339 date-time with a time zone (what SmartTrace stores), or None when ``value`` is not one.
+
+    The format rule (``DATE_TIME_RE``: a time and a zone required) is SmartTrace's; the parsing is the collection's one
+    parser, ``_secret_expiry.parse_date_time``.
+    """
+    if not isinstance(value, str) or not DATE_TIME_RE.match(value):
         return None
-    year, month, day, hour, minute, second = (int(match.group(index)) for index in range(1, 7))
-    micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
-    offset = datetime.timedelta(0)
-    if match.group(9):
-        offset = datetime.timedelta(hours=int(match.group(10)), minutes=int(match.group(11))) * (-1 if match.group(9) == "-" else 1)
-    try:
-        return datetime.datetime(year, month, day, hour, minute, second, micro, tzinfo=datetime.timezone(offset))
-    except ValueError:
-        return None
+    return _parse_date_time(value)
 
 
 def _uuid_problem(option, value, what):
@@ -314,7 +317,7 @@ class SmartTraceClient:
     """
 
     def __init__(self, session, api_url=DEFAULT_API_URL, api_token=None, username=None, password=None, on_token=None,
-                 timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=120.0, max_attempts=6, trace_size=50):
+                 timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=120.0, max_attempts=6, trace_size=50, budget=None):
         self.session = session
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         self.username = username
@@ -324,6 +327,7 @@ class SmartTraceClient:
         self.credential = "api_token" if self._token else "user %r" % username
         self.timeout = timeout
         self.max_wait = max_wait
+        self.budget = budget  # the whole task's time budget (a _retry_policy.Deadline); None: max_wait per request only
         self.max_attempts = max_attempts
         self.request_count = 0
         self.trace = collections.deque(maxlen=trace_size)
@@ -352,17 +356,15 @@ class SmartTraceClient:
 
         Returns ``{ok, error, attempts, waited}``; any other failure returns at once.
         """
-        started, attempt = self._clock(), 0
-        while True:
-            attempt += 1
+        started, deadline, attempts = self._clock(), Deadline.earliest(Deadline(timeout, self._clock), self.budget), []
+
+        def tested():
+            attempts.append(None)
             ok, error = self.run_test(instance)
-            outcome = {"ok": ok, "error": error, "attempts": attempt, "waited": round(self._clock() - started, 1)}
-            if ok or not is_transient_test_error(error):
-                return outcome
-            delay = backoff_delay(attempt, base=2.0, cap=15.0)
-            if self._clock() + delay > started + timeout:
-                return outcome
-            self._sleep(delay)
+            return {"ok": ok, "error": error, "attempts": len(attempts), "waited": round(self._clock() - started, 1)}
+
+        return wait_until(tested, deadline, self._sleep, delay=lambda attempt: backoff_delay(attempt, base=2.0, cap=15.0),
+                          done=lambda outcome: outcome["ok"] or not is_transient_test_error(outcome["error"]))
 
     # ------------------------------------------------------------------ requests
     def bearer_token(self):
@@ -379,6 +381,7 @@ class SmartTraceClient:
     def request(self, method, path, body=None, authenticated=True, instance=None):
         """One logical request, retried as the module docstring says; the parsed JSON answer (None when empty)."""
         started, attempt = self._clock(), 0
+        deadline = Deadline.earliest(Deadline(self.max_wait, self._clock), self.budget)
         while True:
             attempt += 1
             headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -389,7 +392,7 @@ class SmartTraceClient:
                 return _parse(response)
             delay = self._retry_delay(response, error, attempt)
             waited = self._clock() - started
-            if delay is None or attempt >= self.max_attempts or waited + delay > self.max_wait:
+            if delay is None or attempt >= self.max_attempts or not deadline.allows(delay):
                 if attempt > 1:
                     error.attempts, error.waited = attempt, waited
                 raise error
@@ -410,6 +413,9 @@ class SmartTraceClient:
                                          path=path, code="SSLError", hint="give the certificate authority of api_url in ca_path")
         except TransportError as exc:
             entry["error"] = exc.kind
+            if exc.permanent:  # e.g. an unusable proxy setting: the message says what to fix
+                return None, SmartTraceError("no answer from %s (%s: %s)" % (self.api_url, exc.kind, exc), method=method, path=path,
+                                             code=exc.kind, hint="check the proxy settings (HTTPS_PROXY, ALL_PROXY)")
             return None, SmartTraceError("no answer from %s (%s)" % (self.api_url, exc.kind), method=method, path=path,
                                          code=exc.kind, hint="check api_url, the network and the proxy settings (HTTPS_PROXY)")
         finally:
@@ -428,13 +434,9 @@ class SmartTraceClient:
     def _retry_delay(self, response, error, attempt):
         """Seconds to wait before repeating the request, or None when it must not be repeated."""
         if response is None:
-            return None if error.code == "SSLError" else backoff_delay(attempt, cap=30.0)
-        if response.status_code in RETRY_AFTER_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return retry_after if retry_after is not None else backoff_delay(attempt, cap=30.0)
-        if response.status_code in BACKOFF_STATUSES:
-            return backoff_delay(attempt, cap=30.0)
-        return None
+            return None if error.code in ("SSLError", UnsupportedProxy.kind) else retry_delay(None, attempt, cap=RETRY_BACKOFF_CAP)
+        return retry_delay(response.status_code, attempt, parse_retry_after(response.headers.get("Retry-After")), cap=RETRY_BACKOFF_CAP,
+                           statuses=RETRY_AFTER_STATUSES + BACKOFF_STATUSES)
 
 
 def _parse(response):

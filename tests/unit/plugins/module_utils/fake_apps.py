@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) smarttrace.sso contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Applications and their client secrets in memory, behind a real ``GraphClient`` (graph-contract section 3).
+"""Applications and their client secrets in memory, behind a real ``GraphClient`` (docs/graph-facts.md, Client secrets).
 
 ``GET /applications/{id}`` and ``(appId='..')`` with ``$select``, ``addPassword`` (200 with ``secretText``),
 ``removePassword`` (204, 404 for an unknown keyId) and ``$batch``. Knobs: ``hidden`` (keyId -> how many more

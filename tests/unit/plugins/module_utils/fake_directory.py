@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A small in-memory directory behind a real ``GraphClient``: users, groups, a service principal, assignments, $batch.
 
-Only what the user and assignment code uses, with Graph's answers (contract sections 4, 5, 6.7): ``in``/``eq``
+Only what the user and assignment code uses, with Graph's answers (docs/graph-facts.md: Users, App role assignments, Batching): ``in``/``eq``
 filters on one property, 400 texts for conflicts and duplicates, 404 for objects still replicating.
 Knobs: ``young`` (ids not visible yet), ``fail_next`` ((method, path prefix) -> replies to give instead, in turn),
 ``lose_answer`` (methods whose next write is done but answered 504).

@@ -541,3 +541,39 @@ def test_rejected_token_twice_or_without_renewal_is_an_error():
     with pytest.raises(GraphError):
         client.get("/applications")
     assert len(server.requests) == 1
+
+
+# ---------------------------------------------------------------------- what Graph says only in words: one mapping
+@pytest.mark.parametrize("status, code, message, kind", [
+    (400, "Request_BadRequest", "Not a valid reference update.", "not_a_valid_reference_update"),
+    (400, "Request_BadRequest", "The appId 'x' of the service principal does not reference a valid application object.", "no_backing_application"),
+    (403, "Authorization_RequestDenied", "When using this permission, the backing application of the service principal being created must in the "
+     "local tenant", "backing_application_not_visible"),
+    (400, "Request_BadRequest", "Permission (scope or role) cannot be deleted or updated unless disabled first", "app_role_not_disabled"),
+    (400, "Request_BadRequest", "Permission being assigned already exists on the object.", "assignment_exists"),
+    (400, "Request_BadRequest", "Permission being assigned was not found on application.", "app_role_not_on_resource"),
+    (400, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.", "upn_conflict"),
+    (400, "Request_BadRequest", "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain "
+     "names in your organization.", "upn_domain_not_verified"),
+    (400, "Request_BadRequest", "Property userPrincipalName is invalid.", "upn_invalid"),
+    (400, "Request_BadRequest", "The specified password does not comply with password complexity requirements.", "password_too_weak"),
+    (400, "Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'.", "mail_nickname_invalid"),
+    (404, "Request_BadRequest", "Not a valid reference update.", None),  # the words alone are not enough: the status too
+    (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", None),
+    (400, "Request_BadRequest", "One or more property values specified are invalid.", None),
+])
+def test_message_kind_is_the_one_place_graph_text_is_read(status, code, message, kind):
+    from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import message_kind
+    error = GraphError(message, status=status, code=code)
+    assert message_kind(error) == kind
+
+
+def test_predicates_decide_on_codes_first_and_on_the_mapped_text_only_where_graph_has_no_code():
+    details = [{"code": "NoBackingApplicationObject", "target": "appId"}]
+    coded = GraphError.from_response(400, {"error": {"code": "Request_BadRequest", "message": "reworded by Graph one day", "details": details}})
+    assert no_backing_application(coded)
+    assert not_a_valid_reference_update(GraphError("NOT A VALID REFERENCE UPDATE.", status=400, code="Request_BadRequest"))
+    assert owned_by_backing_app_403(GraphError("... the backing application of the service principal ...", status=403))
+    assert not owned_by_backing_app_403(GraphError("Insufficient privileges to complete the operation.", status=403))
+    assert conflict_409(GraphError("x", status=409, code="Error_MsaAppDoesNotExist"))
+    assert not conflict_409(GraphError("x", status=409, code="Request_MultipleObjectsWithSameKeyValue"))

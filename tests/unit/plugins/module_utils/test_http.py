@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """_http.Session against a local HTTPS server (a throwaway CA made with cryptography) and through a local CONNECT proxy."""
 
+import base64
 import datetime
+import http.client
 import http.server
 import ipaddress
 import json
@@ -339,3 +341,173 @@ def test_proxy_refusing_the_tunnel_is_a_proxy_error(ca, monkeypatch):
         assert caught.value.kind == "ProxyError" and "407" in str(caught.value)
     finally:
         refuser.close()
+
+
+# ---------------------------------------------------------------------- proxies held to requests' standard
+class PlainHTTPServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.seen = []
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.server_address[1]
+
+
+class AuthProxy(socketserver.ThreadingTCPServer):
+    """A proxy speaking CONNECT (tunnels) and absolute-URL HTTP (forwarded), answering 407 without ``credentials``.
+
+    ``seen``: (method, target, Proxy-Authorization or None) of every request it was asked.
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, credentials=None):
+        self.seen = []
+        self.expected = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii") if credentials else None
+        super().__init__(("127.0.0.1", 0), AuthProxyHandler)
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.server_address[1]
+
+
+class AuthProxyHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        while True:
+            request_line = self.rfile.readline()
+            if not request_line:
+                return
+            method, target, _version = request_line.decode().strip().split(" ")
+            headers = []
+            for line in iter(self.rfile.readline, b"\r\n"):
+                name, _sep, value = line.decode().partition(":")
+                headers.append((name.strip(), value.strip()))
+            auth = next((value for name, value in headers if name.lower() == "proxy-authorization"), None)
+            self.server.seen.append((method, target, auth))
+            if self.server.expected and auth != self.server.expected:
+                self.wfile.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n")
+                continue
+            if method == "CONNECT":
+                return self._tunnel(target)
+            self._forward(method, target, headers)
+
+    def _tunnel(self, target):
+        host, port = target.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        sockets = [self.request, upstream]
+        try:
+            while True:
+                readable, _w, _x = select.select(sockets, [], [], 5)
+                if not readable:
+                    return
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (upstream if sock is self.request else self.request).sendall(data)
+        finally:
+            upstream.close()
+
+    def _forward(self, method, target, headers):
+        url = urlsplit(target)
+        length = int(next((value for name, value in headers if name.lower() == "content-length"), 0))
+        body = self.rfile.read(length) if length else None
+        upstream = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+        upstream.request(method, url.path + ("?" + url.query if url.query else ""), body=body,
+                         headers=dict((name, value) for name, value in headers if name.lower() not in ("proxy-authorization", "host")))
+        answer = upstream.getresponse()
+        content = answer.read()
+        upstream.close()
+        self.wfile.write(("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+                          % (answer.status, answer.reason, answer.getheader("Content-Type"), len(content))).encode() + content)
+
+
+@pytest.fixture
+def plain_server():
+    httpd = PlainHTTPServer()
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def auth_proxy():
+    proxy = AuthProxy("user:p@ss w")
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    yield proxy
+    proxy.shutdown()
+    proxy.server_close()
+
+
+PROXY_CREDENTIALS = "Basic " + base64.b64encode(b"user:p@ss w").decode("ascii")
+
+
+@pytest.mark.parametrize("argument", [{"verify": False}, {"proxies": {"https": "http://p:1"}}, {"stream": True}, {"allow_redirects": True}])
+def test_unknown_or_unsupported_arguments_raise_instead_of_being_ignored(argument):
+    session = Session()
+    with pytest.raises(TypeError):
+        session.get("https://graph.example.test/v1.0", **argument)
+    with pytest.raises(TypeError):
+        session.request("POST", "https://graph.example.test/v1.0", data="x", **argument)
+    assert not session._connections  # nothing was sent
+
+
+def test_proxy_credentials_are_sent_in_the_connect_tunnel(server, ca, auth_proxy):
+    environ = {"HTTPS_PROXY": "http://user:p%40ss%20w@" + auth_proxy.address}
+    assert Session(verify=ca, environ=environ).get(server.url + "/tunnelled").json()["path"] == "/tunnelled"
+    assert auth_proxy.seen == [("CONNECT", "127.0.0.1:%d" % server.server_address[1], PROXY_CREDENTIALS)]
+    assert "proxy-authorization" not in [name.lower() for name in server.seen[-1]["headers"]]  # never past the proxy
+
+
+def test_proxy_credentials_are_sent_with_plain_http_through_the_proxy(plain_server, auth_proxy):
+    session = Session(environ={"HTTP_PROXY": "http://user:p%40ss%20w@" + auth_proxy.address})
+    assert session.get(plain_server.url + "/metadata/identity?api-version=1").json()["path"] == "/metadata/identity"
+    assert session.post(plain_server.url + "/again", data="x").status_code == 200
+    assert [entry[1:] for entry in auth_proxy.seen] == [(plain_server.url + "/metadata/identity?api-version=1", PROXY_CREDENTIALS),
+                                                        (plain_server.url + "/again", PROXY_CREDENTIALS)]
+    assert all("proxy-authorization" not in [name.lower() for name in seen["headers"]] for seen in plain_server.seen)
+
+
+def test_wrong_proxy_credentials_fail_without_showing_them(server, ca, plain_server, auth_proxy):
+    with pytest.raises(_http.ProxyFailed) as caught:
+        Session(verify=ca, environ={"HTTPS_PROXY": "http://user:wrong-secret@" + auth_proxy.address}, timeout=5).get(server.url + "/x")
+    assert "407" in str(caught.value) and "wrong-secret" not in str(caught.value) and not caught.value.permanent
+    # plain HTTP: the proxy's 407 is the response, as requests gives it
+    answer = Session(environ={"HTTP_PROXY": "http://user:wrong-secret@" + auth_proxy.address}).get(plain_server.url + "/x")
+    assert answer.status_code == 407 and not plain_server.seen
+
+
+def test_all_proxy_is_used_when_no_scheme_proxy_is_set(server, ca, auth_proxy):
+    environ = {"ALL_PROXY": "http://user:p%40ss%20w@" + auth_proxy.address}
+    assert Session(verify=ca, environ=environ).get(server.url + "/all").status_code == 200
+    assert auth_proxy.seen == [("CONNECT", "127.0.0.1:%d" % server.server_address[1], PROXY_CREDENTIALS)]
+    assert proxy_for("https://graph.microsoft.com", {"all_proxy": "http://all:1", "HTTPS_PROXY": "http://https:2"}) == "http://https:2"
+    assert proxy_for("https://graph.microsoft.com", {"all_proxy": "all:1"}) == "http://all:1"
+    assert proxy_for("https://graph.microsoft.com", {"ALL_PROXY": "http://all:1", "NO_PROXY": ".microsoft.com"}) is None
+
+
+def test_no_proxy_is_honoured_for_https_and_plain_http(server, ca, plain_server, auth_proxy):
+    proxy = "http://user:p%40ss%20w@" + auth_proxy.address
+    environ = {"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "NO_PROXY": "localhost,127.0.0.0/8"}
+    assert Session(verify=ca, environ=environ).get(server.url + "/direct").status_code == 200
+    assert Session(environ=environ).get(plain_server.url + "/direct").status_code == 200
+    assert auth_proxy.seen == [] and server.seen and plain_server.seen
+
+
+@pytest.mark.parametrize("variable, proxy, words", [
+    ("HTTPS_PROXY", "https://user:top-secret@127.0.0.1:3129", "reached over TLS (https://) is not supported"),
+    ("ALL_PROXY", "socks5://user:top-secret@127.0.0.1:1080", "socks5 proxies are not supported"),
+    ("https_proxy", "http://user:top-secret@127.0.0.1:notaport", "no valid host and port"),
+])
+def test_unusable_proxies_are_refused_at_once_naming_the_variable(variable, proxy, words):
+    with pytest.raises(_http.UnsupportedProxy) as caught:
+        Session(environ={variable: proxy}).get("https://graph.example.test/v1.0")
+    text = str(caught.value)
+    assert words in text and variable in text and "top-secret" not in text and "user" not in text
+    assert caught.value.permanent and caught.value.kind == "InvalidProxyURL"

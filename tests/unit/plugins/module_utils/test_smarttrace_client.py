@@ -346,3 +346,10 @@ def test_verify_fails_at_once_on_other_errors():
     api, server, _clock = client(scripted(error(409, "not_configured", "nothing to test")))
     with pytest.raises(SmartTraceError, match="configure the integration first"):
         api.verify("acme", 60)
+
+
+@pytest.mark.parametrize("value", ["2027-01-31T12:00:00Z", "2027-01-31t12:00:00.1234567+01:00", "2027-01-31T23:59:59-05:30"])
+def test_one_date_time_parser_smarttrace_only_adds_its_format_rule(value):
+    from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import parse_date_time
+    assert st.parse_date_time(value) is not None and st.parse_date_time(value) == parse_date_time(value)
+    assert st.parse_date_time(value[:10]) is None and parse_date_time(value[:10]) is not None  # a bare date: a secret's, not SmartTrace's
