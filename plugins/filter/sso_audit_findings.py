@@ -12,7 +12,7 @@ description:
     the role C(smarttrace.sso.entra_sso) would set.
   - "Findings are C(critical) (sign-in fails or will soon: app missing, Redirect URI missing, SmartTrace's test failed, SmartTrace
     holds no secret or one deleted in Entra ID, the secret in use expired or inside 7 days, a read failed) or C(warning) (drift
-    from the role's variables, the secret in use inside O(expected.rotate_before_days), SmartTrace not holding the newest secret)."
+    from the role's variables, the secret in use inside C(rotate_before_days) of O(expected), SmartTrace not holding the newest secret)."
   - Secret metadata only (key ID, hint, end date); never a secret value.
 positional: entra, smarttrace, expected
 options:
