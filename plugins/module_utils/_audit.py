@@ -89,7 +89,8 @@ def _drift(app, expected, integration):
     logout = expected.get("logout_url") or integration.get("logout_uri")
     if redirect and redirect not in (app.get("redirect_uris") or []):
         findings.append(_finding("critical", "redirect uri", "the Redirect URI %s that SmartTrace signs in with is not a Web redirect URI of the "
-                                 "app (it has %s): sign-in fails; run smarttrace.sso.configure" % (redirect, ", ".join(app.get("redirect_uris") or []) or "none")))
+                                 "app (it has %s): sign-in fails; run smarttrace.sso.configure" % (
+                                     redirect, ", ".join(app.get("redirect_uris") or []) or "none")))
     if logout and app.get("logout_url") != logout:
         findings.append(_finding("warning", "logout url", "front-channel logout URL is %s, the guide requires %s (smarttrace_sso_logout_url): "
                                  "run smarttrace.sso.configure" % (app.get("logout_url") or "not set", logout)))
@@ -114,7 +115,8 @@ def _assignment_findings(assigned, expected, assignment_required):
         for name in expected.get(variable) or []:
             short = name.split("@")[0].lower() if kind == "user" else name.lower()
             if not any(present_kind == kind and present_name in (name.lower(), short) for present_kind, present_name in present):
-                findings.append(_finding("warning", "drift", "%s %s is not assigned (smarttrace_sso_%s): run smarttrace.sso.configure" % (kind, name, variable)))
+                findings.append(_finding("warning", "drift", "%s %s is not assigned (smarttrace_sso_%s): run smarttrace.sso.configure" % (
+                    kind, name, variable)))
     if assignment_required and not assigned:
         findings.append(_finding("warning", "assignments", "assignment is required and nobody is assigned: nobody can sign in"))
     return findings
@@ -138,7 +140,8 @@ def instance_findings(instance, entra, smarttrace, expected=None):
         if verification is not None:
             row["test"] = "passed" if verification.get("ok") else "failed"
             if not verification.get("ok"):
-                findings.append(_finding("critical", "smarttrace test", "SmartTrace's sign-in test failed: %s" % (verification.get("error") or "no reason given")))
+                findings.append(_finding("critical", "smarttrace test", "SmartTrace's sign-in test failed: %s" % (
+                    verification.get("error") or "no reason given")))
         if integration and not integration.get("enabled"):
             findings.append(_finding("critical", "smarttrace", "single sign-on is off in SmartTrace: run smarttrace.sso.configure"))
     if not entra_error:
