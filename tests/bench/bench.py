@@ -406,6 +406,10 @@ def report(opts):
             rows.append(("Role, unchanged re-run (%s)" % label,
                          "%d (%d / %d / %d; %d / %d / %d), changed=%d, in %.1f s" % (counts + (run["changed"], run["seconds"])),
                          "<= 8 requests, 0 writes", "met" if run["total"] <= 8 and run["kind_write"] == 0 and run["changed"] == 0 else "MISSED"))
+        fresh_requests = fresh["total"] - fresh["login"]
+        rows.append(("Requests per fresh instance (role part: no throttling, without the 2 login requests, with the test user's 2; "
+                     "issue 19 counted 17 for a fleet instance without test user)",
+                     "%d (%d writes)" % (fresh_requests, fresh["kind_write"]), "<= 13", verdict(fresh_requests, TARGETS["fresh_instance"])))
         tokens = max(run["token_requests"] for run in runs.values())
         rows.append(("Role: token requests per play (one identity)", "fresh %d, re-run cached %d, re-run new controller %d" % (
             fresh["token_requests"], warm["token_requests"], cold["token_requests"]), "<= 1", verdict(tokens, 1)))
@@ -448,17 +452,14 @@ def report(opts):
             rows.append(("Fleet: CPU time of ansible-playbook and its processes (one instance alone; the fleet) on %d cores" % fleet["cores"],
                          "%.1f s; %.1f s, so the CPU bound of the fleet's wall time is %.1f s" % (
                              fleet["solo"]["cpu_seconds"], fleet["cpu_seconds"], fleet["cpu_seconds"] / fleet["cores"]), "-", "-"))
-            solo = fleet["solo"]
-            fresh = solo["total"] - solo["status_429"] - solo.get("login", 2)
-            rows.append(("Requests per fresh instance (the fleet's first instance alone, without login and 429 retries; 17 before issue 19)",
-                         "%d (%d writes)" % (fresh, solo["kind_write"]), "<= 13", verdict(fresh, TARGETS["fresh_instance"])))
         if fleet.get("audit"):
             audit = fleet["audit"]
-            rows.append(("Audit of the fleet (smarttrace.sso.audit, reads only): requests per instance (without login and 429 retries)",
+            rows.append(("Audit of the fleet (smarttrace.sso.audit, reads only): requests per instance under the fleet's throttling (without login "
+                         "and 429 answers; a throttled $batch sub-request is sent again; 5 without throttling, asserted by the audit integration target)",
                          "%.1f (%d in all, %d answered 429, %d writes) in %.1f s; %s" % (
                              audit["per_instance"], audit["total"], audit["status_429"], audit["kind_write"], audit["seconds"],
                              ", ".join("%d %s" % (count, state) for state, count in sorted((audit["summary"] or {}).get("counts", {}).items()))),
-                         "<= 5, 0 writes", "met" if audit["per_instance"] <= 5 and audit["kind_write"] == 0 else "MISSED"))
+                         "0 writes", "met" if audit["kind_write"] == 0 and audit["rc"] == 0 else "MISSED"))
         slowest_task = fleet["slowest_tasks"][0]
         rows.append(("Fleet: the task with the longest wall time", "%s: %.1f s of %.1f s" % (
             slowest_task["task"].split(" : ")[-1], slowest_task["wall_seconds"], fleet["seconds"]), "-", "-"))
