@@ -135,8 +135,8 @@ def instance_findings(instance, entra, smarttrace, expected=None):
     integration = {} if smarttrace_error else (smarttrace.get("integration") or {})
     if not smarttrace_error:
         verification = smarttrace.get("verification")
-        row["smarttrace"] = dict((key, integration.get(key)) for key in ("enabled", "application_id", "client_secret_set", "client_secret_id",
-                                                                          "client_secret_hint", "redirect_uri", "logout_uri"))
+        shown = ("enabled", "application_id", "client_secret_set", "client_secret_id", "client_secret_hint", "redirect_uri", "logout_uri")
+        row["smarttrace"] = dict((key, integration.get(key)) for key in shown)
         if verification is not None:
             row["test"] = "passed" if verification.get("ok") else "failed"
             if not verification.get("ok"):

@@ -18,7 +18,7 @@ def _secret_text(secret):
     days = "expired" if secret["expired"] else ("%s days left" % secret["days_left"])
     marks = [mark for flag, mark in ((secret["held_by_smarttrace"], "held by SmartTrace"), (secret["newest"], "newest")) if flag]
     return "%s (hint %s, %s, ends %s%s)" % (secret["key_id"], secret["hint"] or "-", days, secret["end"] or "-",
-                                           "; " + ", ".join(marks) if marks else "")
+                                            "; " + ", ".join(marks) if marks else "")
 
 
 def _people(items, key="display_name"):
@@ -52,7 +52,7 @@ def render_markdown(rows, generated):
     for row in rows:
         days = ", ".join("%s%s" % (secret["days_left"], "*" if secret["held_by_smarttrace"] else "") for secret in row["secrets"]) or "-"
         lines.append("| %s | %s | %d | %s | %s | %d |" % (_cell(row["instance"]), row["state"].upper(), len(row["findings"]), days, row["test"],
-                                                         len(row["assigned"])))
+                                                          len(row["assigned"])))
     lines += ["", "(* the secret SmartTrace holds)", ""]
     for row in rows:
         lines += ["## %s: %s" % (row["instance"], row["state"].upper()), ""]
