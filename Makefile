@@ -123,7 +123,7 @@ sandbox-tests: venv
 # log is then checked against Microsoft's Graph v1.0 description. Without TARGETS, the targets run as two shards
 # side by side, each in its own copy of the tree against its own sandbox: they mostly wait (Retry-After, replication
 # delay), so two cores run both in the time of the longer one. The second shard's output follows the first's.
-INTEGRATION_SHARD_2 := role_entra_sso smarttrace_integration smarttrace_integration_info create_automation_identity
+INTEGRATION_SHARD_2 := role_entra_sso smarttrace_integration smarttrace_integration_info create_automation_identity audit
 TREE_2 := $(BUILD)/shard-2/collections/ansible_collections/smarttrace/sso
 integration: tree ansible-test-ssh-key
 	rm -rf $(BUILD)/sandbox-integration*
