@@ -71,6 +71,8 @@ FEDERATED_HINTS = {
     "700024": "the federated token has expired: the CI system or Kubernetes must write a fresh one to federated_token_file "
               "(AZURE_FEDERATED_TOKEN_FILE) before the run",
     "50027": "federated_token_file does not hold a signed JWT: point it at the OIDC token file of the job",
+    "700027": "the token's signature does not verify with the keys its issuer publishes (JWKS): use the token exactly as the issuer wrote it",
+    "50166": "Entra ID cannot fetch the issuer's OpenID configuration or keys: the issuer URL must be reachable from the internet over https",
 }
 # Environment variables that reveal a managed identity endpoint (App Service, Functions, Arc, Azure ML).
 MANAGED_IDENTITY_ENV = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")

@@ -375,7 +375,7 @@ def verification_failed(store, new, verification):
     """Remove the secret that did not work and return the error naming the AADSTS cause (the value goes nowhere)."""
     error = verification["error"]
     removed, gone, errors = store.remove([new["keyId"]])
-    cause = "AADSTS%s (%s)" % (error.aadsts, error.message) if error.aadsts else error.message
+    cause = error.message if not error.aadsts or error.message.startswith("AADSTS") else "AADSTS%s: %s" % (error.aadsts, error.message)
     message = ("The new secret (key_id %s) did not work at Entra ID's token endpoint: %s, after %d attempt(s) in %.0f s."
                % (new["keyId"], cause, verification["attempts"], verification["waited"]))
     if error.aadsts in VERIFY_REPLICATION_CODES:
