@@ -12,7 +12,7 @@ options:
     description:
       - The directory (tenant) ID, a GUID, or a verified domain of the tenant such as V(contoso.onmicrosoft.com).
       - If not set, the environment variable E(AZURE_TENANT_ID) (or E(AZURE_TENANT)) is used.
-      - Required for O(auth_method=client_secret) and O(auth_method=certificate).
+      - Required for O(auth_method=client_secret), O(auth_method=certificate) and O(auth_method=federated).
     type: str
   client_id:
     description:
