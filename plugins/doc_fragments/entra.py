@@ -54,8 +54,8 @@ options:
     description:
       - How to obtain the Microsoft Graph access token.
       - V(auto) picks, in this order, V(access_token), V(client_secret), V(certificate) or V(federated) when their options are given
-        (for V(federated), O(federated_token_file) or E(AZURE_FEDERATED_TOKEN_FILE)); else V(managed_identity) when a managed identity endpoint is announced by the environment
-        (E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT)); else V(azure_cli) when C(az) is on the E(PATH).
+        (for V(federated), O(federated_token_file) or E(AZURE_FEDERATED_TOKEN_FILE)); else V(managed_identity) when a managed identity
+        endpoint is announced by the environment (E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT)); else V(azure_cli) when C(az) is on the E(PATH).
       - V(federated) exchanges the token in O(federated_token_file) for an access token (workload identity federation); it needs
         O(tenant_id) and O(client_id).
       - V(managed_identity) uses the identity of the Azure resource running Ansible (system-assigned, or user-assigned with O(client_id)).

@@ -14,8 +14,8 @@ Rules this file keeps:
 * with ``token_cache`` on, a valid token in the persistent cache is used without any HTTP request
   (it is looked up before msal is constructed: msal's constructor fetches the OpenID configuration),
   but only when it was obtained with the same credential (``_token_cache``: a salted HMAC of the client
-  secret, or of the certificate file and its password, or of the federated token's path, issuer, subject and audience): a wrong, rotated or revoked secret goes to the token
-  endpoint at once, which refuses it with its AADSTS code;
+  secret, or of the certificate file and its password, or of the federated token's path, issuer, subject and audience):
+  a wrong, rotated or revoked secret goes to the token endpoint at once, which refuses it with its AADSTS code;
 * msal's error dicts and exceptions become ``AuthenticationError`` with the AADSTS code and a fix;
   429 and 5xx from the login endpoint are retried honouring ``Retry-After``, for a bounded time;
 * one ``_http.Session`` (the standard library's ``http.client``, not ``requests``) for the login endpoint
