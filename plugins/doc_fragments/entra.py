@@ -12,7 +12,7 @@ options:
     description:
       - The directory (tenant) ID, a GUID, or a verified domain of the tenant such as V(contoso.onmicrosoft.com).
       - If not set, the environment variable E(AZURE_TENANT_ID) (or E(AZURE_TENANT)) is used.
-      - Required for O(auth_method=client_secret) and O(auth_method=certificate).
+      - Required for O(auth_method=client_secret), O(auth_method=certificate) and O(auth_method=federated).
     type: str
   client_id:
     description:
@@ -36,6 +36,16 @@ options:
       - Password of an encrypted private key or PFX file in O(client_certificate_path).
       - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PASSWORD) is used.
     type: str
+  federated_token_file:
+    description:
+      - Path to a file holding an OIDC token (a JWT) that a CI system or Kubernetes issued for the job, for
+        O(auth_method=federated) (workload identity federation). No secret of the automation identity is stored anywhere.
+      - The app registration O(client_id) must have a federated identity credential whose issuer, subject and audience
+        (V(api://AzureADTokenExchange) by default) match the token's C(iss), C(sub) and C(aud) claims.
+      - The file is read again at every token request, so a token that the platform rotates is picked up.
+      - If not set, the environment variable E(AZURE_FEDERATED_TOKEN_FILE) is used (the convention of azure-identity and of
+        Azure Workload Identity for Kubernetes).
+    type: path
   access_token:
     description:
       - A Microsoft Graph access token obtained elsewhere. It is used as is and never cached.
@@ -43,14 +53,16 @@ options:
   auth_method:
     description:
       - How to obtain the Microsoft Graph access token.
-      - V(auto) picks, in this order, V(access_token), V(client_secret) or V(certificate) when their options are given;
-        else V(managed_identity) when a managed identity endpoint is announced by the environment
-        (E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT)); else V(azure_cli) when C(az) is on the E(PATH).
+      - V(auto) picks, in this order, V(access_token), V(client_secret), V(certificate) or V(federated) when their options are given
+        (for V(federated), O(federated_token_file) or E(AZURE_FEDERATED_TOKEN_FILE)); else V(managed_identity) when a managed identity
+        endpoint is announced by the environment (E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT)); else V(azure_cli) when C(az) is on the E(PATH).
+      - V(federated) exchanges the token in O(federated_token_file) for an access token (workload identity federation); it needs
+        O(tenant_id) and O(client_id).
       - V(managed_identity) uses the identity of the Azure resource running Ansible (system-assigned, or user-assigned with O(client_id)).
       - V(azure_cli) runs C(az account get-access-token), as the user signed in with C(az login).
     type: str
     default: auto
-    choices: [auto, client_secret, certificate, managed_identity, access_token, azure_cli]
+    choices: [auto, client_secret, certificate, federated, managed_identity, access_token, azure_cli]
   cloud:
     description:
       - The Microsoft cloud of the tenant. It sets the sign-in host, the Microsoft Graph URL and the token scope.
@@ -97,8 +109,8 @@ options:
     type: bool
     default: true
 requirements:
-  - msal >= 1.29.0, with requests, which msal needs (to acquire tokens with O(auth_method=client_secret), O(auth_method=certificate)
-    and O(auth_method=managed_identity); Microsoft Graph itself is reached with the Python standard library)
+  - msal >= 1.29.0, with requests, which msal needs (to acquire tokens with O(auth_method=client_secret), O(auth_method=certificate),
+    O(auth_method=federated) and O(auth_method=managed_identity); Microsoft Graph itself is reached with the Python standard library)
 notes:
   - "Least privilege: give the automation identity only the Microsoft Graph application permissions the modules you use need:
      C(Application.ReadWrite.OwnedBy) for apps, service principals and secrets it created (C(Application.ReadWrite.All) only if it must

@@ -4,6 +4,8 @@
 """From the shared Entra options to a Microsoft Graph access token.
 
 Methods (``auth_method``): ``client_secret`` and ``certificate`` (msal client credentials),
+``federated`` (workload identity federation: an OIDC token from a file, e.g. ``AZURE_FEDERATED_TOKEN_FILE``, sent as
+msal's client assertion and read again at every token request, since CI systems and Kubernetes rotate it),
 ``managed_identity`` (msal, system- or user-assigned), ``access_token`` (given), ``azure_cli``
 (``az account get-access-token``), and ``auto``, which picks from what is given.
 
@@ -12,8 +14,8 @@ Rules this file keeps:
 * with ``token_cache`` on, a valid token in the persistent cache is used without any HTTP request
   (it is looked up before msal is constructed: msal's constructor fetches the OpenID configuration),
   but only when it was obtained with the same credential (``_token_cache``: a salted HMAC of the client
-  secret, or of the certificate file and its password): a wrong, rotated or revoked secret goes to the token
-  endpoint at once, which refuses it with its AADSTS code;
+  secret, or of the certificate file and its password, or of the federated token's path, issuer, subject and audience):
+  a wrong, rotated or revoked secret goes to the token endpoint at once, which refuses it with its AADSTS code;
 * msal's error dicts and exceptions become ``AuthenticationError`` with the AADSTS code and a fix;
   429 and 5xx from the login endpoint are retried honouring ``Retry-After``, for a bounded time;
 * one ``_http.Session`` (the standard library's ``http.client``, not ``requests``) for the login endpoint
@@ -24,6 +26,7 @@ Rules this file keeps:
   valid token in the persistent cache imports neither (docs/performance.md).
 """
 
+import base64
 import json
 import os
 import re
@@ -50,8 +53,27 @@ except (ImportError, ValueError):
 MSAL_IMPORT_ERROR = None if HAS_MSAL else "ModuleNotFoundError: No module named 'msal'"
 
 
-AUTH_METHODS = ("auto", "client_secret", "certificate", "managed_identity", "access_token", "azure_cli")
-MSAL_METHODS = ("client_secret", "certificate", "managed_identity")
+AUTH_METHODS = ("auto", "client_secret", "certificate", "federated", "managed_identity", "access_token", "azure_cli")
+MSAL_METHODS = ("client_secret", "certificate", "federated", "managed_identity")
+# The audience Entra expects in a federated token (the default of a federated identity credential).
+FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
+# A federated token file larger than this is not a token (a JWT of a CI system is a few KB).
+MAX_FEDERATED_TOKEN_BYTES = 64 * 1024
+# What to do about the AADSTS codes only workload identity federation meets.
+FEDERATED_HINTS = {
+    "70021": "no federated identity credential of client_id matches the token's issuer, subject and audience: add one "
+             "(playbook create_automation_identity, smarttrace_sso_automation_federated) or check the CI job's subject",
+    "700211": "the token's issuer matches no federated identity credential of client_id: the credential's issuer must equal the token's iss exactly",
+    "700212": "the token's audience matches no federated identity credential of client_id: request the token for audience "
+              "api://AzureADTokenExchange (or add the CI system's audience to the credential)",
+    "700213": "the token's subject matches no federated identity credential of client_id (the match is case-sensitive): "
+              "add a credential for this subject",
+    "700024": "the federated token has expired: the CI system or Kubernetes must write a fresh one to federated_token_file "
+              "(AZURE_FEDERATED_TOKEN_FILE) before the run",
+    "50027": "federated_token_file does not hold a signed JWT: point it at the OIDC token file of the job",
+    "700027": "the token's signature does not verify with the keys its issuer publishes (JWKS): use the token exactly as the issuer wrote it",
+    "50166": "Entra ID cannot fetch the issuer's OpenID configuration or keys: the issuer URL must be reachable from the internet over https",
+}
 # Environment variables that reveal a managed identity endpoint (App Service, Functions, Arc, Azure ML).
 MANAGED_IDENTITY_ENV = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")
 MIN_REMAINING_SECONDS = 300
@@ -70,6 +92,7 @@ def entra_argument_spec():
         client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET", "AZURE_SECRET"])),
         client_certificate_path=dict(type="path", fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PATH"])),
         client_certificate_password=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
+        federated_token_file=dict(type="path", fallback=(env_fallback, ["AZURE_FEDERATED_TOKEN_FILE"])),
         access_token=dict(type="str", no_log=True),
         auth_method=dict(type="str", default="auto", choices=list(AUTH_METHODS)),
         cloud=dict(type="str", default=DEFAULT_CLOUD, choices=sorted(CLOUDS)),
@@ -91,6 +114,7 @@ class AuthConfig:
         self.client_secret = params.get("client_secret")
         self.client_certificate_path = params.get("client_certificate_path")
         self.client_certificate_password = params.get("client_certificate_password")
+        self.federated_token_file = params.get("federated_token_file")
         self.access_token = params.get("access_token")
         self.auth_method = params.get("auth_method") or "auto"
         self.cloud = get_cloud(params.get("cloud"))
@@ -125,19 +149,23 @@ def select_auth_method(config, which=shutil.which, environ=None):
         return "client_secret"
     if config.client_certificate_path:
         return "certificate"
+    if config.federated_token_file:
+        return "federated"
     if any(environ.get(name) for name in MANAGED_IDENTITY_ENV):
         return "managed_identity"
     if which("az"):
         return "azure_cli"
     raise AuthenticationError(
         "no credential was given",
-        hint="set client_secret (or AZURE_CLIENT_SECRET), client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH) or access_token, "
+        hint="set client_secret (or AZURE_CLIENT_SECRET), client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH), "
+             "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE) or access_token, "
              "together with tenant_id and client_id; or choose auth_method managed_identity or azure_cli")
 
 
 _REQUIRED = {
     "client_secret": (("tenant_id", "AZURE_TENANT_ID"), ("client_id", "AZURE_CLIENT_ID"), ("client_secret", "AZURE_CLIENT_SECRET")),
     "certificate": (("tenant_id", "AZURE_TENANT_ID"), ("client_id", "AZURE_CLIENT_ID"), ("client_certificate_path", "AZURE_CLIENT_CERTIFICATE_PATH")),
+    "federated": (("tenant_id", "AZURE_TENANT_ID"), ("client_id", "AZURE_CLIENT_ID"), ("federated_token_file", "AZURE_FEDERATED_TOKEN_FILE")),
     "access_token": (("access_token", None),),
 }
 
@@ -234,6 +262,43 @@ def _pem_block(data, kind, path):
     return match.group(0)
 
 
+def read_federated_token(path):
+    """The federated token (a JWT) in ``path``, read now: CI systems and Kubernetes replace the file while a job runs.
+
+    Errors name the option and never show the file's content.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FEDERATED_TOKEN_BYTES + 1)
+    except (IOError, OSError) as exc:
+        raise AuthenticationError("cannot read federated_token_file %s (%s)" % (path, exc.strerror or exc), method="federated",
+                                  hint="point federated_token_file (or AZURE_FEDERATED_TOKEN_FILE) at the OIDC token file the CI system or "
+                                       "Kubernetes writes for the job")
+    try:
+        token = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        token = ""
+    if len(data) > MAX_FEDERATED_TOKEN_BYTES or not re.match(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\Z", token):
+        raise AuthenticationError("federated_token_file %s does not hold a JSON Web Token (three base64url parts separated by dots)" % path,
+                                  method="federated", hint="point federated_token_file (or AZURE_FEDERATED_TOKEN_FILE) at the OIDC token "
+                                                           "file itself, not at a folder, a JSON document or a certificate")
+    return token
+
+
+def federated_claims(token):
+    """(iss, sub, aud) of a federated token, unverified (Entra verifies it); None when its payload is not JSON."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8"))
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    audience = claims.get("aud")
+    audience = sorted(audience) if isinstance(audience, list) else audience
+    return tuple(json.dumps(claims.get(name), sort_keys=True) for name in ("iss", "sub")) + (json.dumps(audience),)
+
+
 def _msal_version():
     return tuple(int(part) for part in re.findall(r"\d+", getattr(_msal(), "__version__", "0"))[:2])
 
@@ -273,6 +338,7 @@ class TokenProvider:
         acquire = {
             "client_secret": self._confidential_client_token,
             "certificate": self._confidential_client_token,
+            "federated": self._confidential_client_token,
             "managed_identity": self._managed_identity_token,
             "access_token": self._given_token,
             "azure_cli": self._azure_cli_token,
@@ -318,6 +384,16 @@ class TokenProvider:
         config = self.config
         if self.method == "client_secret":
             return b"client_secret\x00" + config.client_secret.encode("utf-8")
+        if self.method == "federated":
+            # Bound to who the token says the job is, not to the token itself: a rotated token of the same job keeps the
+            # cached access token (no request), a token of another issuer, subject or audience does not use it.
+            try:
+                claims = federated_claims(read_federated_token(config.federated_token_file))
+            except AuthenticationError:
+                return None
+            if claims is None:
+                return None
+            return b"\x00".join([b"federated", os.path.abspath(config.federated_token_file).encode("utf-8")] + [c.encode("utf-8") for c in claims])
         try:
             with open(config.client_certificate_path, "rb") as handle:
                 data = handle.read()
@@ -353,6 +429,11 @@ class TokenProvider:
         config = self.config
         if self.method == "certificate":
             credential = load_certificate_credential(config.client_certificate_path, config.client_certificate_password)
+        elif self.method == "federated":
+            path = config.federated_token_file
+            read_federated_token(path)  # a missing or malformed file is said before any request
+            # msal calls this at every token request: the file is read again each time (it is rotated)
+            credential = {"client_assertion": lambda: read_federated_token(path)}
         else:
             credential = config.client_secret
         http_cache = {}
@@ -394,7 +475,10 @@ class TokenProvider:
     def _finish(self, result, cache):
         """msal result -> token dict, or AuthenticationError; persist the cache if msal changed it."""
         if "access_token" not in result:
-            raise AuthenticationError.from_token_response(result, status=self._last_status(), method=self.method)
+            error = AuthenticationError.from_token_response(result, status=self._last_status(), method=self.method)
+            if self.method == "federated" and error.aadsts in FEDERATED_HINTS:
+                error.hint = FEDERATED_HINTS[error.aadsts]
+            raise error
         if cache:
             cache.save()
         self.source = result.get("token_source", "identity_provider")

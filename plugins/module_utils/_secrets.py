@@ -23,7 +23,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs im
     secret_in_flight_message,
     spared,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, key_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import (
     DAY,
@@ -46,6 +46,12 @@ APP_SELECT = "id,appId,displayName,passwordCredentials"
 SIGHTINGS = 3
 SIGHTING_INTERVAL = 1.0
 MAX_ADD_POSTS = 2  # a lost addPassword answer is sent once more (its secret's value is lost either way)
+# Token endpoint answers that mean "not replicated yet" for a secret (or an app) added moments ago: Entra refuses a new
+# secret with AADSTS7000215 until it reaches the token endpoint's replicas, a new app with 700016, a new service principal
+# with 7000229. Within verify_timeout they are asked again; after it, they are the verdict.
+VERIFY_REPLICATION_CODES = ("7000215", "700016", "7000229")
+VERIFY_RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+VERIFY_MAX_DELAY = 10.0
 
 
 class SecretOptionError(ValueError):
@@ -78,7 +84,7 @@ def check_options(params, now):
                                 "handed over." % (MAX_IN_FLIGHT_TIMEOUT, params.get("in_flight_timeout")))
     if params.get("held_key_id") is not None and not params.get("in_flight_timeout"):
         raise SecretOptionError("held_key_id is used only with in_flight_timeout (runs that overlap): set in_flight_timeout, or remove held_key_id.")
-    only = {"present": ("expires_in_days", "end_date", "force", "held_key_id"), "absent": ("key_id", "keep_key_id")}
+    only = {"present": ("expires_in_days", "end_date", "force", "held_key_id", "verify"), "absent": ("key_id", "keep_key_id")}
     for other_state, names in only.items():
         if other_state == state:
             continue
@@ -295,6 +301,95 @@ class AppSecrets:
         return False, credentials, orphans
 
 
+class SecretVerifier:
+    """Proves a new client secret where it will be used: a client-credentials token request to Entra ID's token endpoint.
+
+    One POST per attempt (no OpenID discovery, no msal): ``grant_type=client_credentials`` for the app with the new secret
+    and ``scope`` the cloud's Graph ``/.default``, which Entra answers for any app of the tenant (the token is discarded).
+    Replication refusals (``VERIFY_REPLICATION_CODES``), throttling, 5xx and lost connections are asked again with a growing
+    delay until ``timeout`` seconds have passed; any other AADSTS code is the verdict at once.
+    """
+
+    def __init__(self, session, token_url, scope, timeout=120, sleep=None, clock=None):
+        self.session = session
+        self.token_url = token_url
+        self.scope = scope
+        self.timeout = timeout
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
+
+    def verify(self, client_id, secret):
+        """{"verified", "attempts", "waited", "error" (AuthenticationError or None)}; never raises for the endpoint's answers."""
+        started = self._clock()
+        deadline = started + self.timeout
+        attempt = 0
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": self.scope}
+        while True:
+            attempt += 1
+            error, retry_after = self._attempt(form)
+            if error is None:
+                return {"verified": True, "attempts": attempt, "waited": round(self._clock() - started, 1), "error": None}
+            retry = error.aadsts in VERIFY_REPLICATION_CODES or error.status in VERIFY_RETRY_STATUSES or error.status is None
+            delay = retry_after if retry_after is not None else min(2.0 ** (attempt - 1), VERIFY_MAX_DELAY)
+            if not retry or self._clock() + delay > deadline:
+                return {"verified": False, "attempts": attempt, "waited": round(self._clock() - started, 1), "error": error}
+            self._sleep(delay)
+
+    def _attempt(self, form):
+        """(None, None) when a token came back; else (AuthenticationError, Retry-After seconds or None). No secret in either."""
+        try:
+            response = self.session.post(self.token_url, data=form, headers={"Accept": "application/json"})
+        except Exception as exc:  # noqa: BLE001 - a transport failure (its text may name the URL, never the form)
+            return AuthenticationError("cannot reach the token endpoint (%s)" % type(exc).__name__, method="client_secret"), None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+            return None, None
+        retry_after = response.headers.get("Retry-After")
+        try:
+            retry_after = min(float(retry_after), 60.0) if retry_after is not None else None
+        except ValueError:
+            retry_after = None
+        if isinstance(body, dict) and body.get("error"):
+            return AuthenticationError.from_token_response(body, status=response.status_code, method="client_secret"), retry_after
+        return AuthenticationError("the token endpoint answered HTTP %s" % response.status_code, status=response.status_code,
+                                   method="client_secret"), retry_after
+
+
+class SecretVerificationError(Exception):
+    """The new secret did not work at the token endpoint; it was removed again (or the message says how to)."""
+
+    def __init__(self, message, key_id, verification, removed):
+        super().__init__(message)
+        self.key_id = key_id
+        self.removed = removed
+        error = verification["error"]
+        self.result = {"verification": {"verified": False, "attempts": verification["attempts"], "waited_seconds": verification["waited"],
+                                        "aadsts": error.aadsts, "error": error.error},
+                       "removed_key_ids": [key_id] if removed else []}
+
+
+def verification_failed(store, new, verification):
+    """Remove the secret that did not work and return the error naming the AADSTS cause (the value goes nowhere)."""
+    error = verification["error"]
+    removed, gone, errors = store.remove([new["keyId"]])
+    cause = error.message if not error.aadsts or error.message.startswith("AADSTS") else "AADSTS%s: %s" % (error.aadsts, error.message)
+    message = ("The new secret (key_id %s) did not work at Entra ID's token endpoint: %s, after %d attempt(s) in %.0f s."
+               % (new["keyId"], cause, verification["attempts"], verification["waited"]))
+    if error.aadsts in VERIFY_REPLICATION_CODES:
+        message += (" Entra ID may take longer than verify_timeout to replicate a new secret: raise verify_timeout and run again."
+                    if error.aadsts == "7000215" else " The application is not (yet) known to the token endpoint: %s." % (error.hint or "run again later"))
+    elif error.hint:
+        message += " Fix: %s." % error.hint
+    if errors:
+        message += (" Removing it failed too (%s): retire it with state=absent and key_id=%s." % (errors[0].code or errors[0].status, new["keyId"]))
+        return SecretVerificationError(message, new["keyId"], verification, removed=False)
+    message += " It was removed again; the other secrets are unchanged."
+    return SecretVerificationError(message, new["keyId"], verification, removed=bool(removed or gone))
+
+
 # ---------------------------------------------------------------------------------------------- entra_secret runs
 def _public(credential):
     return dict((key, credential.get(key)) for key in ("keyId", "displayName", "hint", "startDateTime", "endDateTime"))
@@ -326,7 +421,7 @@ def _outcome(store, changed, display_name, before, after, now, rotate_before_day
             "result": result, "warnings": warnings, "error": None}
 
 
-def ensure_present(store, params, now, check_mode, end):
+def ensure_present(store, params, now, check_mode, end, verifier=None):
     """state=present: keep the secret in use while it has more than rotate_before_days left, else (or with force) add one."""
     display_name, rotate = params["display_name"], params["rotate_before_days"]
     credentials = store.read()
@@ -380,7 +475,14 @@ def ensure_present(store, params, now, check_mode, end):
     except Exception as exc:  # noqa: BLE001 - the new secret must reach the caller whatever happens
         warnings.append("The new secret (key_id %s) was added, but waiting for it to replicate failed (%s): wait a few minutes before "
                         "running again, or a second secret may be added." % (new["keyId"], type(exc).__name__))
-    return _outcome(store, True, display_name, mine, after, now, rotate, warnings, added=new, secret=secret)
+    extra = {}
+    if verifier is not None:
+        verification = verifier.verify(store.app_id, secret)
+        if not verification["verified"]:
+            secret = None
+            raise verification_failed(store, new, verification)
+        extra["verification"] = {"verified": True, "attempts": verification["attempts"], "waited_seconds": verification["waited"]}
+    return _outcome(store, True, display_name, mine, after, now, rotate, warnings, added=new, secret=secret, **extra)
 
 
 def _yield(store, new, first, timeout):

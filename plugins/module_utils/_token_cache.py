@@ -25,7 +25,9 @@ task. This file keeps msal's ``SerializableTokenCache`` on disk:
   msal asks the token endpoint, which refuses a wrong or revoked secret (AADSTS7000215) at once instead of
   the cache hiding it until the token expires. Why this construction: the secret never appears in the file,
   only a keyed hash of it; the salt makes every file's value different (no comparison across files or
-  machines, no precomputed tables); a fast hash is enough because the secrets are not guessable -- Entra
+  machines, no precomputed tables). With workload identity federation the credential is the token file's path and
+  the token's issuer, subject and audience (``_auth``), not the token: a rotated token of the same job keeps the cached
+  access tokens (no request), a token of another job does not use them. A fast hash is enough because the secrets are not guessable -- Entra
   generates client secrets (about 40 random characters; a caller cannot choose one) and a certificate file
   holds a private key -- and because the file sits beside the access tokens it protects (0600, the user's
   own), whose theft matters far more than the fingerprint. It is cheap (``hashlib``/``hmac`` of the

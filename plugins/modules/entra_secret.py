@@ -108,6 +108,24 @@ options:
       - V(0) does not wait; a run soon after may then not see the new secret and add another one.
     type: int
     default: 120
+  verify:
+    description:
+      - With O(state=present), prove a secret added in this run at Entra ID's token endpoint before returning it - a client-credentials
+        token request for the app registration with the new value, so its consumer gets a value Entra ID itself has accepted.
+        The token obtained is discarded.
+      - Entra ID refuses a new secret (AADSTS7000215) until it has replicated; the request is repeated within O(verify_timeout).
+      - When the secret is still refused after O(verify_timeout), or refused for another reason, it is removed again and the task
+        fails naming the AADSTS code; the other secrets are not touched.
+      - Nothing is verified when no secret is added, nor in check mode.
+      - The token request goes to the sign-in endpoint and tenant of the automation identity (O(tenant_id), O(authority_url), O(cloud)),
+        where the app registration lives.
+    type: bool
+    default: false
+  verify_timeout:
+    description:
+      - With O(verify=true), how many seconds a new secret may take to work at the token endpoint, from 0 to 3600.
+    type: int
+    default: 120
 notes:
   - Register the result and pass RV(secret) to its consumer in the same play; it cannot be read again.
     Ansible prints task results at C(-v) and more, so use C(no_log) on the task when the output is kept.
@@ -129,6 +147,14 @@ EXAMPLES = r"""
     app_id: "{{ sso_app.app_id }}"
     display_name: smarttrace
     expires_in_days: 180
+  register: sso_secret
+  no_log: true
+
+- name: Add a secret and prove it at Entra ID's token endpoint before handing it over
+  smarttrace.sso.entra_secret:
+    app_id: "{{ sso_app.app_id }}"
+    display_name: smarttrace
+    verify: true
   register: sso_secret
   no_log: true
 
@@ -229,6 +255,24 @@ removed_key_ids:
   type: list
   elements: str
   sample: [7c2b0e0e-1a8e-4f4e-9f0d-6b7a0d3c2e11]
+verification:
+  description:
+    - How the secret added in this run was proven at Entra ID's token endpoint (O(verify=true)).
+    - On failure (the task fails) it holds C(verified=false), the AADSTS code in C(aadsts) and the OAuth C(error), and
+      RV(removed_key_ids) names the secret that was removed again.
+  returned: when O(verify=true) and a secret was added
+  type: dict
+  contains:
+    verified:
+      description: Whether Entra ID issued a token for the new secret.
+      type: bool
+    attempts:
+      description: Token requests sent.
+      type: int
+    waited_seconds:
+      description: Seconds from the first to the last token request (the replication delay).
+      type: float
+  sample: {"verified": true, "attempts": 3, "waited_seconds": 4.0}
 app_id:
   description: Application (client) ID of the app registration.
   returned: success
@@ -247,6 +291,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry impo
 from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
     AppSecrets,
     SecretOptionError,
+    SecretVerificationError,
+    SecretVerifier,
     check_options,
     ensure_absent,
     ensure_present,
@@ -266,6 +312,8 @@ ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="int", default=120),
     in_flight_timeout=dict(type="int", default=0),
     held_key_id=dict(type="str"),
+    verify=dict(type="bool", default=False),
+    verify_timeout=dict(type="int", default=120),
 )
 
 # What is compared: the secrets of the application whose displayName equals display_name, by keyId and
@@ -285,13 +333,20 @@ def main():
     except SecretOptionError as exc:
         module.fail_json(msg=str(exc))
     store = AppSecrets(module.graph, app_id=params["app_id"], object_id=params["app_object_id"], wait_timeout=params["wait_timeout"])
+    verifier = None
+    if params["verify"] and params["state"] == "present" and not module.check_mode:
+        provider = module.token_provider
+        verifier = SecretVerifier(provider.session, provider.config.authority + "/oauth2/v2.0/token", provider.config.scope,
+                                  timeout=params["verify_timeout"])
     try:
         if params["state"] == "present":
-            outcome = ensure_present(store, params, now, module.check_mode, end)
+            outcome = ensure_present(store, params, now, module.check_mode, end, verifier=verifier)
         else:
             outcome = ensure_absent(store, params, now, module.check_mode)
     except (SecretOptionError, ConcurrentRunError) as exc:
         module.fail_json(msg=str(exc), app_id=store.app_id, app_object_id=store.object_id)
+    except SecretVerificationError as exc:
+        module.fail_json(msg=str(exc), app_id=store.app_id, app_object_id=store.object_id, **exc.result)
     except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
         module.fail_from(exc, msg=getattr(exc, "explanation", None))
     for warning in outcome["warnings"]:

@@ -29,7 +29,7 @@ import urllib.parse
 from cryptography import x509
 
 from . import graph_base as gb
-from . import graph_grants, graph_schema
+from . import graph_federated, graph_grants, graph_schema
 from .directory import CUSTOM_TEMPLATE_ID, TWO_YEARS, ZERO_GUID, iso
 from .graph_schema import UUID_RE, parse_date_time
 from .http import Response
@@ -270,6 +270,8 @@ def route_applications(ctx: gb.Ctx, segments: list[gb.Segment]) -> Response:
     if action == "owners":
         ctx.require(gb.APP_READ)
         return owners_route(ctx, gb.find_application(ctx, key), rest[1:])
+    if action == "federatedIdentityCredentials":
+        return graph_federated.route(ctx, gb.find_application(ctx, key), rest)
     if action in graph_schema.navigation_names(APP) or action in APP_NAVIGATION_EXTRA:
         raise gb.not_implemented(ctx)
     raise gb.segment_not_found(action)

@@ -8,7 +8,12 @@ Routes (``{tenant}`` is the tenant GUID or one of its verified domain names):
 - ``POST /{tenant}/oauth2/v2.0/token``: ``grant_type=client_credentials`` with ``client_secret`` (form body
   or HTTP Basic) or a ``client_assertion`` JWT signed by a certificate registered in the app's
   ``keyCredentials`` (header ``x5t`` or ``x5t#S256``, ``aud`` = this token endpoint, ``iss`` = ``sub`` =
-  client id, within its lifetime); scope must be a Graph ``/.default`` scope of one of the clouds;
+  client id, within its lifetime), or a federated assertion (workload identity federation): a JWT of an OIDC issuer that
+  matches a federated identity credential of the app (``graph_federated``) by issuer (else AADSTS700211), subject (else
+  AADSTS700213) and audience (else AADSTS700212), no credential at all AADSTS70021, whose signature verifies with a key of
+  the issuer's JWKS (``oidc_issuer``; an issuer whose keys cannot be fetched AADSTS50166) and which is within its time range
+  (else AADSTS700024); scope must be a Graph ``/.default`` scope of one of the clouds;
+- ``GET /oidc/{name}/.well-known/openid-configuration``, ``GET /oidc/{name}/jwks``: the sandbox's test OIDC issuers;
 - ``GET /msi/token?resource=...&api-version=2019-08-01`` with ``X-IDENTITY-HEADER``: an App Service style
   managed identity endpoint that answers tokens for the automation app.
 
@@ -26,8 +31,10 @@ import urllib.parse
 import jwt
 from cryptography import x509
 
+from . import graph_federated
 from .graph_schema import UUID_RE, parse_date_time
 from .http import Request, Response
+from .oidc_issuer import BadSignature, IssuerUnreachable, OidcIssuers
 from .tokens import GRAPH_APP_ID, GRAPH_RESOURCES, new_token_id
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -132,6 +139,7 @@ class LoginSurface:
 
     def __init__(self, directory):
         self.directory = directory
+        self.oidc = OidcIssuers(clock=directory.now)
 
     def handle(self, req: Request) -> Response:
         with self.directory.lock:
@@ -146,6 +154,8 @@ class LoginSurface:
         segments = [s for s in req.path.split("/") if s]
         if not segments:
             return self._not_found(req)
+        if segments[0] == "oidc":
+            return self.oidc.handle(req, segments[1:])
         tenant, rest = segments[0], "/".join(segments[1:])
         correlation_id = req.header("client-request-id")
         if rest in ("v2.0/.well-known/openid-configuration", ".well-known/openid-configuration"):
@@ -232,7 +242,10 @@ class LoginSurface:
             if form.get("client_assertion_type") != JWT_BEARER:
                 raise LoginError(directory, 400, "invalid_request", 900144,
                                  "The request body must contain the following parameter: 'client_assertion_type'.", correlation_id)
-            self._check_assertion(req, tenant, app, assertion, correlation_id)
+            if self._is_federated(app, assertion):
+                self._check_federated(req, app, assertion, correlation_id)
+            else:
+                self._check_assertion(req, tenant, app, assertion, correlation_id)
             appidacr = "2"
         elif secret:
             error = _secret_error(directory, app, secret, correlation_id)
@@ -339,6 +352,55 @@ class LoginSurface:
                 return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%m/%d/%Y %H:%M:%S") if isinstance(ts, (int, float)) else "?"
             raise fail(700024, "Client assertion is not within its valid time range. Current time: %s, assertion valid from %s, expiry time of "
                        "assertion %s. %s" % (show(now), show(nbf), show(exp), CERT_DOCS))
+
+    @staticmethod
+    def _is_federated(app: dict, assertion: str) -> bool:
+        """A federated assertion is issued by someone else (no certificate thumbprint, ``iss`` not the app itself)."""
+        try:
+            header = jwt.get_unverified_header(assertion)
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return False
+        return not (header.get("x5t") or header.get("x5t#S256")) and claims.get("iss") != app["appId"]
+
+    def _check_federated(self, req: Request, app: dict, assertion: str, correlation_id: str | None) -> None:
+        """Workload identity federation as Entra checks it: a matching credential, the issuer's signature, the time range."""
+        directory = self.directory
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+        issuer, subject, audience = claims.get("iss"), claims.get("sub"), claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        check = ("Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. "
+                 "https://learn.microsoft.com/entra/workload-id/workload-identity-federation")
+
+        def fail(code: int, text: str, error: str = "invalid_client") -> LoginError:
+            return LoginError(directory, 400, error, code, text, correlation_id)
+
+        credentials = graph_federated.replicated(directory, app)
+        if not credentials:
+            raise fail(70021, "No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. Assertion Subject: "
+                       "'%s'. Assertion Audience: '%s'. %s" % (issuer, subject, ",".join(map(str, audiences)), check), error="invalid_request")
+        by_issuer = [c for c in credentials if c["issuer"] == issuer]
+        if not by_issuer:
+            raise fail(700211, "No matching federated identity record found for presented assertion issuer '%s'. %s" % (issuer, check))
+        by_subject = [c for c in by_issuer if c["subject"] == subject]
+        if not by_subject:
+            raise fail(700213, "No matching federated identity record found for presented assertion subject '%s'. %s" % (subject, check))
+        if not any(a in c["audiences"] for c in by_subject for a in audiences):
+            raise fail(700212, "No matching federated identity record found for presented assertion audience '%s'. %s"
+                       % (",".join(map(str, audiences)), check))
+        try:
+            self.oidc.verify(req.base_url, assertion)
+        except IssuerUnreachable:
+            raise fail(50166, "Request to External OIDC endpoint failed. Issuer: '%s'." % issuer) from None
+        except (BadSignature, jwt.PyJWTError):
+            raise fail(700027, "Client assertion contains an invalid signature. [Reason - The key was not found., Issuer: '%s']" % issuer) from None
+        now = directory.now()
+        exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat", 0))
+        if not isinstance(exp, (int, float)) or now > exp + ASSERTION_SKEW or (isinstance(nbf, (int, float)) and now + ASSERTION_SKEW < nbf):
+            def show(ts) -> str:
+                return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%m/%d/%Y %H:%M:%S") if isinstance(ts, (int, float)) else "?"
+            raise LoginError(directory, 401, "invalid_client", 700024, "Client assertion is not within its valid time range. Current time: %s, "
+                             "assertion valid from %s, expiry time of assertion %s. %s" % (show(now), show(nbf), show(exp), CERT_DOCS), correlation_id)
 
     @staticmethod
     def _thumbprint_hex(value: str | None) -> str:

@@ -280,7 +280,7 @@ class Sandbox:
     def _admin(self, req: Request, body_error: str | None) -> Response:
         route = req.path[len(SANDBOX_PREFIX):]
         methods = {"/health": "GET", "/state": "GET", "/faults": "POST", "/reset": "POST"}
-        expected = "POST" if route.startswith("/directory/") else methods.get(route)
+        expected = "POST" if route.startswith("/directory/") or route == "/oidc/token" else methods.get(route)
         if expected is None:
             return _error_body("sandbox", 404, "unknown sandbox route %s" % req.path)
         if req.method != expected:
@@ -302,6 +302,8 @@ class Sandbox:
         if route == "/reset":
             self.reset()
             return Response(200, {"status": "reset"})
+        if route == "/oidc/token":  # a token of a test OIDC issuer (oidc_issuer.py)
+            return self.login.oidc.mint(req.base_url, req.body)
         return self.directory.admin(route[len("/directory/"):], req.body)
 
     def state(self) -> dict:

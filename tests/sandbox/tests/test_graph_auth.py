@@ -90,7 +90,7 @@ def test_unknown_segments_methods_and_me(tenant):
     assert tenant.fails(405, "PUT", "/applications")["message"] == "Specified HTTP method is not allowed for the request target."
     assert tenant.fails(400, "GET", "/me")["message"] == "/me request is only valid with delegated authentication flow."
     assert tenant.fails(501, "GET", "/devices")["code"] == "NotImplemented"
-    assert tenant.fails(501, "GET", "/applications/%s/federatedIdentityCredentials" % tenant.directory.automation_app["id"])["code"] == "NotImplemented"
+    assert tenant.fails(501, "GET", "/applications/%s/extensionProperties" % tenant.directory.automation_app["id"])["code"] == "NotImplemented"
 
 
 # ---------------------------------------------------------------------------------------------- 403

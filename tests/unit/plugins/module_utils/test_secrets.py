@@ -387,3 +387,74 @@ def test_keep_key_id_not_visible_says_it_may_be_replicating():
 
 def test_module_level_now_has_whole_seconds():
     assert _secret_expiry.utc_now().microsecond == 0
+
+
+# ---------------------------------------------------------------------------------------------- verification at the token endpoint
+def _token_reply(code=None, status=401):
+    from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import Reply
+    if code is None:
+        return Reply(200, {"token_type": "Bearer", "expires_in": 3599, "access_token": "eyJ0eXAi.eyJ0b2tlbiI.sig"})
+    return Reply(status, {"error": "invalid_client", "error_codes": [code],
+                          "error_description": "AADSTS%d: refused.\r\nTrace ID: t\r\nCorrelation ID: c\r\nTimestamp: 2026" % code})
+
+
+def _verifier(fake, replies, timeout=120):
+    from ansible_collections.smarttrace.sso.plugins.module_utils._auth import build_session
+    from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import SecretVerifier
+    from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import mount, scripted
+    session = build_session()
+    server = mount(session, scripted(*replies))
+    return SecretVerifier(session, "https://login.example/tenant/oauth2/v2.0/token", "https://graph.microsoft.com/.default", timeout=timeout,
+                          sleep=fake.clock.sleep, clock=fake.clock), server
+
+
+def test_verification_waits_out_replication_then_returns_the_secret():
+    fake = FakeApps()
+    verifier, server = _verifier(fake, [_token_reply(7000215), _token_reply(7000215), _token_reply()])
+    outcome = ensure_present(store_for(fake), params(), NOW, False, NOW + datetime.timedelta(days=180), verifier=verifier)
+    result = outcome["result"]
+    assert result["secret"] == fake.secrets[0] and result["verification"]["verified"] is True and result["verification"]["attempts"] == 3
+    assert [request.method for request in server.requests] == ["POST"] * 3  # no discovery, no msal
+    form = server.requests[0].body
+    assert "grant_type=client_credentials" in form and "client_id=%s" % fake.app["appId"] in form
+    assert "verification" in json.dumps(dict(result, secret=None)) and fake.secrets[0] not in json.dumps(dict(result, secret=None))
+
+
+def test_a_secret_that_never_works_is_removed_and_the_code_named():
+    from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import SecretVerificationError
+    fake = FakeApps()
+    old = fake.add("smarttrace", 10)
+    verifier, server = _verifier(fake, [_token_reply(7000215)], timeout=20)
+    with pytest.raises(SecretVerificationError) as caught:
+        ensure_present(store_for(fake), params(), NOW, False, NOW + datetime.timedelta(days=180), verifier=verifier)
+    error = caught.value
+    assert "AADSTS7000215" in str(error) and "raise verify_timeout" in str(error) and "removed again" in str(error)
+    assert fake.key_ids() == [old["keyId"]]  # the new one is gone, the old one untouched
+    assert error.result["removed_key_ids"] == [error.key_id] and error.result["verification"]["aadsts"] == "7000215"
+    assert fake.secrets[0] not in str(error) and fake.secrets[0] not in json.dumps(error.result)
+    assert sum(fake.clock.sleeps) <= 20 + SIGHTINGS
+
+
+def test_a_refusal_other_than_replication_is_the_verdict_at_once():
+    from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import SecretVerificationError
+    fake = FakeApps()
+    verifier, server = _verifier(fake, [_token_reply(53003, status=400)])
+    with pytest.raises(SecretVerificationError) as caught:
+        ensure_present(store_for(fake), params(), NOW, False, NOW + datetime.timedelta(days=180), verifier=verifier)
+    assert len(server.requests) == 1 and "AADSTS53003" in str(caught.value) and "Conditional Access" in str(caught.value)
+    assert fake.key_ids() == []
+
+
+def test_no_verification_in_check_mode_or_without_a_new_secret():
+    fake = FakeApps()
+    fake.add("smarttrace", 100)
+    verifier, server = _verifier(fake, [_token_reply()])
+    outcome = ensure_present(store_for(fake), params(), NOW, False, NOW + datetime.timedelta(days=180), verifier=verifier)
+    assert outcome["changed"] is False and server.requests == []
+    outcome = ensure_present(store_for(fake), params(force=True), NOW, True, NOW + datetime.timedelta(days=180), verifier=verifier)
+    assert outcome["changed"] is True and server.requests == []
+
+
+def test_verify_is_an_option_of_state_present_only():
+    with pytest.raises(SecretOptionError, match="verify is used only with state=present"):
+        check_options(params(state="absent", verify=True), NOW)
