@@ -421,7 +421,8 @@ class Directory:
         sp["logoutUrl"] = web.get("logoutUrl")
         sp["signInAudience"] = app.get("signInAudience")
         sp["info"] = copy.deepcopy(app.get("info"))
-        sp["servicePrincipalNames"] = [app["appId"]] + [u for u in app.get("identifierUris") or [] if u != app["appId"]]
+        # real Graph (recorded) lists the app's identifier URIs first, then its appId
+        sp["servicePrincipalNames"] = [u for u in app.get("identifierUris") or [] if u != app["appId"]] + [app["appId"]]
 
     def new_user(self, upn: str, display_name: str, mail_nickname: str, *, account_enabled: bool = True, given_name: str | None = None,
                  surname: str | None = None, job_title: str | None = None, created: float | None = None) -> dict:
@@ -474,6 +475,7 @@ class Directory:
             "deletedDateTime": None,
             "classification": None,
             "createdDateTime": iso(ts),
+            "creationOptions": [],
             "description": description,
             "displayName": display_name,
             "expirationDateTime": None,
@@ -484,7 +486,13 @@ class Directory:
             "mailNickname": mail_nickname,
             "membershipRule": None,
             "membershipRuleProcessingState": None,
+            "onPremisesDomainName": None,
+            "onPremisesLastSyncDateTime": None,
+            "onPremisesNetBiosName": None,
+            "onPremisesSamAccountName": None,
+            "onPremisesSecurityIdentifier": None,
             "onPremisesSyncEnabled": None,
+            "onPremisesProvisioningErrors": [],
             "preferredDataLocation": None,
             "preferredLanguage": None,
             "proxyAddresses": [],
