@@ -13,7 +13,11 @@ Real Graph behaviour reproduced here (contract sections 1-3, 9):
 - ``addPassword`` answers 200 with ``secretText`` (the only time it is shown), ``hint`` = first 3
   characters, default end = start + 2 years; a lifetime beyond the tenant's app management policy
   (test control ``set-app-management-policy``) is 400 ``CredentialInvalidLifetimeAsPerAppPolicy``;
-  ``removePassword`` answers 204.
+  ``removePassword`` answers 204. Every credential list (passwordCredentials, keyCredentials) is newest first, as
+  real Graph lists them; a certificate's ``customKeyIdentifier`` defaults to its SHA-1 thumbprint (40 hex digits)
+  and its ``displayName`` to the subject as Entra ID writes it (``CN=a, O=b, S=c, C=AU``).
+- ``POST /applications`` without ``signInAudience`` gives ``AzureADandPersonalMicrosoftAccount``; a new app's
+  ``api.requestedAccessTokenVersion`` is 2 where personal accounts sign in, else null, unless the body sets it.
 - ``DELETE`` soft-deletes the app and its service principal.
 - ``POST /servicePrincipals`` needs ``appId`` of an app in the tenant (400 NoBackingApplicationObject while
   it replicates), a second one is 409 ``Request_MultipleObjectsWithSameKeyValue``.
