@@ -666,7 +666,8 @@ class Directory:
 
     def _graph_service_principal(self, born: float) -> dict:
         return {
-            "id": self.new_id(), "deletedDateTime": None, "accountEnabled": True, "createdDateTime": iso(born), "alternativeNames": [], "appDisplayName": "Microsoft Graph",
+            "id": self.new_id(), "deletedDateTime": None, "accountEnabled": True, "createdDateTime": iso(born), "alternativeNames": [],
+            "appDisplayName": "Microsoft Graph",
             "appDescription": None, "appId": GRAPH_APP_ID, "applicationTemplateId": None, "appOwnerOrganizationId": MICROSOFT_TENANT_ID,
             "appRoleAssignmentRequired": False, "createdByAppId": None, "description": None, "disabledByMicrosoftStatus": None,
             "displayName": "Microsoft Graph", "homepage": None, "loginUrl": None, "logoutUrl": None, "notes": None,
