@@ -64,7 +64,11 @@ GRANT = ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "User.R
          "DelegatedPermissionGrant.ReadWrite.All"]
 # Objects the recorded tenant had before the recording started.
 SETUP = {"test_user_scenario_prefix": [("group", {"displayName": "graphusertest_g", "mailNickname": "graphusertest_g",
-                                                  "description": "graphusertest_g"})]}
+                                                  "description": "graphusertest_g"})],
+         "test_app_owner": [("user", {"displayName": "rolelivetest", "userPrincipalName": "example@example.com", "mailNickname": "example"})]}
+# (recording, interaction index): what the recorded caller's identity did that the sandbox's cannot, done after that interaction.
+CALLER = {("test_app_owner", 2): "the recorded caller is a signed-in user, whom Graph makes the first owner of an app they create; "
+                                 "the sandbox's caller is an app (with Application.ReadWrite.All it becomes no owner): the user is made owner"}
 
 
 def _recordings():
@@ -188,9 +192,19 @@ class Replay:
 def _setup(box, name):
     directory = box.directory
     for kind, props in SETUP.get(name, []):
-        assert kind == "group"
         with directory.lock:
-            directory.register(directory.groups, directory.new_group(props["displayName"], props["mailNickname"], description=props["description"]))
+            if kind == "group":
+                directory.register(directory.groups, directory.new_group(props["displayName"], props["mailNickname"], description=props["description"]))
+            else:
+                directory.register(directory.users, directory.new_user(props["userPrincipalName"], props["displayName"], props["mailNickname"]))
+
+
+def _as_recorded_caller(box, name, actual):
+    """CALLER: the user of the recording's SETUP becomes an owner of the object the sandbox just created."""
+    directory = box.directory
+    upn = next(props["userPrincipalName"] for kind, props in SETUP[name] if kind == "user")
+    with directory.lock:
+        directory.owners(actual["id"]).append(directory.user_by_upn(upn)["id"])
 
 
 @pytest.mark.parametrize("name", _recordings())
@@ -227,6 +241,8 @@ def test_replay(fresh_sandbox, session, name):
             assert replay.from_sandbox(actual["error"]["message"]) == recorded["error"]["message"], where
             continue
         replay.learn(recorded, actual)
+        if (name, index) in CALLER:
+            _as_recorded_caller(fresh_sandbox, name, actual)
         path = urllib.parse.urlsplit(uri).path
         tenant_wide = (method, path) in TENANT_WIDE and not urllib.parse.urlsplit(uri).query
         replay.compare(recorded, actual, where, problems, tenant_wide=tenant_wide)
@@ -237,5 +253,6 @@ def test_every_exception_has_a_reason():
     for table in (VARYING, NEWER_PROPERTIES, OLDER_PROPERTIES, TENANT_WIDE, UNORDERED):
         assert all(isinstance(reason, str) and reason for reason in table.values())
     names = set(_recordings())
-    assert all(name in names for name, _index in REFUSED) and all(name in names for name in SETUP)
-    assert len(names) >= 5
+    assert all(name in names for name, _index in list(REFUSED) + list(CALLER)) and all(name in names for name in SETUP)
+    assert all(isinstance(reason, str) and reason for reason in CALLER.values())
+    assert len(names) >= 6
