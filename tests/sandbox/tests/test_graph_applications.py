@@ -376,8 +376,8 @@ def test_certificate_credentials_show_the_thumbprint_and_the_subject_as_entra_do
             .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
     der = cert.public_bytes(serialization.Encoding.DER)
     app = tenant.new_app()
-    tenant.ok("PATCH", "/applications/%s" % app["id"], {"keyCredentials": [{"type": "AsymmetricX509Cert", "usage": "Verify",
-                                                                             "key": base64.b64encode(der).decode()}]})
+    certificate = {"type": "AsymmetricX509Cert", "usage": "Verify", "key": base64.b64encode(der).decode()}
+    tenant.ok("PATCH", "/applications/%s" % app["id"], {"keyCredentials": [certificate]})
     credential = tenant.ok("GET", "/applications/%s" % app["id"])["keyCredentials"][0]
     assert credential["customKeyIdentifier"] == hashlib.sha1(der).hexdigest().upper()  # noqa: S324 - a thumbprint
     assert credential["displayName"] == "O=Internet Widgits Pty Ltd, S=Some-State, C=AU"

@@ -83,10 +83,9 @@ def test_no_app_is_one_round_trip():
 
 @pytest.mark.parametrize("reverse", [False, True])
 def test_apps_created_in_the_same_second_come_in_one_order_whatever_order_graph_lists_them_in(reverse):
-    first = dict(app(), id="obj-1", passwordCredentials=[{"keyId": "k1", "displayName": "a", "startDateTime": "2026-06-01T12:00:00Z",
-                                                         "endDateTime": "2027-06-01T12:00:00Z"},
-                                                        {"keyId": "k2", "displayName": "a", "startDateTime": "2026-06-01T12:00:00Z",
-                                                         "endDateTime": "2027-06-01T12:00:00Z"}])
+    twins = [{"keyId": key_id, "displayName": "a", "startDateTime": "2026-06-01T12:00:00Z", "endDateTime": "2027-06-01T12:00:00Z"}
+             for key_id in ("k1", "k2")]
+    first = dict(app(), id="obj-1", passwordCredentials=twins)
     second = dict(app(), id="obj-2", appId="7e427c5b-8f7c-4894-a429-be5d1ec3c563")
     found = [first, second]
     if reverse:
