@@ -115,7 +115,7 @@ def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
     graph_sp = counts.pop() if with_counts else graph_sp
     count_of = dict((app["appId"], (answer or {}).get("@odata.count")) for app, answer in zip(with_sp, counts))
     infos = []
-    for app in sorted(apps, key=lambda item: item.get("createdDateTime") or ""):
+    for app in sorted(apps, key=lambda item: (item.get("createdDateTime") or "", item.get("id") or "")):   # Graph promises no order
         sp = sps.get(app["appId"])
         info = settings(app, sp, graph_sp)
         info["service_principal"] = None if sp is None else {

@@ -193,4 +193,7 @@ def credentials_view(app, now=None):
                     for item in (app or {}).get("keyCredentials") or []]
     for item in passwords + certificates:
         item["expired"] = item["days_left"] is not None and item["end"] is not None and item["days_left"] < 0
-    return {"secrets": sorted(passwords, key=lambda item: item["end"] or ""), "certificates": sorted(certificates, key=lambda item: item["end"] or "")}
+
+    def order(item):   # by end, then start and key id: Graph lists credentials in no promised order (real Graph: newest first)
+        return (item["end"] or "", item["start"] or "", (item["key_id"] or "").lower())
+    return {"secrets": sorted(passwords, key=order), "certificates": sorted(certificates, key=order)}

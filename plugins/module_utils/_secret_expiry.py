@@ -106,9 +106,10 @@ def named(credentials, display_name):
 
 
 def _end_key(credential):
+    """End, then start, then key id: a total order, so the pick never depends on the order Graph lists secrets in (it promises none)."""
     end = parse_date_time(credential.get("endDateTime"))
     start = parse_date_time(credential.get("startDateTime"))
-    return (end or datetime.datetime.min.replace(tzinfo=UTC), start or datetime.datetime.min.replace(tzinfo=UTC))
+    return (end or datetime.datetime.min.replace(tzinfo=UTC), start or datetime.datetime.min.replace(tzinfo=UTC), (credential.get("keyId") or "").lower())
 
 
 def in_use(credentials, now, key_id=None):
@@ -159,6 +160,8 @@ def expiry_warnings(credentials, rotate_before_days, now, app_text):
     for credential in (as_graph_credential(item) for item in credentials or []):
         groups.setdefault(credential.get("displayName"), []).append(credential)
     warnings = []
+    for group in groups.values():
+        group.sort(key=_end_key)   # the warnings come in one order, whatever order Graph listed the secrets in
     for name in sorted(groups, key=lambda item: item or ""):
         group = groups[name]
         current = in_use(group, now)

@@ -128,7 +128,7 @@ def app_result(unique_name, result, now):
               "allowed_member_types": role.get("allowedMemberTypes") or []}
              for role in result.get("appRoles") or []]
     secrets = sorted((describe(credential, now) for credential in result.get("passwordCredentials") or []),
-                     key=lambda item: item.get("end_date") or "")
+                     key=lambda item: (item.get("end_date") or "", item.get("start_date") or "", (item.get("key_id") or "").lower()))
     return {"unique_name": unique_name, "found": True, "app_id": result.get("appId"), "object_id": result.get("id"),
             "display_name": result.get("displayName"), "app_roles": roles, "secrets": secrets}
 

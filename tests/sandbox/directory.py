@@ -36,8 +36,10 @@ import time
 import typing as t
 import uuid
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 
 from .faults import Faults
 from .graph_schema import parse_date_time
@@ -86,6 +88,10 @@ LIMITED_ROLES = ("Application.Read.All",)
 
 SMARTTRACE_TEMPLATE_ID = "5c2a9f3e-8b1d-4e6a-9c07-3f4d2b1a8e65"
 CUSTOM_TEMPLATE_ID = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"   # Microsoft's non-gallery ("Custom") template
+# What real Graph gives an application created without signInAudience (recorded: POST /applications {displayName}
+# answers AzureADandPersonalMicrosoftAccount and api.requestedAccessTokenVersion 2; its service principal shows the same audience).
+DEFAULT_SIGN_IN_AUDIENCE = "AzureADandPersonalMicrosoftAccount"
+PERSONAL_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
 
 SECRET_ALPHABET = string.ascii_letters + string.digits + "~._-"
 SEED_USERS = (
@@ -124,6 +130,34 @@ def _client_certificate(seed: int, not_before: datetime.datetime) -> Certificate
     pfx = pkcs12.serialize_key_and_certificates(b"smarttrace-automation", key, cert, None, serialization.BestAvailableEncryption(password.encode()))
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return CertificateMaterial(cert.public_bytes(serialization.Encoding.DER), cert.public_bytes(serialization.Encoding.PEM), key_pem, pfx, password)
+
+
+def default_token_version(audience: str | None) -> int | None:
+    """api.requestedAccessTokenVersion of a new app that does not set it: 2 where personal accounts sign in (v1 tokens cannot serve them)."""
+    return 2 if audience in PERSONAL_AUDIENCES else None
+
+
+def newest_first(directory: "Directory", credentials: list[dict]) -> list[dict]:
+    """A credential list (passwordCredentials, keyCredentials) in the order real Graph lists it: the newest first."""
+    return sorted(credentials, key=lambda credential: directory.seq(credential["keyId"]), reverse=True)
+
+
+def dotnet_subject(name: x509.Name) -> str:
+    """A certificate subject as Entra ID shows it as a keyCredential's default displayName: ``CN=a, O=b, S=c, C=AU``.
+
+    Most specific first (as RFC 4514), ``, `` between parts, and the short names of .NET's X500DistinguishedName.
+    """
+    short = {NameOID.STATE_OR_PROVINCE_NAME: "S", NameOID.EMAIL_ADDRESS: "E", NameOID.GIVEN_NAME: "G", NameOID.SURNAME: "SN",
+             NameOID.TITLE: "T", NameOID.SERIAL_NUMBER: "SERIALNUMBER", NameOID.STREET_ADDRESS: "STREET"}
+    parts = []
+    for rdn in reversed(list(name.rdns)):
+        parts.append("+".join("%s=%s" % (short.get(attr.oid) or attr.rfc4514_string().split("=", 1)[0], attr.value) for attr in rdn))
+    return ", ".join(parts)
+
+
+def thumbprint_hex(der: bytes) -> str:
+    """A certificate's SHA-1 thumbprint as Graph shows it in customKeyIdentifier: 40 upper-case hex digits."""
+    return hashlib.sha1(der).hexdigest().upper()  # noqa: S324 - the thumbprint is SHA-1 by definition
 
 
 def iso(ts: float) -> str:
@@ -301,7 +335,7 @@ class Directory:
             "oauth2RequirePostResponse": False,
             "publisherDomain": INITIAL_DOMAIN,
             "serviceManagementReference": None,
-            "signInAudience": "AzureADMyOrg",
+            "signInAudience": DEFAULT_SIGN_IN_AUDIENCE,
             "tags": [],
             "tokenEncryptionKeyId": None,
             "uniqueName": None,
@@ -312,7 +346,7 @@ class Directory:
             "servicePrincipalLockConfiguration": None,
             "requestSignatureVerification": None,
             "addIns": [],
-            "api": {"acceptMappedClaims": None, "knownClientApplications": [], "requestedAccessTokenVersion": None,
+            "api": {"acceptMappedClaims": None, "knownClientApplications": [], "requestedAccessTokenVersion": default_token_version(DEFAULT_SIGN_IN_AUDIENCE),
                     "oauth2PermissionScopes": [], "preAuthorizedApplications": []},
             "appRoles": [],
             "info": {"logoUrl": None, "marketingUrl": None, "privacyStatementUrl": None, "supportUrl": None, "termsOfServiceUrl": None},
@@ -327,12 +361,13 @@ class Directory:
             "spa": {"redirectUris": []},
         }
 
-    def new_service_principal(self, app: dict, created_by: str | None = None) -> dict:
+    def new_service_principal(self, app: dict, created_by: str | None = None, created: float | None = None) -> dict:
         """A service principal for an app registration, its properties copied from the app as Entra does."""
         sp = {
             "id": self.new_id(),
             "deletedDateTime": None,
             "accountEnabled": True,
+            "createdDateTime": iso(self.clock() if created is None else created),
             "alternativeNames": [],
             "appDisplayName": app["displayName"],
             "appDescription": app.get("description"),
@@ -386,7 +421,8 @@ class Directory:
         sp["logoutUrl"] = web.get("logoutUrl")
         sp["signInAudience"] = app.get("signInAudience")
         sp["info"] = copy.deepcopy(app.get("info"))
-        sp["servicePrincipalNames"] = [app["appId"]] + [u for u in app.get("identifierUris") or [] if u != app["appId"]]
+        # real Graph (recorded) lists the app's identifier URIs first, then its appId
+        sp["servicePrincipalNames"] = [u for u in app.get("identifierUris") or [] if u != app["appId"]] + [app["appId"]]
 
     def new_user(self, upn: str, display_name: str, mail_nickname: str, *, account_enabled: bool = True, given_name: str | None = None,
                  surname: str | None = None, job_title: str | None = None, created: float | None = None) -> dict:
@@ -439,6 +475,7 @@ class Directory:
             "deletedDateTime": None,
             "classification": None,
             "createdDateTime": iso(ts),
+            "creationOptions": [],
             "description": description,
             "displayName": display_name,
             "expirationDateTime": None,
@@ -449,7 +486,13 @@ class Directory:
             "mailNickname": mail_nickname,
             "membershipRule": None,
             "membershipRuleProcessingState": None,
+            "onPremisesDomainName": None,
+            "onPremisesLastSyncDateTime": None,
+            "onPremisesNetBiosName": None,
+            "onPremisesSamAccountName": None,
+            "onPremisesSecurityIdentifier": None,
             "onPremisesSyncEnabled": None,
+            "onPremisesProvisioningErrors": [],
             "preferredDataLocation": None,
             "preferredLanguage": None,
             "proxyAddresses": [],
@@ -564,7 +607,7 @@ class Directory:
         self.organization = self._organization(born)
         self.application_templates = self._templates()
 
-        graph_sp = self._graph_service_principal()
+        graph_sp = self._graph_service_principal(born)
         self.graph_sp_id = graph_sp["id"]
         self.register(self.service_principals, graph_sp, created=born)
 
@@ -592,12 +635,14 @@ class Directory:
 
     def _seed_client(self, name: str, roles: tuple[str, ...], born: float) -> tuple[dict, dict, str]:
         app = self.new_application(name, created=born)
+        app["signInAudience"] = "AzureADMyOrg"   # the automation identity is single-tenant, as an administrator registers it
+        app["api"]["requestedAccessTokenVersion"] = None
         app["requiredResourceAccess"] = [{"resourceAppId": GRAPH_APP_ID, "resourceAccess": [
             {"id": role_id, "type": "Role"} for value, role_id, _title in GRAPH_ROLES if value in roles]}]
         credential, secret = self.new_password_credential("automation", born, born + TWO_YEARS.total_seconds(), created=born)
         app["passwordCredentials"].append(credential)
         self.register(self.applications, app, created=born)
-        sp = self.register(self.service_principals, self.new_service_principal(app), created=born)
+        sp = self.register(self.service_principals, self.new_service_principal(app, created=born), created=born)
         role_ids = {value: role_id for value, role_id, _title in GRAPH_ROLES}
         for value in roles:
             self.new_app_role_assignment("servicePrincipal", sp, self.graph_sp, role_ids[value], created=born)
@@ -619,9 +664,10 @@ class Directory:
                 "securityComplianceNotificationPhones": [], "state": "WA", "street": "One Microsoft Way", "technicalNotificationMails": [],
                 "tenantType": "AAD", "assignedPlans": [], "provisionedPlans": [], "privacyProfile": None, "verifiedDomains": verified}
 
-    def _graph_service_principal(self) -> dict:
+    def _graph_service_principal(self, born: float) -> dict:
         return {
-            "id": self.new_id(), "deletedDateTime": None, "accountEnabled": True, "alternativeNames": [], "appDisplayName": "Microsoft Graph",
+            "id": self.new_id(), "deletedDateTime": None, "accountEnabled": True, "createdDateTime": iso(born), "alternativeNames": [],
+            "appDisplayName": "Microsoft Graph",
             "appDescription": None, "appId": GRAPH_APP_ID, "applicationTemplateId": None, "appOwnerOrganizationId": MICROSOFT_TENANT_ID,
             "appRoleAssignmentRequired": False, "createdByAppId": None, "description": None, "disabledByMicrosoftStatus": None,
             "displayName": "Microsoft Graph", "homepage": None, "loginUrl": None, "logoutUrl": None, "notes": None,
@@ -676,7 +722,7 @@ class Directory:
         self.key_material[key_id] = self.client_cert_der
         self.note_credential(key_id, born)
         start = to_ts(self.client_cert_not_before)
-        return {"customKeyIdentifier": base64.b64encode(hashlib.sha1(self.client_cert_der).digest()).decode(),  # noqa: S324
+        return {"customKeyIdentifier": thumbprint_hex(self.client_cert_der),
                 "displayName": "CN=SmartTrace Automation", "endDateTime": iso(start + 730 * 86400), "key": None, "keyId": key_id,
                 "startDateTime": iso(start), "type": "AsymmetricX509Cert", "usage": "Verify"}
 

@@ -13,7 +13,11 @@ Real Graph behaviour reproduced here (contract sections 1-3, 9):
 - ``addPassword`` answers 200 with ``secretText`` (the only time it is shown), ``hint`` = first 3
   characters, default end = start + 2 years; a lifetime beyond the tenant's app management policy
   (test control ``set-app-management-policy``) is 400 ``CredentialInvalidLifetimeAsPerAppPolicy``;
-  ``removePassword`` answers 204.
+  ``removePassword`` answers 204. Every credential list (passwordCredentials, keyCredentials) is newest first, as
+  real Graph lists them; a certificate's ``customKeyIdentifier`` defaults to its SHA-1 thumbprint (40 hex digits)
+  and its ``displayName`` to the subject as Entra ID writes it (``CN=a, O=b, S=c, C=AU``).
+- ``POST /applications`` without ``signInAudience`` gives ``AzureADandPersonalMicrosoftAccount``; a new app's
+  ``api.requestedAccessTokenVersion`` is 2 where personal accounts sign in, else null, unless the body sets it.
 - ``DELETE`` soft-deletes the app and its service principal.
 - ``POST /servicePrincipals`` needs ``appId`` of an app in the tenant (400 NoBackingApplicationObject while
   it replicates), a second one is 409 ``Request_MultipleObjectsWithSameKeyValue``.
@@ -30,7 +34,8 @@ from cryptography import x509
 
 from . import graph_base as gb
 from . import graph_federated, graph_grants, graph_schema
-from .directory import CUSTOM_TEMPLATE_ID, TWO_YEARS, ZERO_GUID, iso
+from .directory import CUSTOM_TEMPLATE_ID, PERSONAL_AUDIENCES, TWO_YEARS, ZERO_GUID, default_token_version, dotnet_subject, iso, newest_first, \
+    thumbprint_hex
 from .graph_schema import UUID_RE, parse_date_time
 from .http import Response
 from .odata import GraphError, bad_request, not_found
@@ -42,7 +47,6 @@ APP_READ_ONLY = ("id", "appId", "applicationTemplateId", "createdByAppId", "crea
 SP_READ_ONLY = ("id", "applicationTemplateId", "createdByAppId", "deletedDateTime", "appDisplayName", "appDescription", "appOwnerOrganizationId",
                 "signInAudience")
 SIGN_IN_AUDIENCES = ("AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
-PERSONAL_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
 REDIRECT_FORBIDDEN = set("!$'(),;")
 DEFAULT_POLICY_ID = ZERO_GUID  # id of the tenant's defaultAppManagementPolicy
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -224,12 +228,12 @@ def _store_key_credentials(ctx: gb.Ctx, app: dict, old: dict | None) -> None:
         key_id = key_id if UUID_RE.match(key_id) and key_id not in directory.key_material else directory.new_id()
         directory.key_material[key_id] = der
         directory.note_credential(key_id)
-        stored.append({"customKeyIdentifier": credential.get("customKeyIdentifier"),
-                       "displayName": credential.get("displayName") or cert.subject.rfc4514_string(),
+        stored.append({"customKeyIdentifier": credential.get("customKeyIdentifier") or thumbprint_hex(der),
+                       "displayName": credential.get("displayName") or dotnet_subject(cert.subject),
                        "endDateTime": credential.get("endDateTime") or iso(cert.not_valid_after_utc.timestamp()), "key": None, "keyId": key_id,
                        "startDateTime": credential.get("startDateTime") or iso(cert.not_valid_before_utc.timestamp()),
                        "type": "AsymmetricX509Cert", "usage": "Verify"})
-    app["keyCredentials"] = stored
+    app["keyCredentials"] = newest_first(directory, stored)
 
 
 def _reject_password_credentials(body: dict) -> None:
@@ -312,6 +316,8 @@ def create_application(ctx: gb.Ctx, unique_name: str | None = None, template_id:
     owners = gb.bind_owners(ctx, body)
     app = directory.new_application(body.get("displayName") or "", template_id=template_id, created_by=ctx.caller_app_id or None)
     gb.merge(app, {k: v for k, v in body.items() if not k.endswith("@odata.bind")})
+    if isinstance(app.get("api"), dict) and "requestedAccessTokenVersion" not in (body.get("api") or {}):
+        app["api"]["requestedAccessTokenVersion"] = default_token_version(app.get("signInAudience"))
     if unique_name is not None:
         app["uniqueName"] = unique_name
     validate_application(ctx, app, None)
@@ -368,7 +374,7 @@ def add_password(ctx: gb.Ctx, app: dict) -> Response:
     credential, secret = directory.new_password_credential(requested.get("displayName"), start, end)
     if requested.get("customKeyIdentifier") is not None:
         credential["customKeyIdentifier"] = requested["customKeyIdentifier"]
-    app["passwordCredentials"].append(credential)
+    app["passwordCredentials"] = newest_first(directory, app["passwordCredentials"] + [credential])
     shown = dict(credential, secretText=secret)
     return Response(200, dict({"@odata.context": ctx.context("microsoft.graph.passwordCredential")}, **shown))
 
@@ -557,6 +563,8 @@ def instantiate(ctx: gb.Ctx, template: dict) -> Response:
         raise gb.invalid_value("displayName", "Application")
     owners = [ctx.caller_id] if ctx.owned_only() else []
     app = directory.new_application(name, template_id=template["id"], created_by=ctx.caller_app_id or None)
+    app["signInAudience"] = "AzureADMyOrg"   # an enterprise application from the gallery (or Custom) signs in its own tenant
+    app["api"]["requestedAccessTokenVersion"] = None
     if template["id"] != CUSTOM_TEMPLATE_ID:
         app["web"]["homePageUrl"] = template.get("homePageUrl")
     directory.register(directory.applications, app, owners=owners)

@@ -1,7 +1,7 @@
 """Users, groups, domains, the organization and deleted items on the Graph surface (contract section 4).
 
 - ``POST /users`` needs accountEnabled, displayName, mailNickname, userPrincipalName and passwordProfile;
-  the UPN's domain must be a verified domain, its local part may use ``A-Z a-z 0-9 ' . - _ ! # ^ ~``; the
+  the UPN's domain must be a verified domain, its local part may use ``A-Z a-z 0-9 ' . - _ ! # ^ ~ $`` and the backtick; the
   password must have 8-256 characters and three of lower case, upper case, digits and symbols; a UPN in use is 400
   with an ``ObjectConflict`` detail. A soft-deleted user does not hold its UPN: Entra ID renames it to
   ``<object id without hyphens><UPN>`` (restore gives the name back, 400 ``ObjectConflict`` when a user took it meanwhile). The create answer and
@@ -32,7 +32,10 @@ USER_READ_ONLY = ("id", "createdDateTime", "deletedDateTime", "creationType", "s
 GROUP_READ_ONLY = ("id", "createdDateTime", "deletedDateTime", "mail", "proxyAddresses", "renewedDateTime", "securityIdentifier", "expirationDateTime",
                    "onPremisesSyncEnabled", "onPremisesSecurityIdentifier", "onPremisesLastSyncDateTime", "isManagementRestricted",
                    "assignedLicenses", "licenseProcessingState")
-UPN_LOCAL_RE = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+$")
+# The local part of a UPN: letters, digits and the e-mail address characters (RFC 5322 atext) that Entra ID keeps, i.e. without
+# the ones Microsoft's IdFix lists as invalid in a userPrincipalName (% & * + / = ? { } |). Microsoft's pages list only ' . - _ ! # ^ ~,
+# but real Graph accepts more: a recorded POST /users created '$azure-cli-test-user#000001@...' (201).
+UPN_LOCAL_RE = re.compile(r"^[A-Za-z0-9'.\-_!#^~$`]+$")
 NICKNAME_FORBIDDEN = set('@()\\[]";:<>, ')
 PASSWORD_POLICIES = ("DisablePasswordExpiration", "DisableStrongPassword", "None")
 WEAK_PASSWORD = "The specified password does not comply with password complexity requirements. Please provide a different password."

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 import base64
+import datetime
+import hashlib
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from sandbox.graph_schema import parse_date_time
 
@@ -31,7 +37,9 @@ def test_create_answers_201_with_every_default(tenant):
     assert app["@odata.context"] == BASE + "/v1.0/$metadata#applications/$entity"
     assert response.headers["Location"].endswith("/directoryObjects/%s/Microsoft.DirectoryServices.Application" % app["id"])
     assert app["id"] != app["appId"]
-    assert app["signInAudience"] == "AzureADMyOrg" and app["publisherDomain"] == "contoso.onmicrosoft.com"
+    # real Graph (recorded): without signInAudience an app signs in work, school and personal accounts, with v2 access tokens
+    assert app["signInAudience"] == "AzureADandPersonalMicrosoftAccount" and app["publisherDomain"] == "contoso.onmicrosoft.com"
+    assert app["api"]["requestedAccessTokenVersion"] == 2
     assert app["identifierUris"] == [] and app["appRoles"] == [] and app["keyCredentials"] == [] and app["passwordCredentials"] == []
     assert app["requiredResourceAccess"] == [] and app["tags"] == [] and app["uniqueName"] is None
     assert app["web"] == {"homePageUrl": None, "logoutUrl": None, "redirectUris": [], "redirectUriSettings": [],
@@ -67,7 +75,8 @@ def test_create_with_the_full_oidc_body(tenant):
     ({"displayName": "x", "passwordCredentials": [{"displayName": "s"}]}, "Request_BadRequest", "passwordCredentials"),
     ({"displayName": "x", "appId": "00000000-0000-0000-0000-000000000001"}, "Request_BadRequest", "Property 'appId' is read-only"),
     ({"displayName": "x", "signInAudience": "Everyone"}, "Request_BadRequest", "'signInAudience'"),
-    ({"displayName": "x", "signInAudience": "AzureADandPersonalMicrosoftAccount"}, "Request_BadRequest", "api.requestedAccessTokenVersion"),
+    ({"displayName": "x", "signInAudience": "AzureADandPersonalMicrosoftAccount", "api": {"requestedAccessTokenVersion": 1}}, "Request_BadRequest",
+     "api.requestedAccessTokenVersion"),
     ({"displayName": "x", "identifierUris": ["https://evil.example/api"]}, "Request_BadRequest", "must use a verified domain"),
     ({"displayName": "x", "appRoles": [_role(), _role(value="Other")]}, "Request_BadRequest", "'appRoles'"),
     ({"displayName": "x", "appRoles": [_role(members=("Robot",))]}, "Request_BadRequest", "'appRoles'"),
@@ -102,7 +111,7 @@ def test_create_without_body_and_with_a_list_body(tenant):
     ("https://smarttrace.example/" + "a" * 230, False),
 ])
 def test_redirect_uri_rules(tenant, uri, ok):
-    body = {"displayName": "x", "web": {"redirectUris": [uri]}}
+    body = {"displayName": "x", "signInAudience": "AzureADMyOrg", "web": {"redirectUris": [uri]}}
     if ok:
         tenant.ok("POST", "/applications", body)
     else:
@@ -114,8 +123,22 @@ def test_redirect_uri_rules(tenant, uri, ok):
 def test_duplicate_redirect_uris_and_too_many(tenant):
     tenant.fails(400, "POST", "/applications", {"displayName": "x", "web": {"redirectUris": ["https://a.example/", "https://a.example/"]}})
     many = ["https://a.example/%d" % i for i in range(257)]
-    tenant.fails(400, "POST", "/applications", {"displayName": "x", "web": {"redirectUris": many}})
-    tenant.ok("POST", "/applications", {"displayName": "x", "web": {"redirectUris": many[:256]}})
+    one_org = {"displayName": "x", "signInAudience": "AzureADMyOrg"}
+    tenant.fails(400, "POST", "/applications", dict(one_org, web={"redirectUris": many}))
+    tenant.ok("POST", "/applications", dict(one_org, web={"redirectUris": many[:256]}))
+    tenant.fails(400, "POST", "/applications", {"displayName": "x", "web": {"redirectUris": many[:101]}})   # default audience: personal accounts too
+    tenant.ok("POST", "/applications", {"displayName": "x", "web": {"redirectUris": many[:100]}})
+
+
+def test_token_version_follows_the_audience_unless_given(tenant):
+    assert tenant.ok("POST", "/applications", {"displayName": "a", "signInAudience": "AzureADMyOrg"})["api"]["requestedAccessTokenVersion"] is None
+    assert tenant.ok("POST", "/applications", {"displayName": "b", "signInAudience": "AzureADMultipleOrgs"})["api"]["requestedAccessTokenVersion"] is None
+    assert tenant.ok("POST", "/applications", {"displayName": "c", "signInAudience": "PersonalMicrosoftAccount"})["api"]["requestedAccessTokenVersion"] == 2
+    given = tenant.ok("POST", "/applications", {"displayName": "d", "signInAudience": "AzureADMyOrg", "api": {"requestedAccessTokenVersion": 2}})
+    assert given["api"]["requestedAccessTokenVersion"] == 2
+    app = tenant.ok("POST", "/applications", {"displayName": "e"})
+    sp = tenant.ok("POST", "/servicePrincipals", {"appId": app["appId"]})
+    assert sp["signInAudience"] == "AzureADandPersonalMicrosoftAccount" and sp["createdDateTime"] == "2026-05-28T20:26:40Z"
     tenant.fails(400, "POST", "/applications", {"displayName": "x", "spa": {"redirectUris": ["http://spa.example/"]}})
     tenant.ok("POST", "/applications", {"displayName": "x", "publicClient": {"redirectUris": ["msal1234://auth"]}})
     tenant.fails(400, "POST", "/applications", {"displayName": "x", "web": {"logoutUrl": "http://smarttrace.example/logout"}})
@@ -342,6 +365,41 @@ def test_certificate_credentials_can_be_patched(tenant):
     kept = {"keyId": credential["keyId"], "type": "AsymmetricX509Cert", "usage": "Verify"}
     tenant.ok("PATCH", "/applications/%s" % app["id"], {"keyCredentials": [kept]})
     assert tenant.ok("GET", "/applications/%s" % app["id"])["keyCredentials"][0]["keyId"] == credential["keyId"]
+
+
+def test_certificate_credentials_show_the_thumbprint_and_the_subject_as_entra_does(tenant):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "AU"), x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Some-State"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Internet Widgits Pty Ltd")])
+    now = datetime.datetime(2026, 5, 1, tzinfo=datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(7)
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
+    der = cert.public_bytes(serialization.Encoding.DER)
+    app = tenant.new_app()
+    certificate = {"type": "AsymmetricX509Cert", "usage": "Verify", "key": base64.b64encode(der).decode()}
+    tenant.ok("PATCH", "/applications/%s" % app["id"], {"keyCredentials": [certificate]})
+    credential = tenant.ok("GET", "/applications/%s" % app["id"])["keyCredentials"][0]
+    assert credential["customKeyIdentifier"] == hashlib.sha1(der).hexdigest().upper()  # noqa: S324 - a thumbprint
+    assert credential["displayName"] == "O=Internet Widgits Pty Ltd, S=Some-State, C=AU"
+
+
+def test_every_credential_list_is_newest_first(tenant):
+    # real Graph (recorded): after addPassword key1 then key2 an app lists [key2, key1]
+    app = tenant.new_app()
+    path = "/applications/%s" % app["id"]
+    added = []
+    for name in ("key1", "key2", "key3"):
+        added.append(tenant.ok("POST", path + "/addPassword", {"passwordCredential": {"displayName": name}}, status=200)["keyId"])
+    assert [c["keyId"] for c in tenant.ok("GET", path)["passwordCredentials"]] == added[::-1]
+    tenant.ok("POST", path + "/removePassword", {"keyId": added[1]}, status=204)
+    assert [c["keyId"] for c in tenant.ok("GET", path, query={"$select": "passwordCredentials"})["passwordCredentials"]] == [added[2], added[0]]
+    der = tenant.directory.client_cert_der
+    tenant.ok("PATCH", path, {"keyCredentials": [{"type": "AsymmetricX509Cert", "usage": "Verify", "key": base64.b64encode(der).decode()}]})
+    first = tenant.ok("GET", path)["keyCredentials"][0]["keyId"]
+    kept = {"keyId": first, "type": "AsymmetricX509Cert", "usage": "Verify"}
+    tenant.ok("PATCH", path, {"keyCredentials": [kept, {"type": "AsymmetricX509Cert", "usage": "Verify", "key": base64.b64encode(der).decode()}]})
+    keys = [c["keyId"] for c in tenant.ok("GET", path)["keyCredentials"]]
+    assert len(keys) == 2 and keys[1] == first
 
 
 # ---------------------------------------------------------------------------------------------- delete and deleted items

@@ -46,13 +46,18 @@ def test_upn_domain_must_be_verified(tenant):
 
 
 @pytest.mark.parametrize("upn", ["jdöe@contoso.example", "j doe@contoso.example", "jdoe", "j@doe@contoso.example", ".jdoe@contoso.example",
-                                 "j..doe@contoso.example", "@contoso.example", "j(doe)@contoso.example"])
+                                 "j..doe@contoso.example", "@contoso.example", "j(doe)@contoso.example", "j%doe@contoso.example",
+                                 "j&doe@contoso.example", "j*doe@contoso.example", "j+doe@contoso.example", "j/doe@contoso.example",
+                                 "j=doe@contoso.example", "j?doe@contoso.example", "j{doe}@contoso.example", "j|doe@contoso.example"])
 def test_upn_characters(tenant, upn):
     assert tenant.fails(400, "POST", "/users", new_user_body(upn, mailNickname="jdoe"))["message"] == "Property userPrincipalName is invalid."
 
 
 def test_upn_allowed_symbols(tenant):
     tenant.ok("POST", "/users", new_user_body("o'neil.j-d_e!#^~@contoso.example", mailNickname="oneil"))
+    # real Graph (recorded): a local part that starts with $ and holds # is accepted, and the user is addressed by that UPN
+    user = tenant.ok("POST", "/users", new_user_body("$azure-cli-test-user#000001@contoso.example", mailNickname="cliuser"))
+    assert tenant.ok("GET", "/users('$azure-cli-test-user#000001@contoso.example')")["id"] == user["id"]
 
 
 @pytest.mark.parametrize("password, ok", [

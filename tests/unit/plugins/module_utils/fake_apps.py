@@ -6,7 +6,9 @@
 ``GET /applications/{id}`` and ``(appId='..')`` with ``$select``, ``addPassword`` (200 with ``secretText``),
 ``removePassword`` (204, 404 for an unknown keyId) and ``$batch``. Knobs: ``hidden`` (keyId -> how many more
 reads miss it: replication), ``app_hidden_reads`` (reads that answer 404 for the app), ``lose_add_answers``
-(addPassword carried out, answered 504), ``max_lifetime_days`` (an app management policy), ``fail_next``.
+(addPassword carried out, answered 504), ``max_lifetime_days`` (an app management policy), ``fail_next``,
+``newest_first`` (True, the default: list the secrets newest first, as real Graph does; False lists them oldest first,
+which Graph does not promise either: the collection must give the same result for both).
 """
 
 import datetime
@@ -39,6 +41,7 @@ class FakeApps:
         self.app_hidden_reads = 0
         self.lose_add_answers = 0
         self.max_lifetime_days = None
+        self.newest_first = True
         self.fail_next = []
         self.secrets = []        # every value handed out
         self.calls = []          # (method, path, query) of every logical request (each $batch item too)
@@ -93,7 +96,7 @@ class FakeApps:
                     self.hidden[item["keyId"]] -= 1
                     continue
                 shown.append(dict(item))
-            view = dict(app, passwordCredentials=shown)
+            view = dict(app, passwordCredentials=shown[::-1] if self.newest_first else shown)
             return Reply(200, dict((name, view.get(name)) for name in query.get("$select", "id,appId,displayName,passwordCredentials").split(",")))
         if rest == "/addPassword" and method == "POST":
             wanted = body["passwordCredential"]

@@ -79,3 +79,18 @@ def test_no_app_is_one_round_trip():
     graph = StubGraph({})
     assert read_app_infos(graph, unique_name="smarttrace-acme") == []
     assert graph.round_trips == [["/applications(uniqueName='smarttrace-acme')"]]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_apps_created_in_the_same_second_come_in_one_order_whatever_order_graph_lists_them_in(reverse):
+    twins = [{"keyId": key_id, "displayName": "a", "startDateTime": "2026-06-01T12:00:00Z", "endDateTime": "2027-06-01T12:00:00Z"}
+             for key_id in ("k1", "k2")]
+    first = dict(app(), id="obj-1", passwordCredentials=twins)
+    second = dict(app(), id="obj-2", appId="7e427c5b-8f7c-4894-a429-be5d1ec3c563")
+    found = [first, second]
+    if reverse:
+        found = [second, dict(first, passwordCredentials=first["passwordCredentials"][::-1])]
+    graph = StubGraph(dict(answers(first), **{"/applications": {"value": found}}))
+    infos = read_app_infos(graph, display_name="SmartTrace")
+    assert [info["app_id"] for info in infos] == [APP_ID, "7e427c5b-8f7c-4894-a429-be5d1ec3c563"]
+    assert [secret["key_id"] for secret in infos[0]["credentials"]["secrets"]] == ["k1", "k2"]

@@ -121,3 +121,18 @@ def test_partial_removal_fails_and_says_what_went(world, capsys):
     result, dummy = run(capsys, app_id=apps.app["appId"], display_name="smarttrace", state="absent")
     assert result["failed"] and result["msg"].startswith("removing the secrets of application 'SmartTrace'")
     assert result["removed_key_ids"] == [first["keyId"]]
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_the_module_describes_the_same_secret_whatever_order_graph_lists_them_in(world, capsys, newest_first):
+    apps = world["apps"]
+    apps.newest_first = newest_first
+    old = apps.add("smarttrace", 5, started_days_ago=700, key_id="00000001-0000-4000-8000-000000000000")
+    new = apps.add("smarttrace", 400, started_days_ago=3, key_id="00000002-0000-4000-8000-000000000000")
+    result, dummy = run(capsys, app_id=apps.app["appId"], display_name="smarttrace", _ansible_diff=True)
+    assert result["changed"] is False and result["key_id"] == new["keyId"]
+    assert [item["key_id"] for item in result["credentials"]] == [old["keyId"], new["keyId"]]
+    assert [item["key_id"] for item in result["diff"]["after"]["secrets"]] == [old["keyId"], new["keyId"]]
+    result, dummy = run(capsys, app_id=apps.app["appId"], display_name="smarttrace", force=True)
+    assert result["changed"] is True and result["key_id"] not in (old["keyId"], new["keyId"])
+    assert [item["key_id"] for item in result["credentials"]][:2] == [old["keyId"], new["keyId"]]
