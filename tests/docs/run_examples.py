@@ -27,6 +27,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import subprocess
@@ -296,7 +297,7 @@ def main(argv=None) -> int:
     for name, example in examples.items():
         if args.only and name not in args.only:
             continue
-        if example["kind"] in ("shell", "file"):
+        if name.startswith("readme:"):
             continue  # README blocks: run_readme below
         if name not in table:
             runner.fail(name, "no case in tests/docs/run_examples.py: say what the example needs, or why it cannot run")
@@ -307,7 +308,7 @@ def main(argv=None) -> int:
             runner.fail(name, str(exc))
     if args.shell:
         run_readme(runner, examples, args.only)
-    unknown = sorted(set(table) - set(examples))
+    unknown = sorted(set(table) - set(examples) - README_BLOCKS)
     for name in unknown:
         runner.fail(name, "the test has a case for an example that no longer exists")
     print("docs examples: %d failed" % len(runner.failures) if runner.failures else "docs examples: all passed")
@@ -316,10 +317,89 @@ def main(argv=None) -> int:
     return 1 if runner.failures else 0
 
 
+# README.md's marked blocks, in the order a reader runs them. The walk-through's commands run in a folder holding the
+# acme.yml of step 2 and a vault.yml made with ansible-vault (the password from a file instead of --ask-vault-pass,
+# which asks on a terminal); the connection settings of step 1 are the sandbox's.
+WALKTHROUGH = (("readme:walkthrough-check", "check"), ("readme:walkthrough-run", "real"), ("readme:walkthrough-run", "rerun"),
+               ("readme:walkthrough-rotate", "real"), ("readme:walkthrough-offboard", "real"))
+README_BLOCKS = {"readme:acme.yml", "readme:rehearse"} | {name for name, _mode in WALKTHROUGH}
+
+
 def run_readme(runner: Runner, examples: dict, only: list) -> None:
-    """README.md: the walk-through (acme.yml, rehearse, run, re-run, ...) and the sandbox rehearsal."""
-    readme = {name: example for name, example in examples.items() if name.startswith("readme:") and (not only or name in only)}
-    del readme, shlex  # filled in by the README section of this test
+    """README.md: the walk-through (acme.yml, rehearse, run, re-run, rotate, offboard) and the sandbox rehearsal."""
+    found = {name for name in examples if name.startswith("readme:")}
+    for name in sorted(found ^ README_BLOCKS):
+        runner.fail(name, "README.md's docs-test blocks and tests/docs/run_examples.py disagree (%s)" %
+                    ("a block the test does not know" if name in found else "the test expects this block in README.md"))
+    if found != README_BLOCKS:
+        return
+    if not only or any(name in only for name, _mode in WALKTHROUGH):
+        run_walkthrough(runner, examples)
+    if not only or "readme:rehearse" in only:
+        run_rehearse(runner, examples)
+
+
+def run_walkthrough(runner: Runner, examples: dict) -> None:
+    print("== README walk-through (acme.yml, %s)" % ", ".join("%s %s" % (name.split("-", 1)[1], mode) for name, mode in WALKTHROUGH),
+          flush=True)
+    folder = runner.work / "walkthrough"
+    folder.mkdir(exist_ok=True)
+    (folder / "acme.yml").write_text(examples["readme:acme.yml"]["body"], encoding="utf-8")
+    password_file = folder / "vault-password"
+    password_file.write_text("docs-examples-vault-password\n", encoding="utf-8")
+    plain = folder / "vault.yml"
+    plain.write_text("vault_bsimon_password: %s\n" % json.dumps(BSIMON_PASSWORD), encoding="utf-8")
+    env = runner.env()
+    vault = subprocess.run([shutil.which("ansible-vault") or "ansible-vault", "encrypt", "--vault-password-file", str(password_file),
+                            str(plain)], env=env, capture_output=True, text=True, check=False)
+    if vault.returncode != 0:
+        runner.fail("readme:walkthrough", "ansible-vault encrypt failed: " + vault.stderr)
+        return
+    runner.reset()
+    for name, mode in WALKTHROUGH:
+        body = examples[name]["body"]
+        if "--ask-vault-pass" not in body:
+            runner.fail(name, "the test gives the vault password from a file in place of --ask-vault-pass, which is gone")
+            return
+        body = body.replace("--ask-vault-pass", "--vault-password-file " + shlex.quote(str(password_file)))
+        results = folder / ("%s.%s.jsonl" % (name.split(":")[1], mode))
+        results.unlink(missing_ok=True)
+        started = time.monotonic()
+        done = subprocess.run(["bash", "-e", "-c", body], env=dict(env, DOCS_RESULTS=str(results)), cwd=folder,
+                              capture_output=True, text=True, timeout=900, check=False)
+        log = results.with_suffix(".log")
+        log.write_text(done.stdout + done.stderr, encoding="utf-8")
+        lines = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()] if results.exists() else []
+        if done.returncode != 0:
+            runner.fail(name, "%s failed (exit %d, log %s): %s" % (mode, done.returncode, log, (done.stdout + done.stderr)[-3000:]))
+            return
+        changed = sorted({line["task"] for line in lines if line["changed"]})
+        print("  %-26s %-6s ok in %4.1f s: %d tasks, %d changed" % (name, mode, time.monotonic() - started, len(lines), len(changed)),
+              flush=True)
+        if mode == "rerun" and changed:
+            runner.fail(name, "the second run changed %s (log %s)" % (", ".join(map(repr, changed)), log))
+            return
+
+
+def run_rehearse(runner: Runner, examples: dict) -> None:
+    """The sandbox rehearsal, pasted into a fresh bash -e in the repository; its sandbox state in the work folder."""
+    state = runner.work / "rehearse-sandbox"
+    body = examples["readme:rehearse"]["body"]
+    if ". .sandbox/env.sh" not in body:
+        runner.fail("readme:rehearse", "the test runs the block with its own state folder in place of .sandbox/, which is gone")
+        return
+    example = {"body": body.replace(". .sandbox/env.sh", ". %s/env.sh" % shlex.quote(str(state)))}
+    try:
+        runner.run_shell("readme:rehearse", example, {"SANDBOX_STATE": str(state)})
+    finally:
+        subprocess.run(["make", "--no-print-directory", "sandbox-stop", "SANDBOX_STATE=" + str(state)], cwd=REPO,
+                       env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(runner.home)}, capture_output=True, check=False)
+    if (state / "sandbox.pid").exists():
+        runner.fail("readme:rehearse", "make sandbox-stop left %s behind" % (state / "sandbox.pid"))
+    recaps = re.findall(r"^localhost\s*:.*\bchanged=(\d+)", (runner.work / "readme_rehearse.log").read_text(encoding="utf-8"), re.M)
+    if body.count("ansible-playbook ") != len(recaps) or (recaps and recaps[-1] != "0"):
+        runner.fail("readme:rehearse", "expected %d playbook runs, the last changing nothing; got changed= %s"
+                    % (body.count("ansible-playbook "), ", ".join(recaps)))
 
 
 if __name__ == "__main__":
