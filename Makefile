@@ -301,8 +301,8 @@ sandbox-stop:
 	pid=$$(cat $(SANDBOX_PID)); \
 	if kill -0 "$$pid" 2>/dev/null && grep -qa sandbox /proc/"$$pid"/cmdline; then \
 		kill -TERM "$$pid"; \
-		for _ in $$(seq 1 50); do kill -0 "$$pid" 2>/dev/null || break; sleep 0.1; done; \
-		if kill -0 "$$pid" 2>/dev/null; then echo "sandbox-stop: pid $$pid did not stop within 5 s of SIGTERM" >&2; exit 1; fi; \
+		for _ in $$(seq 1 80); do kill -0 "$$pid" 2>/dev/null || break; sleep 0.1; done; \
+		if kill -0 "$$pid" 2>/dev/null; then echo "sandbox-stop: pid $$pid did not stop within 8 s of SIGTERM" >&2; exit 1; fi; \
 	fi; \
 	rm -f $(SANDBOX_PID) $(SANDBOX_STATE)/env.sh; echo "sandbox stopped"
 
