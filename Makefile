@@ -37,7 +37,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help venv tree sanity units sandbox-tests integration lint docs-lint conformance test demo sandbox \
+.PHONY: help venv tree sanity units sandbox-tests integration lint docs-lint conformance test demo sandbox sandbox-start sandbox-stop docs-examples \
 	ansible-test-bootstrap build clean changelog-lint test-ee test-artifact test-matrix test-matrix-run venv-2.16 ansible-test-ssh-key integration-live cleanup-live bench
 
 help:
@@ -45,6 +45,9 @@ help:
 	@echo "make test            every check: sanity, units, sandbox, integration, ansible-lint, docs lint, Graph conformance,"
 	@echo "                     changelog lint, execution environment, the built artifact, ansible-core 2.16 (about 11 min from a clean clone)"
 	@echo "make sandbox         run the sandbox in the foreground (state in $(SANDBOX_STATE)/, flags in SANDBOX_FLAGS)"
+	@echo "make sandbox-start   install the collection, start the sandbox in the background, write $(SANDBOX_STATE)/env.sh (README)"
+	@echo "make sandbox-stop    stop the sandbox make sandbox-start started"
+	@echo "make docs-examples   run every documented example (modules' EXAMPLES, role README, docs/guide.md, README) against the sandbox"
 	@echo "make build           build the Galaxy artifact"
 	@echo "make test-artifact   build the artifact, check it is clean, install it into an empty path, run the demo from it"
 	@echo "make test-ee         ansible-builder create on docs/execution-environment.yml, introspection of the artifact"
@@ -219,7 +222,7 @@ cleanup-live: tree
 # The checks that have their own copy of the tree (2.16 matrix, execution environment, artifact) run beside the
 # others: the integration targets mostly wait (Retry-After, replication delay), so the two cores stay busy.
 SIDE_CHECKS := test-matrix test-ee test-artifact
-MAIN_CHECKS := sanity units sandbox-tests integration conformance lint docs-lint changelog-lint
+MAIN_CHECKS := sanity units sandbox-tests integration conformance lint docs-lint changelog-lint docs-examples
 test: venv ansible-test-bootstrap ansible-test-ssh-key
 	rm -rf $(BUILD)/side $(BUILD)/test-matrix.skipped $(BUILD)/conformance.skipped && mkdir -p $(BUILD)/side
 	for check in $(SIDE_CHECKS); do \
@@ -311,3 +314,42 @@ sandbox: venv
 
 clean:
 	rm -rf $(BUILD) tests/output
+
+# The README's rehearsal: the built collection installed into $(SANDBOX_STATE)/collections, the sandbox in the background
+# (pid in $(SANDBOX_STATE)/sandbox.pid, log in sandbox.log) and $(SANDBOX_STATE)/env.sh for ". $(SANDBOX_STATE)/env.sh".
+SANDBOX_PID = $(SANDBOX_STATE)/sandbox.pid
+sandbox-start: build
+	@if [ -f $(SANDBOX_PID) ] && kill -0 "$$(cat $(SANDBOX_PID))" 2>/dev/null && grep -qa sandbox /proc/"$$(cat $(SANDBOX_PID))"/cmdline; then \
+		echo "sandbox-start: a sandbox already runs (pid $$(cat $(SANDBOX_PID))): make sandbox-stop first" >&2; exit 1; fi
+	mkdir -p $(SANDBOX_STATE)
+	rm -rf $(SANDBOX_STATE)/collections $(SANDBOX_STATE)/endpoint.json $(SANDBOX_STATE)/env.sh
+	$(BIN)/ansible-galaxy collection install --force -p $(SANDBOX_STATE)/collections $(BUILD)/dist/smarttrace-sso-*.tar.gz >/dev/null
+	PYTHONPATH=tests $(BIN)/python -m sandbox --state $(SANDBOX_STATE) $(SANDBOX_FLAGS) </dev/null >$(SANDBOX_STATE)/sandbox.log 2>&1 & \
+	echo $$! > $(SANDBOX_PID); \
+	for _ in $$(seq 1 300); do [ -s $(SANDBOX_STATE)/endpoint.json ] && break; \
+		kill -0 "$$(cat $(SANDBOX_PID))" 2>/dev/null || { cat $(SANDBOX_STATE)/sandbox.log >&2; exit 1; }; sleep 0.1; done; \
+	[ -s $(SANDBOX_STATE)/endpoint.json ] || { echo "sandbox-start: no endpoint.json after 30 s" >&2; exit 1; }
+	$(BIN)/python tests/tools/sandbox_env.py $(SANDBOX_STATE)/endpoint.json --env-file $(SANDBOX_STATE)/env.sh \
+		--venv $(VENV) --collections $(SANDBOX_STATE)/collections
+	@echo "sandbox running: $$(head -n 1 $(SANDBOX_STATE)/sandbox.log)"
+	@echo "in your shell: . $(SANDBOX_STATE)/env.sh   (then ansible-playbook smarttrace.sso.configure ...); stop it: make sandbox-stop"
+
+sandbox-stop:
+	@if [ ! -f $(SANDBOX_PID) ]; then echo "sandbox-stop: no sandbox started by make sandbox-start in $(SANDBOX_STATE)/"; exit 0; fi; \
+	pid=$$(cat $(SANDBOX_PID)); \
+	if kill -0 "$$pid" 2>/dev/null && grep -qa sandbox /proc/"$$pid"/cmdline; then \
+		kill -TERM "$$pid"; \
+		for _ in $$(seq 1 80); do kill -0 "$$pid" 2>/dev/null || break; sleep 0.1; done; \
+		if kill -0 "$$pid" 2>/dev/null; then echo "sandbox-stop: pid $$pid did not stop within 8 s of SIGTERM" >&2; exit 1; fi; \
+	fi; \
+	rm -f $(SANDBOX_PID) $(SANDBOX_STATE)/env.sh; echo "sandbox stopped"
+
+# Every documented example against a sandbox of its own (tests/docs/run_examples.py says what each needs), then the
+# README's shell blocks pasted into a fresh bash (empty HOME, system PATH), with their sandbox in $(DOCS_EXAMPLES)/rehearse.
+DOCS_EXAMPLES := $(BUILD)/docs-examples
+docs-examples: build
+	rm -rf $(DOCS_EXAMPLES) && mkdir -p $(DOCS_EXAMPLES)
+	$(BIN)/ansible-galaxy collection install --force -p $(DOCS_EXAMPLES)/collections $(BUILD)/dist/smarttrace-sso-*.tar.gz >/dev/null
+	PATH=$(BIN):$$PATH PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(DOCS_EXAMPLES)/sandbox -- \
+		$(BIN)/python tests/docs/run_examples.py --endpoint $(DOCS_EXAMPLES)/sandbox/endpoint.json \
+		--collections $(DOCS_EXAMPLES)/collections --work $(DOCS_EXAMPLES)/work --shell $(addprefix --only ,$(EXAMPLES))

@@ -92,7 +92,7 @@ options:
   ca_path:
     description:
       - PEM file of the certificate authorities to trust for the sign-in endpoint and Microsoft Graph, instead of the system's.
-      - If not set, the environment variable E(REQUESTS_CA_BUNDLE) is used.
+      - If not set, the environment variable E(ENTRA_CA_PATH) is used, else E(REQUESTS_CA_BUNDLE).
     type: path
   timeout:
     description:

@@ -42,7 +42,7 @@ options:
   ca_path:
     description:
       - PEM file of the certificate authorities to trust for the SmartTrace API, instead of the system's.
-      - If not set, the environment variable E(REQUESTS_CA_BUNDLE) is used.
+      - If not set, the environment variable E(SMARTTRACE_CA_PATH) is used, else E(REQUESTS_CA_BUNDLE).
     type: path
   timeout:
     description:

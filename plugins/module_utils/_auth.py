@@ -99,7 +99,7 @@ def entra_argument_spec():
         authority_url=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
         graph_url=dict(type="str", fallback=(env_fallback, ["ENTRA_GRAPH_URL"])),
         validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path", fallback=(env_fallback, ["REQUESTS_CA_BUNDLE"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["ENTRA_CA_PATH", "REQUESTS_CA_BUNDLE"])),
         timeout=dict(type="int", default=30),
         token_cache=dict(type="bool", default=True),
     )

@@ -53,7 +53,7 @@ def smarttrace_argument_spec():
         username=dict(type="str", fallback=(env_fallback, ["SMARTTRACE_USERNAME"])),
         password=dict(type="str", no_log=True, fallback=(env_fallback, ["SMARTTRACE_PASSWORD"])),
         validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path", fallback=(env_fallback, ["REQUESTS_CA_BUNDLE"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["SMARTTRACE_CA_PATH", "REQUESTS_CA_BUNDLE"])),
         timeout=dict(type="int", default=30),
     )
 

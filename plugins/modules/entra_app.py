@@ -165,12 +165,13 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Register SmartTrace for OpenID Connect sign-in
+- name: Register SmartTrace for OpenID Connect sign-in (instance acme, as in Microsoft's guide)
   smarttrace.sso.entra_app:
     display_name: SmartTrace
+    unique_name: smarttrace-sso-acme
     redirect_uris:
-      - https://acme.smarttrace.ai/auth/azure/callback
-    logout_url: https://acme.smarttrace.ai/auth/logout
+      - https://api.smarttrace.ai/v1/auth/callback/azure/acme
+    logout_url: https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme
     graph_permissions: [openid, profile, email, User.Read]
     admin_consent: true
     app_role_assignment_required: true
@@ -186,6 +187,7 @@ EXAMPLES = r"""
 - name: Add SmartTrace from the gallery (when it does not exist yet)
   smarttrace.sso.entra_app:
     display_name: SmartTrace
+    unique_name: smarttrace-sso-acme
     gallery_template: SmartTrace
 
 - name: Add a redirect URI, keeping those the app has
@@ -193,12 +195,13 @@ EXAMPLES = r"""
     app_id: "{{ smarttrace_app.app_id }}"
     display_name: SmartTrace
     redirect_uris:
-      - https://staging.smarttrace.ai/auth/azure/callback
+      - https://api.smarttrace.ai/v1/auth/callback/azure/acme-staging
     list_mode: append
 
 - name: Delete the app registration and its enterprise application
   smarttrace.sso.entra_app:
     display_name: SmartTrace
+    unique_name: smarttrace-sso-acme
     state: absent
 """
 

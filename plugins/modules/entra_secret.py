@@ -182,7 +182,7 @@ EXAMPLES = r"""
 
 - name: The value was lost - add a new secret now
   smarttrace.sso.entra_secret:
-    app_object_id: 5d9c1a0e-3b2f-4c7d-8e6a-1f2b3c4d5e6f
+    app_object_id: "{{ sso_app.object_id }}"  # the app registration's Object ID works as well as app_id
     display_name: smarttrace
     end_date: "2027-01-31"
     force: true

@@ -180,6 +180,7 @@ EXAMPLES = r"""
 - name: Create test users marked as made for the facility acme, and later remove only those it made
   smarttrace.sso.entra_user:
     users: "{{ testers }}"
+    password: "{{ vault_initial_password }}"
     created_by: smarttrace-sso:acme
     state: "{{ 'absent' if offboarding else 'present' }}"
 """

@@ -95,15 +95,15 @@ EXAMPLES = r"""
     instance: acme
     application_id: "{{ app.app_id }}"
     tenant_id: "{{ entra_tenant_id }}"
-    client_secret: "{{ secret.secret_text }}"
+    client_secret: "{{ secret.secret | default(omit) }}"  # the value exists only in the run that created it
     client_secret_id: "{{ secret.key_id }}"
-    client_secret_expires_at: "{{ secret.end_date_time }}"
+    client_secret_expires_at: "{{ secret.end_date }}"
     api_token: "{{ vault_smarttrace_api_token }}"
   register: integration
 
 - name: Check the redirect URI of the app registration
   ansible.builtin.assert:
-    that: integration.redirect_uri in app.web.redirect_uris
+    that: integration.redirect_uri in app.app.redirect_uris
 
 - name: Update the ids only (the secret SmartTrace holds stays)
   smarttrace.sso.smarttrace_integration:

@@ -55,7 +55,7 @@ EXAMPLES = r"""
     that:
       - sso.integration.enabled
       - sso.verification.ok
-    fail_msg: "{{ sso.verification.error | default('not configured') }}"
+    fail_msg: "{{ sso.verification.error | default('not configured', true) }}"
 """
 
 RETURN = r"""

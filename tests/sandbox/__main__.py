@@ -2,17 +2,22 @@
 
 Fault knobs come from ``SANDBOX_*`` environment variables (e.g. ``SANDBOX_THROTTLE_EVERY=5``),
 overridden by the flags. Prints one line with the URL and the endpoint.json path once listening;
-stops cleanly on SIGINT or SIGTERM.
+stops cleanly on SIGINT or SIGTERM, within STOP_TIMEOUT seconds whatever its connections do
+(a second signal ends it at once).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 
 from .faults import FaultConfig
 from .server import Sandbox
+
+# Seconds a signalled sandbox may take to stop before it exits anyway (status 1).
+STOP_TIMEOUT = 5.0
 
 # Flag name -> (FaultConfig field, type, help)
 KNOB_FLAGS = {
@@ -52,8 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error("invalid fault knob: %s" % exc)
     stop = threading.Event()
+
+    def on_signal(_number, _frame):
+        if stop.is_set():
+            os._exit(1)  # a second signal while stopping: leave at once
+        stop.set()
+
     for signal_number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signal_number, lambda _number, _frame: stop.set())
+        signal.signal(signal_number, on_signal)
     sandbox = Sandbox(args.state, host=args.host, port=args.port, faults=config)
     try:
         sandbox.start()
@@ -61,12 +72,26 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, "sandbox: cannot listen on %s:%d: %s\n" % (args.host, args.port, exc.strerror or exc))
     try:
         print("sandbox listening on %s (endpoint: %s)" % (sandbox.url, sandbox.endpoint_path.resolve()), flush=True)
-        while not stop.wait(1.0):
+        while not stop.wait(0.2):
             pass
     finally:
-        sandbox.stop()
-    print("sandbox stopped", file=sys.stderr, flush=True)
+        _stop_within(sandbox, STOP_TIMEOUT)
+    try:
+        print("sandbox stopped", file=sys.stderr, flush=True)
+    except OSError:
+        pass  # stderr closed (a backgrounded sandbox whose terminal is gone): stopping must not fail on it
     return 0
+
+
+def _stop_within(sandbox: Sandbox, seconds: float) -> None:
+    """``sandbox.stop()``, bounded: the process ends within ``seconds`` even if a connection does not let go."""
+    watchdog = threading.Timer(seconds, os._exit, args=(1,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        sandbox.stop()
+    finally:
+        watchdog.cancel()
 
 
 if __name__ == "__main__":

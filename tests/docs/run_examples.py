@@ -1,0 +1,407 @@
+"""Run every documented example against a running sandbox: a broken example fails ``make docs-examples`` (and make test).
+
+The examples are taken as written (tests/docs/extract_examples.py). What a user would add around them is given here,
+case by case, and nowhere else:
+
+* ``vars``: the variables an example expects the user to define (vault values, tenant ids, lists), set to the sandbox's;
+* ``setup``: tasks that stand for the user's earlier tasks whose results an example uses (``register: smarttrace_app``);
+* ``replace``: literal text an example holds that cannot be true on the sandbox (a file under /etc) -> what the test
+  uses instead; each one must still be found in the example, so the table cannot go stale;
+* ``skip``: tasks that cannot run against the sandbox, each with the reason;
+* ``runs``: ``check`` (check mode on a fresh tenant, must succeed), ``real`` (must succeed), ``rerun`` (must succeed and
+  change nothing, except the tasks of ``changes_on_rerun``, each with the reason);
+* ``final``: tasks that undo what the examples before them did (remove, turn off): left out of those runs, then the whole
+  example runs once more at the end (must succeed; only these tasks may change).
+
+Every case starts on a fresh tenant (the sandbox's /_sandbox/reset). Connection settings come from the environment,
+as the README says: AZURE_*, ENTRA_GRAPH_URL, SMARTTRACE_API_URL/_TOKEN and the CA in ENTRA_CA_PATH and
+SMARTTRACE_CA_PATH (never REQUESTS_CA_BUNDLE). README.md's shell blocks marked ``<!-- docs-test: ... -->`` run with
+``bash -e`` in a fresh environment (empty HOME, no venv on PATH), as pasted.
+
+Usage: python run_examples.py --endpoint ENDPOINT_JSON --collections PATH --work DIR [--only NAME ...]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pathlib
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+import requests
+import yaml
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tools"))
+import extract_examples  # noqa: E402  pylint: disable=wrong-import-position
+import sandbox_env  # noqa: E402  pylint: disable=wrong-import-position
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+HERE = pathlib.Path(__file__).resolve().parent
+BSIMON_PASSWORD = "Docs-Examples-0f-B.Simon!"  # what vault_bsimon_password holds in the test
+
+SETUP_APP = """
+- name: "docs-test setup: the app the examples work on"
+  smarttrace.sso.entra_app:
+    display_name: SmartTrace
+    unique_name: smarttrace-sso-acme
+    redirect_uris: [https://api.smarttrace.ai/v1/auth/callback/azure/acme]
+    app_roles:
+      - value: SmartTrace.User
+        display_name: SmartTrace user
+      - value: SmartTrace.Admin
+        display_name: SmartTrace administrator
+  register: {register}
+"""
+
+SETUP_SECRET = """
+- name: "docs-test setup: a client secret"
+  smarttrace.sso.entra_secret:
+    app_id: "{{{{ {app}.app_id }}}}"
+    display_name: smarttrace
+    expires_in_days: 180
+  register: {register}
+  no_log: true
+"""
+
+
+@dataclasses.dataclass
+class Case:
+    vars: dict = dataclasses.field(default_factory=dict)
+    setup: str = ""
+    replace: dict = dataclasses.field(default_factory=dict)
+    skip: dict = dataclasses.field(default_factory=dict)
+    runs: tuple = ("real", "rerun")
+    changes_on_rerun: dict = dataclasses.field(default_factory=dict)
+    final: dict = dataclasses.field(default_factory=dict)
+    extra_args: tuple = ()
+
+
+def cases(endpoint: dict, work: pathlib.Path) -> dict[str, Case]:
+    """Every example and what the test gives it. An example missing here fails the run (see main)."""
+    tenant = endpoint["tenant_id"]
+    return {
+        "module:entra_tenant_info": Case(runs=("check", "real", "rerun")),
+        "module:entra_app": Case(
+            final={"Add a redirect URI, keeping those the app has": "adds a URI to the app that the first example gives "
+                   "exactly one (list_mode replace): in one playbook the two would undo each other on every run",
+                   "Delete the app registration and its enterprise application": "deletes the app"}),
+        "module:entra_app_info": Case(setup=SETUP_APP.format(register="setup_app"), runs=("check", "real", "rerun")),
+        "module:entra_assignment": Case(
+            setup=SETUP_APP.format(register="smarttrace_app") + """
+- name: "docs-test setup: users to assign"
+  smarttrace.sso.entra_user:
+    users:
+      - {user_principal_name: B.Simon@contoso.onmicrosoft.com, display_name: B.Simon}
+      - {user_principal_name: admin1@contoso.onmicrosoft.com, display_name: Admin One}
+    password: "{{ vault_bsimon_password }}"
+  register: created_users
+- name: "docs-test setup: an app without app roles"
+  smarttrace.sso.entra_app:
+    display_name: Other app
+    unique_name: docs-test-other-app
+  register: other_app
+""",
+            vars={"admins": ["admin1@contoso.onmicrosoft.com"], "vault_bsimon_password": BSIMON_PASSWORD},
+            final={"Remove a user's assignment": "removes B.Simon's assignment"}),
+        "module:entra_secret": Case(
+            setup=SETUP_APP.format(register="sso_app"),
+            replace={"/etc/smarttrace/client_secret": str(work / "client_secret")},
+            final={"Once the consumer uses the new secret, retire the older ones of the same description": "retires secrets",
+                   "Remove one secret by its key ID": "removes a secret",
+                   "The value was lost - add a new secret now": "force: true adds a secret on every run, as documented"}),
+        "module:entra_user": Case(
+            vars={"vault_bsimon_password": BSIMON_PASSWORD, "vault_initial_password": BSIMON_PASSWORD,
+                  "offboarding": False,
+                  "testers": [{"user_principal_name": "tester3@contoso.onmicrosoft.com", "display_name": "Tester Three"}]},
+            final={"Remove the test user": "removes B.Simon"}),
+        "module:smarttrace_integration": Case(
+            setup=SETUP_APP.format(register="app") + SETUP_SECRET.format(app="app", register="secret"),
+            vars={"entra_tenant_id": tenant, "vault_smarttrace_api_token": endpoint["smarttrace_token"],
+                  "vault_smarttrace_password": endpoint["smarttrace_password"]},
+            replace={"admin@example.com": endpoint["smarttrace_username"]},
+            skip={"Update the ids only (the secret SmartTrace holds stays)": "signs in with username and password, which the "
+                  "module refuses next to the SMARTTRACE_API_TOKEN the other examples take from the environment; that sign-in "
+                  "is tested in tests/integration/targets/smarttrace_integration"},
+            final={"Turn single sign-on off and forget the values": "turns single sign-on off"}),
+        "module:smarttrace_integration_info": Case(
+            setup=SETUP_APP.format(register="app") + SETUP_SECRET.format(app="app", register="secret") + """
+- name: "docs-test setup: SmartTrace holds the values"
+  smarttrace.sso.smarttrace_integration:
+    instance: acme
+    application_id: "{{ app.app_id }}"
+    tenant_id: "{{ app.tenant_id }}"
+    client_secret: "{{ secret.secret | default(omit) }}"
+    client_secret_id: "{{ secret.key_id }}"
+  no_log: true
+""",
+            vars={"vault_smarttrace_api_token": endpoint["smarttrace_token"]}),
+        "role-readme:1": Case(
+            vars={"vault_tenant_id": tenant, "vault_automation_client_id": endpoint["client_id"],
+                  "vault_automation_client_secret": endpoint["client_secret"],
+                  "vault_smarttrace_api_token": endpoint["smarttrace_token"]},
+            runs=("real",)),  # three instances (3 min): check mode and re-runs of the role are role-readme:2's and the README's
+        "role-readme:2": Case(runs=("check", "real", "rerun")),
+        "guide": Case(
+            vars={"entra_tenant_id": tenant, "entra_client_id": endpoint["client_id"],
+                  "entra_certificate_path": endpoint["client_certificate_path"],
+                  "vault_smarttrace_api_token": endpoint["smarttrace_token"], "vault_bsimon_password": BSIMON_PASSWORD},
+            runs=("check", "real", "rerun")),
+    }
+
+
+# ---------------------------------------------------------------------------- running
+
+
+class Runner:
+    def __init__(self, endpoint: dict, collections: pathlib.Path, work: pathlib.Path):
+        self.endpoint = endpoint
+        self.collections = collections
+        self.work = work
+        self.home = work / "home"
+        self.failures: list[str] = []
+
+    def env(self) -> dict:
+        env = {name: value for name, value in os.environ.items()
+               if not name.startswith(("ANSIBLE_", "AZURE_", "SMARTTRACE_", "ENTRA_")) and name not in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")}
+        env.update(sandbox_env.collection_environment(self.endpoint))
+        env.update(HOME=str(self.home), ANSIBLE_COLLECTIONS_PATH=str(self.collections), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="docs_results",
+                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+        return env
+
+    def reset(self) -> None:
+        with requests.Session() as session:
+            session.trust_env = False
+            answer = session.post(self.endpoint["url"] + "/_sandbox/reset", verify=self.endpoint["ca"], timeout=30)
+            answer.raise_for_status()
+
+    def fail(self, name: str, text: str) -> None:
+        self.failures.append("%s: %s" % (name, text))
+        print("FAILED %s: %s" % (name, text), flush=True)
+
+    def playbook(self, name: str, example: dict, case: Case, final: bool = False) -> pathlib.Path:
+        body = example["body"]
+        for old, new in case.replace.items():
+            if old not in body:
+                raise ValueError("%s: the test replaces %r, which the example no longer holds: update tests/docs/run_examples.py" % (name, old))
+            body = body.replace(old, new)
+        document = yaml.safe_load(body)
+        if example["kind"] == "play":
+            plays = document
+        else:
+            plays = [{"name": "docs example " + name, "hosts": "localhost", "connection": "local", "gather_facts": False,
+                      "vars": case.vars, "tasks": (yaml.safe_load(case.setup) or []) + document}]
+        for play in plays:
+            for key in ("tasks", "pre_tasks", "post_tasks"):
+                kept = [task for task in play.get(key, []) if task.get("name") not in case.skip
+                        and (final or task.get("name") not in case.final)]
+                if key in play:
+                    play[key] = kept
+        named = {task.get("name") for play in plays for key in ("tasks",) for task in play.get(key, [])}
+        for listed in list(case.skip) + list(case.changes_on_rerun) + list(case.final):
+            if listed not in named and listed not in example["body"]:
+                raise ValueError("%s: the test names the task %r, which the example no longer has" % (name, listed))
+        path = self.work / (name.replace(":", "_") + (".final" if final else "") + ".yml")
+        path.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+        return path
+
+    def ansible_playbook(self, name: str, path: pathlib.Path, case: Case, mode: str) -> list[dict] | None:
+        results = self.work / ("%s.%s.jsonl" % (path.stem, mode))
+        results.unlink(missing_ok=True)
+        command = [shutil.which("ansible-playbook") or "ansible-playbook", str(path), *case.extra_args]
+        if example_kind_is_play(path) and case.vars:
+            vars_file = self.work / (path.stem + ".vars.json")
+            vars_file.write_text(json.dumps(case.vars), encoding="utf-8")
+            command += ["-e", "@" + str(vars_file)]
+        if mode == "check":
+            command += ["--check", "--diff"]
+        env = dict(self.env(), DOCS_RESULTS=str(results))
+        started = time.monotonic()
+        done = subprocess.run(command, env=env, cwd=self.work, capture_output=True, text=True, timeout=900, check=False)
+        log = self.work / ("%s.%s.log" % (path.stem, mode))
+        log.write_text(done.stdout + done.stderr, encoding="utf-8")
+        lines = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()] if results.exists() else []
+        if done.returncode != 0:
+            failed = [line for line in lines if line["status"] == "failed"]
+            detail = "; ".join("task %r: %s" % (line["task"], line["msg"]) for line in failed) or (done.stdout + done.stderr)[-3000:]
+            self.fail(name, "%s run failed (exit %d, log %s): %s" % (mode, done.returncode, log, detail))
+            return None
+        print("  %-6s ok in %4.1f s: %d tasks, %d changed" % (mode, time.monotonic() - started, len(lines),
+                                                              sum(line["changed"] for line in lines)), flush=True)
+        return lines
+
+    def run_case(self, name: str, example: dict, case: Case) -> None:
+        print("== %s (%s)" % (name, ", ".join(case.runs)), flush=True)
+        for task, reason in case.skip.items():
+            print("  skipped task %r: %s" % (task, reason))
+        path = self.playbook(name, example, case)
+        self.reset()
+        for mode in case.runs:
+            lines = self.ansible_playbook(name, path, case, mode)
+            if lines is None:
+                return
+            if mode == "rerun":
+                changed = sorted({line["task"] for line in lines if line["changed"] and not line["task"].startswith("docs-test setup")
+                                  and line["task"] not in case.changes_on_rerun})
+                if changed:
+                    self.fail(name, "the second run changed %s (log %s)" % (", ".join(map(repr, changed)), path.with_suffix(".rerun.log")))
+                    return
+        if case.final:
+            lines = self.ansible_playbook(name, self.playbook(name, example, case, final=True), case, "final")
+            changed = sorted({line["task"] for line in (lines or []) if line["changed"] and line["task"] not in case.final
+                              and not line["task"].startswith("docs-test setup") and line["task"] not in case.changes_on_rerun})
+            if changed:
+                self.fail(name, "the final run changed %s besides the final tasks" % ", ".join(map(repr, changed)))
+
+    def run_shell(self, name: str, example: dict, environ: dict) -> None:
+        """A README shell block, pasted into a fresh bash -e (empty HOME, the system PATH) in the repository."""
+        print("== %s (bash -e, fresh environment)" % name, flush=True)
+        script = self.work / (name.replace(":", "_") + ".sh")
+        script.write_text("set -e\n" + example["body"], encoding="utf-8")
+        env = dict(environ, HOME=str(self.home), PATH="/usr/local/bin:/usr/bin:/bin", LANG="C.UTF-8")
+        started = time.monotonic()
+        done = subprocess.run(["bash", "-e", str(script)], env=env, cwd=REPO, capture_output=True, text=True, timeout=1800, check=False)
+        log = script.with_suffix(".log")
+        log.write_text(done.stdout + done.stderr, encoding="utf-8")
+        if done.returncode != 0:
+            self.fail(name, "exit %d (log %s): %s" % (done.returncode, log, (done.stdout + done.stderr)[-3000:]))
+        else:
+            print("  ok in %.1f s" % (time.monotonic() - started), flush=True)
+
+
+def example_kind_is_play(path: pathlib.Path) -> bool:
+    return not path.read_text(encoding="utf-8").startswith("- name: docs example ")  # the play this test wraps tasks in
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--endpoint", required=True, type=pathlib.Path)
+    parser.add_argument("--collections", required=True, type=pathlib.Path)
+    parser.add_argument("--work", required=True, type=pathlib.Path)
+    parser.add_argument("--only", action="append", default=[], help="run only these examples (names as listed)")
+    parser.add_argument("--shell", action="store_true", help="also run README.md's marked shell blocks")
+    args = parser.parse_args(argv)
+    endpoint = json.loads(args.endpoint.read_text(encoding="utf-8"))
+    args.work.mkdir(parents=True, exist_ok=True)
+    runner = Runner(endpoint, args.collections.resolve(), args.work.resolve())
+    runner.home.mkdir(exist_ok=True)
+    examples = extract_examples.extract(REPO)
+    table = cases(endpoint, runner.work)
+    for name, example in examples.items():
+        if args.only and name not in args.only:
+            continue
+        if name.startswith("readme:"):
+            continue  # README blocks: run_readme below
+        if name not in table:
+            runner.fail(name, "no case in tests/docs/run_examples.py: say what the example needs, or why it cannot run")
+            continue
+        try:
+            runner.run_case(name, example, table[name])
+        except (ValueError, yaml.YAMLError) as exc:
+            runner.fail(name, str(exc))
+    if args.shell:
+        run_readme(runner, examples, args.only)
+    unknown = sorted(set(table) - set(examples) - README_BLOCKS)
+    for name in unknown:
+        runner.fail(name, "the test has a case for an example that no longer exists")
+    print("docs examples: %d failed" % len(runner.failures) if runner.failures else "docs examples: all passed")
+    for failure in runner.failures:
+        print("  - " + failure)
+    return 1 if runner.failures else 0
+
+
+# README.md's marked blocks, in the order a reader runs them. The walk-through's commands run in a folder holding the
+# acme.yml of step 2 and a vault.yml made with ansible-vault (the password from a file instead of --ask-vault-pass,
+# which asks on a terminal); the connection settings of step 1 are the sandbox's.
+WALKTHROUGH = (("readme:walkthrough-check", "check"), ("readme:walkthrough-run", "real"), ("readme:walkthrough-run", "rerun"),
+               ("readme:walkthrough-rotate", "real"), ("readme:walkthrough-offboard", "real"))
+README_BLOCKS = {"readme:acme.yml", "readme:rehearse"} | {name for name, _mode in WALKTHROUGH}
+
+
+def run_readme(runner: Runner, examples: dict, only: list) -> None:
+    """README.md: the walk-through (acme.yml, rehearse, run, re-run, rotate, offboard) and the sandbox rehearsal."""
+    found = {name for name in examples if name.startswith("readme:")}
+    for name in sorted(found ^ README_BLOCKS):
+        runner.fail(name, "README.md's docs-test blocks and tests/docs/run_examples.py disagree (%s)" %
+                    ("a block the test does not know" if name in found else "the test expects this block in README.md"))
+    if found != README_BLOCKS:
+        return
+    if not only or any(name in only for name, _mode in WALKTHROUGH):
+        run_walkthrough(runner, examples)
+    if not only or "readme:rehearse" in only:
+        run_rehearse(runner, examples)
+
+
+def run_walkthrough(runner: Runner, examples: dict) -> None:
+    print("== README walk-through (acme.yml, %s)" % ", ".join("%s %s" % (name.split("-", 1)[1], mode) for name, mode in WALKTHROUGH),
+          flush=True)
+    folder = runner.work / "walkthrough"
+    folder.mkdir(exist_ok=True)
+    (folder / "acme.yml").write_text(examples["readme:acme.yml"]["body"], encoding="utf-8")
+    password_file = folder / "vault-password"
+    password_file.write_text("docs-examples-vault-password\n", encoding="utf-8")
+    plain = folder / "vault.yml"
+    plain.write_text("vault_bsimon_password: %s\n" % json.dumps(BSIMON_PASSWORD), encoding="utf-8")
+    env = runner.env()
+    vault = subprocess.run([shutil.which("ansible-vault") or "ansible-vault", "encrypt", "--vault-password-file", str(password_file),
+                            str(plain)], env=env, capture_output=True, text=True, check=False)
+    if vault.returncode != 0:
+        runner.fail("readme:walkthrough", "ansible-vault encrypt failed: " + vault.stderr)
+        return
+    runner.reset()
+    for name, mode in WALKTHROUGH:
+        body = examples[name]["body"]
+        if "--ask-vault-pass" not in body:
+            runner.fail(name, "the test gives the vault password from a file in place of --ask-vault-pass, which is gone")
+            return
+        body = body.replace("--ask-vault-pass", "--vault-password-file " + shlex.quote(str(password_file)))
+        results = folder / ("%s.%s.jsonl" % (name.split(":")[1], mode))
+        results.unlink(missing_ok=True)
+        started = time.monotonic()
+        done = subprocess.run(["bash", "-e", "-c", body], env=dict(env, DOCS_RESULTS=str(results)), cwd=folder,
+                              capture_output=True, text=True, timeout=900, check=False)
+        log = results.with_suffix(".log")
+        log.write_text(done.stdout + done.stderr, encoding="utf-8")
+        lines = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()] if results.exists() else []
+        if done.returncode != 0:
+            runner.fail(name, "%s failed (exit %d, log %s): %s" % (mode, done.returncode, log, (done.stdout + done.stderr)[-3000:]))
+            return
+        changed = sorted({line["task"] for line in lines if line["changed"]})
+        print("  %-26s %-6s ok in %4.1f s: %d tasks, %d changed" % (name, mode, time.monotonic() - started, len(lines), len(changed)),
+              flush=True)
+        if mode == "rerun" and changed:
+            runner.fail(name, "the second run changed %s (log %s)" % (", ".join(map(repr, changed)), log))
+            return
+
+
+def run_rehearse(runner: Runner, examples: dict) -> None:
+    """The sandbox rehearsal, pasted into a fresh bash -e in the repository; its sandbox state in the work folder."""
+    state = runner.work / "rehearse-sandbox"
+    body = examples["readme:rehearse"]["body"]
+    if ". .sandbox/env.sh" not in body:
+        runner.fail("readme:rehearse", "the test runs the block with its own state folder in place of .sandbox/, which is gone")
+        return
+    example = {"body": body.replace(". .sandbox/env.sh", ". %s/env.sh" % shlex.quote(str(state)))}
+    try:
+        runner.run_shell("readme:rehearse", example, {"SANDBOX_STATE": str(state)})
+    finally:
+        subprocess.run(["make", "--no-print-directory", "sandbox-stop", "SANDBOX_STATE=" + str(state)], cwd=REPO,
+                       env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(runner.home)}, capture_output=True, check=False)
+    if (state / "sandbox.pid").exists():
+        runner.fail("readme:rehearse", "make sandbox-stop left %s behind" % (state / "sandbox.pid"))
+    recaps = re.findall(r"^localhost\s*:.*\bchanged=(\d+)", (runner.work / "readme_rehearse.log").read_text(encoding="utf-8"), re.M)
+    commands = len(re.findall(r"^ansible-playbook ", body, re.M))
+    if commands != len(recaps) or (recaps and recaps[-1] != "0"):
+        runner.fail("readme:rehearse", "expected %d playbook runs, the last changing nothing; got changed= %s"
+                    % (commands, ", ".join(recaps)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
