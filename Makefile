@@ -219,10 +219,10 @@ cleanup-live: tree
 		echo "cleanup-live: nothing to do, tests/integration/integration_config.yml not found"; exit 0; fi; \
 	PATH=$(BIN):$$PATH $(BIN)/ansible-playbook tests/integration/cleanup_live.yml -e @tests/integration/integration_config.yml
 
-# The checks that have their own copy of the tree (2.16 matrix, execution environment, artifact) run beside the
+# The checks that have their own copy of the tree (2.16 matrix, execution environment, artifact, documented examples) run beside the
 # others: the integration targets mostly wait (Retry-After, replication delay), so the two cores stay busy.
-SIDE_CHECKS := test-matrix test-ee test-artifact
-MAIN_CHECKS := sanity units sandbox-tests integration conformance lint docs-lint changelog-lint docs-examples
+SIDE_CHECKS := test-matrix test-ee test-artifact docs-examples
+MAIN_CHECKS := sanity units sandbox-tests integration conformance lint docs-lint changelog-lint
 test: venv ansible-test-bootstrap ansible-test-ssh-key
 	rm -rf $(BUILD)/side $(BUILD)/test-matrix.skipped $(BUILD)/conformance.skipped && mkdir -p $(BUILD)/side
 	for check in $(SIDE_CHECKS); do \
