@@ -14,7 +14,6 @@ Writes: ``POST /{applications|servicePrincipals}/{id}/owners/$ref`` with ``{"@od
 again, never by the message; one already gone (404) is fine. The identity the module signs in as is never removed.
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import upn_problem
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, odata_string
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import (  # re-exports the owners' view  # pylint: disable=unused-import
@@ -33,6 +32,8 @@ IN_LIMIT = 15  # values in one $filter ... in (...) on directory objects
 def owner_problem(value):
     """Why ``value`` cannot name an owner, or None (no request made)."""
     if "@" in value:
+        # imported here: only a task that names owners by UPN compiles the user rules (docs/performance.md)
+        from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import upn_problem
         problem = upn_problem(value)
         return None if problem is None else "%r is not a user principal name: %s" % (value, problem)
     if not GUID_RE.match(value):

@@ -358,7 +358,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration i
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import UNKNOWN, app_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import token_claims
 
 ARGUMENT_SPEC = dict(
     display_name=dict(type="str", required=True),
@@ -423,6 +422,7 @@ def main():
 
 def signed_in_as(module):
     """The identity the module signs in as (object id from the token, application id from the options): never removed from owners."""
+    from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import token_claims  # only with owners (docs/performance.md)
     claims = token_claims(module.token_provider())
     return {"object_id": claims.get("oid"), "app_id": claims.get("appid") or claims.get("azp") or module.params.get("client_id")}
 
