@@ -37,6 +37,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
     sp_path,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import GUID_RE, graph_scope_ids, scope_names, settings
+from ansible_collections.smarttrace.sso.plugins.module_utils import _app_owners as owners_
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ANOTHER_RUN_FIRST, ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path
@@ -107,6 +108,10 @@ def validate(params):
         if not name or not name.strip() or " " in name.strip():
             raise OptionError("graph_permissions: %r is not a permission name; give names such as openid, profile, email, User.Read" % name)
     validate_app_roles(params.get("app_roles") or [])
+    for value in params.get("owners") or []:
+        problem = owners_.owner_problem(value)
+        if problem:
+            raise OptionError("owners: %s" % problem)
 
 
 def validate_app_roles(roles):
@@ -139,29 +144,75 @@ def derived_unique_name(display_name, attempt=0):
 # ---------------------------------------------------------------------------------------------- reading
 
 class Current:
-    """What Graph holds: the app, its service principal, the Graph service principal, the tenant-wide Graph grant."""
+    """What Graph holds: the app, its service principal, the Graph service principal, the tenant-wide Graph grant.
+
+    With the option ``owners``: the owners of the app and of the service principal, the owners the option names
+    (resolved) and the ids never to remove (the identity the module signs in as); else all None.
+    """
 
     def __init__(self, app=None, sp=None, graph_sp=None, grant=None, grant_read=False):
         self.app, self.sp, self.graph_sp, self.grant, self.grant_read = app, sp, graph_sp, grant, grant_read
+        self.owners = self.sp_owners = self.wanted_owners = None
+        self.keep_owner_ids = frozenset()
 
 
-def read_current(graph, params):
-    """Read what the options need, in as few requests as possible (one when nothing is missing, two for admin_consent)."""
+def read_current(graph, params, caller=None):
+    """Read what the options need, in as few requests as possible (one when nothing is missing, two for admin_consent).
+
+    With ``owners``, the app and its service principal come with their owners (``$expand``) and the owners to resolve
+    travel in the same ``$batch``. ``caller`` (``object_id``, ``app_id``) is the identity the module signs in as.
+    """
     app_id, unique_name, display_name = params.get("app_id"), params.get("unique_name"), params["display_name"]
     present = params["state"] == "present"
+    with_owners = present and params.get("owners") is not None
+    expand = owners_.EXPAND if with_owners else {}
     requests = [app_lookup_request(app_id, unique_name, display_name)]
     if unique_name and not app_id and present:
         requests.append(app_lookup_request(display_name=display_name))  # adoption of an app without uniqueName
+    requests = [(path, dict(query, **expand)) for path, query in requests]
     sp_index = graph_index = None
     if present:
         sp_index = len(requests)
         if app_id:
-            requests.append((sp_path(app_id=app_id), select(SP_SELECT)))
+            requests.append((sp_path(app_id=app_id), dict(select(SP_SELECT), **expand)))
         else:  # the service principal usually carries the app's display name: found in the same round trip
-            requests.append(("/servicePrincipals", dict(select(SP_SELECT), **{"$filter": "displayName eq %s" % odata_string(display_name)})))
+            requests.append(("/servicePrincipals", dict(select(SP_SELECT), **dict(expand, **{"$filter": "displayName eq %s" % odata_string(display_name)}))))
         graph_index = len(requests)
         requests.append((sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT)))
+    owners_index = len(requests)
+    if with_owners:
+        requests.extend(owners_.resolution_requests(params["owners"]))
     answers = read_many(graph, requests)
+    current = read_answers(graph, params, answers, sp_index, graph_index)
+    if with_owners:
+        read_owners(graph, params, current, answers[owners_index:], caller or {})
+    return current
+
+
+def read_owners(graph, params, current, answers, caller):
+    """The owners the option names (an unknown one is an error naming it), the current owners, the ids never to remove."""
+    wanted, unknown = owners_.resolve(params["owners"], answers)
+    if unknown:
+        raise OptionError("owners: no user or service principal in the tenant is %s; name users by user principal name or object id "
+                          "and service principals by application (client) id" % ", ".join(repr(value) for value in unknown))
+    current.wanted_owners = wanted
+    current.owners = owners_.expanded_owners(graph, "/applications", current.app)
+    current.sp_owners = owners_.expanded_owners(graph, "/servicePrincipals", current.sp)
+    keep = set([(caller.get("object_id") or "").lower()]) - set([""])
+    keep.update(item["id"] for item in current.owners + current.sp_owners + wanted
+                if item["kind"] == "servicePrincipal" and caller.get("app_id") and item["name"].lower() == caller["app_id"].lower())
+    current.keep_owner_ids = frozenset(keep)
+    if params["list_mode"] == "remove":
+        kept = [item["name"] for item in wanted if item["id"] in keep]
+        if kept:
+            raise OptionError("owners: %s is the identity this module signs in as; it stays an owner of the apps it manages, "
+                              "remove it from owners" % ", ".join(kept))
+
+
+def read_answers(graph, params, answers, sp_index, graph_index):
+    """The app, its service principal and the Graph service principal from the first ``$batch`` (and the grant, for admin_consent)."""
+    app_id, unique_name, display_name = params.get("app_id"), params.get("unique_name"), params["display_name"]
+    present = params["state"] == "present"
     app = one_application(answers[0], display_name)
     if app is None and unique_name and not app_id and present:
         candidates = [found for found in (answers[1] or {}).get("value") or [] if not found.get("uniqueName")]
@@ -174,7 +225,7 @@ def read_current(graph, params):
     if sp_answer is not None and "value" in sp_answer:
         sp_answer = next((sp for sp in sp_answer["value"] if sp.get("appId") == app["appId"]), None)
         if sp_answer is None:  # renamed service principal, or none: ask by appId
-            sp_answer = get_service_principal(graph, app["appId"])
+            sp_answer = get_service_principal(graph, app["appId"])  # owners, when asked for, read by expanded_owners
     current.sp, current.graph_sp = sp_answer, answers[graph_index]
     if params.get("admin_consent") is not None and current.sp is not None and current.graph_sp is not None:
         current.grant, current.grant_read = read_grant(graph, current.sp["id"], current.graph_sp["id"]), True
@@ -308,11 +359,15 @@ class Plan:
         self.create_sp = None         # body of the service principal to create
         self.sp_patch = {}
         self.grant_op = None          # ("create", scope) | ("patch", scope) | ("delete", None)
+        self.owners_add, self.owners_remove = [], []        # owners of the app to add and to remove
+        self.sp_owners_add, self.sp_owners_remove = [], []  # the same for the service principal
+        self.owners = self.sp_owners = None                 # owners after the task (None: not managed)
         self.app = self.sp = self.grant = None
 
     @property
     def changes(self):
-        return bool(self.create_app is not None or self.app_patch or self.create_sp is not None or self.sp_patch or self.grant_op)
+        return bool(self.create_app is not None or self.app_patch or self.create_sp is not None or self.sp_patch or self.grant_op
+                    or self.owners_add or self.owners_remove or self.sp_owners_add or self.sp_owners_remove)
 
 
 def plan(params, current, template=None):
@@ -347,7 +402,21 @@ def plan(params, current, template=None):
     check_redirect_count(params, result.app)
     plan_service_principal(params, result, sp, template_id)
     plan_grant(params, result, current)
+    plan_owners(params, result, current)
     return result
+
+
+def plan_owners(params, result, current):
+    """Owners of the app and of its service principal per ``list_mode`` (objects about to be created have none)."""
+    if current.wanted_owners is None:
+        return
+    mode, keep = params["list_mode"], current.keep_owner_ids
+    app_owners = current.owners if current.app is not None else []
+    sp_owners = current.sp_owners if current.sp is not None else []
+    result.owners_add, result.owners_remove = owners_.plan_owners(mode, current.wanted_owners, app_owners, keep)
+    result.sp_owners_add, result.sp_owners_remove = owners_.plan_owners(mode, current.wanted_owners, sp_owners, keep)
+    result.owners = owners_.after_owners(app_owners, result.owners_add, result.owners_remove)
+    result.sp_owners = owners_.after_owners(sp_owners, result.sp_owners_add, result.sp_owners_remove)
 
 
 def without_origin(roles):
@@ -486,13 +555,24 @@ def apply(graph, params, current, result):
             writes.append(({"method": "PATCH", "url": sp_path(object_id=sp["id"]), "body": result.sp_patch}, None))
         if result.grant_op and sp is not None:
             writes.append((grant_request(result.grant_op, current, sp), lambda error: grant_fallback(error, graph, result.grant_op, current, sp)))
+        writes.extend(owners_.owner_writes(graph, app_url, result.owners_add, result.owners_remove))
+        if sp is not None:
+            writes.extend(owners_.owner_writes(graph, sp_path(object_id=sp["id"]), result.sp_owners_add, result.sp_owners_remove))
         run_writes(graph, writes)
+    if fresh:  # owners of an app just created: one by one, while it replicates
+        owners_.add_owners_to_new_object(graph, app_url, result.owners_add, retry_on=(not_found,))
     if result.create_sp is not None and sp is None:
-        sp = create_service_principal(graph, app["appId"], result.create_sp)
+        body = result.create_sp
+        if result.sp_owners_add:  # bound in the create: no request of their own
+            body = dict(body, **{"owners@odata.bind": [owners_.reference(graph, item["id"])["@odata.id"] for item in result.sp_owners_add]})
+        sp = create_service_principal(graph, app["appId"], body)
         if result.grant_op:
             apply_grant(graph, result.grant_op, current, sp)
-    elif result.grant_op and fresh:
-        apply_grant(graph, result.grant_op, current, sp)
+    else:
+        if fresh and sp is not None:  # instantiated from the gallery
+            owners_.add_owners_to_new_object(graph, sp_path(object_id=sp["id"]), result.sp_owners_add, retry_on=(not_found,))
+        if result.grant_op and fresh:
+            apply_grant(graph, result.grant_op, current, sp)
     return merge_app(app, result.app_patch), dict(sp or {}, **result.sp_patch)
 
 

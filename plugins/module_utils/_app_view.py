@@ -38,10 +38,43 @@ def graph_scope_ids(app):
     return []
 
 
+# ---------------------------------------------------------------------------------------------- owners
+
+EXPAND = {"$expand": "owners"}
+EXPAND_LIMIT = 20  # Graph returns at most 20 expanded directory objects, without a next link
+USER_TYPE = "#microsoft.graph.user"
+SP_TYPE = "#microsoft.graph.servicePrincipal"
+
+
+def owner(obj, kind=None):
+    """An owner as the module handles it: ``id``, ``kind`` (user, servicePrincipal, other) and ``name`` (UPN, appId or id)."""
+    kind = kind or {USER_TYPE: "user", SP_TYPE: "servicePrincipal"}.get(obj.get("@odata.type"), "other")
+    name = obj.get("userPrincipalName") if kind == "user" else obj.get("appId") if kind == "servicePrincipal" else None
+    return {"id": obj["id"].lower(), "kind": kind, "name": name or obj["id"].lower()}
+
+
+def expanded_owners(graph, collection, obj):
+    """The owners of ``obj`` (read with ``$expand=owners``); all of them read again when Graph may have cut the list at 20."""
+    if obj is None or obj.get("id") is None:
+        return []
+    found = obj.get("owners")
+    if found is None or len(found) >= EXPAND_LIMIT:
+        found = graph.list_all(entity_path(collection, obj["id"], "owners"))
+    return [owner(item) for item in found]
+
+
+def owner_names(owners):
+    """Owners as the modules show them: users by UPN, service principals by application id, sorted."""
+    return sorted((item["name"] for item in owners or []), key=lambda name: (name.lower(), name))
+
+
 # ---------------------------------------------------------------------------------------------- the view
 
-def settings(app, sp, graph_sp=None, grant=None, grant_known=False, tenant_id=None):
-    """The app's settings as the module returns and diffs them (lists sorted, so the diff shows only real changes)."""
+def settings(app, sp, graph_sp=None, grant=None, grant_known=False, tenant_id=None, owners=None, sp_owners=None):
+    """The app's settings as the module returns and diffs them (lists sorted, so the diff shows only real changes).
+
+    ``owners`` and ``sp_owners`` (owner dicts of ``_app_owners``) are shown only when known (the option ``owners`` given).
+    """
     if app is None:
         return {}
     web = app.get("web") or {}
@@ -70,6 +103,10 @@ def settings(app, sp, graph_sp=None, grant=None, grant_known=False, tenant_id=No
     }
     if grant_known:
         view["admin_consent_scopes"] = sorted((grant or {}).get("scope", "").split(), key=str.lower)
+    if owners is not None:
+        view["owners"] = owner_names(owners)
+    if sp_owners is not None:
+        view["service_principal_owners"] = owner_names(sp_owners)
     return view
 
 
@@ -86,11 +123,12 @@ def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
     its service principal, the count). The Microsoft Graph service principal (its delegated permission
     names, a large object) travels in the second round, and only when an app asks for Graph permissions.
     """
-    requests = [app_lookup_request(app_id, unique_name, display_name if not (app_id or unique_name) else None)]
+    path, query = app_lookup_request(app_id, unique_name, display_name if not (app_id or unique_name) else None)
+    requests = [(path, dict(query, **EXPAND))]  # owners come with the app and its service principal
     if app_id:
-        requests.append((sp_path(app_id=app_id), select(SP_SELECT)))
+        requests.append((sp_path(app_id=app_id), dict(select(SP_SELECT), **EXPAND)))
     elif display_name and not unique_name:
-        requests.append(("/servicePrincipals", dict(select(SP_SELECT), **{"$filter": filter_eq("displayName", display_name)})))
+        requests.append(("/servicePrincipals", dict(select(SP_SELECT), **dict(EXPAND, **{"$filter": filter_eq("displayName", display_name)}))))
     answers = read_many(graph, requests)
     first = answers[0]
     apps = (first or {}).get("value", []) if first is not None and "value" in first else ([first] if first else [])
@@ -104,7 +142,7 @@ def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
     # the Graph service principal joins the first read that follows: of the missing service principals, else of the counts
     graph_sp_read = [(sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT))] if any(graph_scope_ids(app) for app in apps) else []
     with_missing, with_counts = (graph_sp_read, []) if missing else ([], graph_sp_read)
-    answers = read_many(graph, [(sp_path(app_id=key), select(SP_SELECT)) for key in missing] + with_missing)
+    answers = read_many(graph, [(sp_path(app_id=key), dict(select(SP_SELECT), **EXPAND)) for key in missing] + with_missing)
     graph_sp = answers.pop() if with_missing else None
     for app_key, sp in zip(missing, answers):
         if sp is not None:
@@ -117,7 +155,8 @@ def read_app_infos(graph, app_id=None, unique_name=None, display_name=None):
     infos = []
     for app in sorted(apps, key=lambda item: (item.get("createdDateTime") or "", item.get("id") or "")):   # Graph promises no order
         sp = sps.get(app["appId"])
-        info = settings(app, sp, graph_sp)
+        info = settings(app, sp, graph_sp, owners=expanded_owners(graph, "/applications", app),
+                        sp_owners=expanded_owners(graph, "/servicePrincipals", sp) if sp is not None else None)
         info["service_principal"] = None if sp is None else {
             "id": sp.get("id"), "display_name": sp.get("displayName"), "account_enabled": sp.get("accountEnabled"),
             "app_role_assignment_required": sp.get("appRoleAssignmentRequired"), "tags": sorted(sp.get("tags") or []),

@@ -134,9 +134,21 @@ options:
     description: Tags of the app registration. Merged according to O(list_mode).
     type: list
     elements: str
+  owners:
+    description:
+      - Owners of the app registration and of its enterprise application (people and services who may manage the SmartTrace app
+        in the portal), as the portal's Owners pages show them.
+      - Users by user principal name (V(alice@contoso.com)) or object id; service principals by application (client) id.
+        A name that matches no user or service principal is an error, before any change.
+      - Merged with the owners of both according to O(list_mode). The identity the module signs in as is never removed
+        (V(exact) keeps it; V(remove) refuses it).
+      - Adding or removing owners needs C(Application.ReadWrite.All) (C(Application.ReadWrite.OwnedBy) cannot name other owners).
+      - Not set, owners are not read and not managed.
+    type: list
+    elements: str
   list_mode:
     description:
-      - How the list options (O(redirect_uris), O(graph_permissions), O(app_roles), O(tags)) apply to what the app has.
+      - How the list options (O(redirect_uris), O(graph_permissions), O(app_roles), O(tags), O(owners)) apply to what the app has.
       - V(exact) makes each given list the app's whole list; V(append) adds the items that are missing and keeps the others
         (so redirect URIs someone else added survive); V(remove) removes the given items.
     type: str
@@ -196,6 +208,14 @@ EXAMPLES = r"""
     display_name: SmartTrace
     redirect_uris:
       - https://api.smarttrace.ai/v1/auth/callback/azure/acme-staging
+    list_mode: append
+
+- name: Make two people owners of the app and its enterprise application, keeping the other owners
+  smarttrace.sso.entra_app:
+    display_name: SmartTrace
+    owners:
+      - alice@contoso.com
+      - bob@contoso.com
     list_mode: append
 
 - name: Delete the app registration and its enterprise application
@@ -309,6 +329,16 @@ app:
       type: list
       elements: str
       returned: always
+    owners:
+      description: Owners of the app registration (users by user principal name, service principals by application id), sorted.
+      type: list
+      elements: str
+      returned: when O(owners) is set
+    service_principal_owners:
+      description: Owners of the enterprise application, as O(owners).
+      type: list
+      elements: str
+      returned: when O(owners) is set
   sample:
     display_name: SmartTrace
     app_id: 6d316b4a-7f6b-4793-b318-ad4c1db2b452
@@ -356,6 +386,7 @@ ARGUMENT_SPEC = dict(
     )),
     notes=dict(type="str"),
     tags=dict(type="list", elements="str"),
+    owners=dict(type="list", elements="str"),
     list_mode=dict(type="str", choices=list(LIST_MODES), default="exact"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
@@ -370,11 +401,12 @@ def main():
         module.fail_json(msg=str(exc))
     tenant = params["tenant_id"] if GUID_RE.match(params.get("tenant_id") or "") else UNKNOWN
     try:
-        current = read_current(module.graph, params)
+        current = read_current(module.graph, params, caller=signed_in_as(module) if params["owners"] is not None else None)
         if params["state"] == "absent":
             absent(module, current)
         grant_known = params["admin_consent"] is not None
-        before = settings(current.app, current.sp, current.graph_sp, current.grant, grant_known and current.app is not None, tenant)
+        before = settings(current.app, current.sp, current.graph_sp, current.grant, grant_known and current.app is not None, tenant,
+                          owners=current.owners if current.app is not None else None, sp_owners=current.sp_owners if current.sp is not None else None)
         if current.app is None and params["app_id"]:
             raise OptionError("app_id: no app registration has the Application (client) ID %s; remove app_id to create the app" % params["app_id"])
         template = resolve_template(module.graph, params["gallery_template"]) if current.app is None and params["gallery_template"] else None
@@ -386,9 +418,16 @@ def main():
         module.fail_json(msg=str(exc))
     except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
         module.fail_from(exc)
-    after = settings(app, sp, current.graph_sp, todo.grant, grant_known, tenant)
+    after = settings(app, sp, current.graph_sp, todo.grant, grant_known, tenant, owners=todo.owners, sp_owners=todo.sp_owners)
     module.exit_with(todo.changes, before=before, after=after, app_id=after["app_id"], object_id=after["object_id"],
                      service_principal_id=after["service_principal_id"], tenant_id=after["tenant_id"], app=after)
+
+
+def signed_in_as(module):
+    """The identity the module signs in as (object id from the token, application id from the options): never removed from owners."""
+    from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import token_claims  # only with owners (docs/performance.md)
+    claims = token_claims(module.token_provider())
+    return {"object_id": claims.get("oid"), "app_id": claims.get("appid") or claims.get("azp") or module.params.get("client_id")}
 
 
 def absent(module, current):

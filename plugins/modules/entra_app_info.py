@@ -137,6 +137,16 @@ apps:
       type: list
       elements: str
       returned: always
+    owners:
+      description: Owners of the app registration (users by user principal name, service principals by application id), sorted.
+      type: list
+      elements: str
+      returned: always
+    service_principal_owners:
+      description: Owners of the enterprise application, as RV(apps[].owners); absent when the app has no service principal.
+      type: list
+      elements: str
+      returned: when the app has a service principal
     service_principal_id:
       description: Object ID of the service principal, or null.
       type: str

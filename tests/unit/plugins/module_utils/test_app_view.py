@@ -33,7 +33,8 @@ class StubGraph:
 def app(scopes=()):
     access = [{"resourceAppId": GRAPH_APP_ID, "resourceAccess": [{"id": scope, "type": "Scope"} for scope in scopes]}] if scopes else []
     return {"id": "obj-1", "appId": APP_ID, "displayName": "SmartTrace", "uniqueName": "smarttrace-acme", "createdDateTime": "2026-06-01T12:00:00Z",
-            "requiredResourceAccess": access, "passwordCredentials": [], "keyCredentials": []}
+            "requiredResourceAccess": access, "passwordCredentials": [], "keyCredentials": [],
+            "owners": [{"@odata.type": "#microsoft.graph.user", "id": "u-1", "userPrincipalName": "AdeleV@contoso.example"}]}
 
 
 def answers(the_app):
@@ -41,8 +42,8 @@ def answers(the_app):
         "/applications(uniqueName='smarttrace-acme')": the_app,
         "/applications(appId='%s')" % APP_ID: the_app,
         "/applications": {"value": [the_app]},
-        "/servicePrincipals(appId='%s')" % APP_ID: {"id": SP_ID, "appId": APP_ID, "displayName": "SmartTrace"},
-        "/servicePrincipals": {"value": [{"id": SP_ID, "appId": APP_ID, "displayName": "SmartTrace"}]},
+        "/servicePrincipals(appId='%s')" % APP_ID: {"id": SP_ID, "appId": APP_ID, "displayName": "SmartTrace", "owners": []},
+        "/servicePrincipals": {"value": [{"id": SP_ID, "appId": APP_ID, "displayName": "SmartTrace", "owners": []}]},
         "/servicePrincipals(appId='%s')" % GRAPH_APP_ID: {"id": "graph-sp", "appId": GRAPH_APP_ID, "oauth2PermissionScopes": OPENID_SCOPE},
         "/servicePrincipals/%s/appRoleAssignedTo" % SP_ID: {"@odata.count": 2, "value": []},
     }
@@ -60,6 +61,7 @@ def test_an_app_without_graph_permissions_never_reads_the_graph_service_principa
     assert all("/servicePrincipals(appId='%s')" % GRAPH_APP_ID not in trip for trip in graph.round_trips)
     assert [(info["app_id"], info["service_principal_id"], info["assignments_count"], info["graph_permissions"]) for info in infos] == [
         (APP_ID, SP_ID, 2, [])]
+    assert infos[0]["owners"] == ["AdeleV@contoso.example"] and infos[0]["service_principal_owners"] == []  # expanded: no request of their own
 
 
 @pytest.mark.parametrize("lookup, trips", [
