@@ -187,6 +187,9 @@ def is_replication_lag(error):
 
 #: how many names of a collection a "did you mean" hint compares with (one page, one request)
 SUGGESTION_POOL = 999
+#: difflib's ratio for "close enough": a typo (SmartTrace Usrs) is well above it, a sibling (SmartTrace Admins,
+#: st-sso-it-person3 for st-sso-it-nobody) below
+CUTOFF = 0.8
 
 
 def closest_names(graph, collection, prop, names, limit=3):
@@ -215,8 +218,8 @@ def _close(name, candidates, limit, difflib):
     if "@" in name:
         local, domain = name.rsplit("@", 1)
         same_domain = dict((candidate.rsplit("@", 1)[0], candidate) for candidate in candidates if candidate.endswith("@" + domain))
-        return [same_domain[match] for match in difflib.get_close_matches(local, list(same_domain), n=limit, cutoff=0.6)]
-    return difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
+        return [same_domain[match] for match in difflib.get_close_matches(local, list(same_domain), n=limit, cutoff=CUTOFF)]
+    return difflib.get_close_matches(name, candidates, n=limit, cutoff=CUTOFF)
 
 
 def did_you_mean(suggestions):

@@ -192,7 +192,7 @@ def test_an_unknown_group_fails_at_once_with_the_closest_names(directory):
     suggestions = suggest_principals(directory.graph, unknown)
     assert len(directory.calls) == before + 1  # one request for the suggestions
     problems = principal_problems(unknown, [], lambda kind, name: 0, suggestions)
-    assert problems == ["groups: 'SmartTrace Usrs' was not found; did you mean 'SmartTrace Users' or 'SmartTrace Admins'?"]
+    assert problems == ["groups: 'SmartTrace Usrs' was not found; did you mean 'SmartTrace Users'?"]
 
 
 def test_only_the_names_created_in_this_run_are_waited_for(directory):
