@@ -300,14 +300,14 @@ bench: venv
 # ---------------------------------------------------------------------------- demo and sandbox
 demo: build
 	rm -rf $(BUILD)/demo-collections $(BUILD)/sandbox-demo
-	$(BIN)/ansible-galaxy collection install --force -p $(BUILD)/demo-collections $(BUILD)/dist/smarttrace-sso-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/demo-collections $(BIN)/ansible-galaxy collection install --force -p $(BUILD)/demo-collections $(BUILD)/dist/smarttrace-sso-*.tar.gz
 	PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(BUILD)/sandbox-demo -- bash -c '\
 		eval "$$($(BIN)/python tests/tools/sandbox_env.py "$$SANDBOX_ENDPOINT")" && \
 		export ANSIBLE_COLLECTIONS_PATH=$(BUILD)/demo-collections && \
 		echo "== first run: configures SmartTrace SSO for instance acme ==" && \
-		$(BIN)/ansible-playbook smarttrace.sso.configure -e smarttrace_sso_instance=acme -e @playbooks/demo_vars.yml && \
+		$(BIN)/ansible-playbook -i localhost, smarttrace.sso.configure -e smarttrace_sso_instance=acme -e @playbooks/demo_vars.yml && \
 		echo "== second run: nothing to change ==" && \
-		$(BIN)/ansible-playbook smarttrace.sso.configure -e smarttrace_sso_instance=acme -e @playbooks/demo_vars.yml'
+		$(BIN)/ansible-playbook -i localhost, smarttrace.sso.configure -e smarttrace_sso_instance=acme -e @playbooks/demo_vars.yml'
 
 sandbox: venv
 	PYTHONPATH=tests $(BIN)/python -m sandbox --state $(SANDBOX_STATE) $(SANDBOX_FLAGS)

@@ -197,3 +197,52 @@ def is_ambiguous(error):
 def is_replication_lag(error):
     """404, or 400 "Not a valid reference update.": an object named by the request was created moments ago."""
     return not_found(error) or not_a_valid_reference_update(error)
+
+
+#: how many names of a collection a "did you mean" hint compares with (one page, one request)
+SUGGESTION_POOL = 999
+#: difflib's ratio for "close enough": a typo (SmartTrace Usrs) is well above it, a sibling (SmartTrace Admins,
+#: st-sso-it-person3 for st-sso-it-nobody) below
+CUTOFF = 0.8
+
+
+def closest_names(graph, collection, prop, names, limit=3):
+    """``{fold(name): [closest existing values of prop]}`` for names that were not found, from one request.
+
+    Asked only on the way to an error: the first ``SUGGESTION_POOL`` objects of the collection are compared with
+    each name (difflib, case-insensitive). Object ids get no suggestion.
+    """
+    import difflib  # imported here: only an error needs it
+
+    names = [name for name in names if name and not _looks_like_guid(name)]
+    if not names:
+        return {}
+    page = graph.get(collection, params={"$select": prop, "$top": str(SUGGESTION_POOL)}) or {}
+    spelling = {}
+    for item in page.get("value") or []:
+        value = item.get(prop)
+        if isinstance(value, str) and value:
+            spelling.setdefault(fold(value), value)
+    return dict((fold(name), [spelling[match] for match in _close(fold(name), list(spelling), limit, difflib)]) for name in names)
+
+
+def _close(name, candidates, limit, difflib):
+    """The closest candidates; a user principal name is compared by the part before the @ with those of its domain
+    (the shared domain would make every name look alike)."""
+    if "@" in name:
+        local, domain = name.rsplit("@", 1)
+        same_domain = dict((candidate.rsplit("@", 1)[0], candidate) for candidate in candidates if candidate.endswith("@" + domain))
+        return [same_domain[match] for match in difflib.get_close_matches(local, list(same_domain), n=limit, cutoff=CUTOFF)]
+    return difflib.get_close_matches(name, candidates, n=limit, cutoff=CUTOFF)
+
+
+def did_you_mean(suggestions):
+    """``"; did you mean 'A' or 'B'?"`` for a list of names, or an empty string."""
+    if not suggestions:
+        return ""
+    return "; did you mean %s?" % " or ".join("'%s'" % name for name in suggestions)
+
+
+def _looks_like_guid(value):
+    parts = value.split("-")
+    return [len(part) for part in parts] == [8, 4, 4, 4, 12] and all(c in "0123456789abcdefABCDEF" for c in "".join(parts))

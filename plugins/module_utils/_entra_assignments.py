@@ -21,7 +21,9 @@ import re
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import (
     all_items,
+    closest_names,
     collection_url,
+    did_you_mean,
     find_many_waiting,
     find_many_with,
     fold,
@@ -166,11 +168,33 @@ def principal_queries(users, groups):
     return named, queries
 
 
-def wait_for_principals(graph, lookups, wait, waiter):
-    """The lookups, with the principals not found asked again for ``wait`` seconds (created moments ago)."""
-    keys = list(lookups)
-    found = find_many_waiting(graph, [lookups[key][0] for key in keys], wait, waiter, [lookups[key][1] for key in keys])
-    return dict((key, (lookups[key][0], result)) for key, result in zip(keys, found))
+def wait_for_principals(graph, lookups, wait, waiter, may_be_new):
+    """The lookups, with the principals not found asked again for ``wait`` seconds (created moments ago).
+
+    ``may_be_new(kind, name)`` (``new_principal_test``) says which names may have been created moments ago; only those
+    are waited for, so a name that was never created fails at once.
+    """
+    waiting = {}
+    for key, (query, found) in lookups.items():
+        names = [name for name in query[2] if not found[fold(name)] and may_be_new(key[0], name)]
+        if names:
+            waiting[key] = (query[0], query[1], names, query[3])
+    if not waiting:
+        return lookups
+    keys = list(waiting)
+    again = find_many_waiting(graph, [waiting[key] for key in keys], wait, waiter, [lookups[key][1] for key in keys])
+    result = dict(lookups)
+    result.update((key, (lookups[key][0], found)) for key, found in zip(keys, again))
+    return result
+
+
+def new_principal_test(new_principals):
+    """``may_be_new(kind, name)`` for ``wait_for_principals`` from the option ``new_principals``. Its default (None):
+    users may be new, groups not (this collection creates users, never groups)."""
+    if new_principals is None:
+        return lambda kind, _name: kind == "User"
+    folded = set(fold(name) for name in new_principals)
+    return lambda _kind, name: fold(name) in folded
 
 
 def resolve_principals(users, groups, lookups):
@@ -193,16 +217,33 @@ def resolve_principals(users, groups, lookups):
     return principals, unknown, ambiguous
 
 
-def principal_problems(unknown, ambiguous, waited):
-    """Texts naming each principal that could not be resolved."""
+def principal_problems(unknown, ambiguous, waited, suggestions=None):
+    """Texts naming each principal that could not be resolved.
+
+    ``waited`` is the seconds waited for a principal to replicate, or ``waited(kind, name)``; ``suggestions`` maps
+    ``(kind, folded name)`` to the closest existing names."""
     option = {"User": "users", "Group": "groups"}
-    problems = ["%s: %r %s" % (option[kind], name, "was not found" + (" (waited %d s for it to replicate)" % waited if waited else "")
-                               + ("; give a user principal name (name@domain) or an object id" if kind == "User" and "@" not in name
-                                  and not is_guid(name) else ""))
-                for kind, name in unknown]
+    suggestions = suggestions or {}
+    problems = []
+    for kind, name in unknown:
+        seconds = waited(kind, name) if callable(waited) else waited
+        problems.append("%s: %r %s" % (option[kind], name, "was not found" + (" (waited %d s for it to replicate)" % seconds if seconds else "")
+                                       + ("; give a user principal name (name@domain) or an object id" if kind == "User" and "@" not in name
+                                          and not is_guid(name) else "")
+                                       + did_you_mean(suggestions.get((kind, fold(name))))))
     problems.extend("%s: %r matches %d %ss (ids %s): give the object id of the one to use" % (option[kind], name, len(ids), kind.lower(), ", ".join(ids))
                     for kind, name, ids in ambiguous)
     return problems
+
+
+def suggest_principals(graph, unknown):
+    """``{(kind, folded name): [closest existing names]}`` for unknown principals: one request per kind that has any."""
+    suggestions = {}
+    for kind, collection, by_name, _select in PRINCIPAL_KINDS:
+        names = [name for unknown_kind, name in unknown if unknown_kind == kind]
+        if names:
+            suggestions.update(((kind, name), found) for name, found in closest_names(graph, collection, by_name, names).items())
+    return suggestions
 
 
 # ---------------------------------------------------------------------------------------------- plan and apply

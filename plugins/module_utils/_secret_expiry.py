@@ -17,7 +17,22 @@ import re
 DAY = 86400.0
 UTC = datetime.timezone.utc
 CLOCK_SKEW = datetime.timedelta(minutes=5)  # between this host and Microsoft Graph, as Entra ID allows for tokens
+#: The longest lifetime of a client secret without allow_long_lifetime: 24 months, the longest the Entra admin center
+#: offers and Microsoft recommends. One definition for entra_secret and the role (filter smarttrace.sso.secret_lifetime_problem).
+RECOMMENDED_MAX_DAYS = 730
 _DATE_TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?)?$")
+
+
+# ---------------------------------------------------------------------------------------------- lifetime
+def lifetime_problem(days, allowed, option="expires_in_days", allow_option="allow_long_lifetime"):
+    """The refusal, naming ``option`` and the way out, for a lifetime of more than ``RECOMMENDED_MAX_DAYS`` whole days that is
+    not ``allowed``; None when it is fine. ``days`` may be fractional (an end date): whole days count."""
+    whole = int(math.floor(days))
+    if allowed or whole <= RECOMMENDED_MAX_DAYS:
+        return None
+    return ("%s gives the secret %d days, more than the %d days (24 months) Microsoft recommends and the Entra admin center offers "
+            "(a long-lived secret stays usable long after a leak): give at most %d days and rotate, or set %s to true to allow it."
+            % (option, whole, RECOMMENDED_MAX_DAYS, RECOMMENDED_MAX_DAYS, allow_option))
 
 
 # ---------------------------------------------------------------------------------------------- time

@@ -33,6 +33,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry impo
     format_date_time,
     in_use,
     is_expired,
+    lifetime_problem,
     named,
     parse_date_time,
     seconds_left,
@@ -84,7 +85,8 @@ def check_options(params, now):
                                 "handed over." % (MAX_IN_FLIGHT_TIMEOUT, params.get("in_flight_timeout")))
     if params.get("held_key_id") is not None and not params.get("in_flight_timeout"):
         raise SecretOptionError("held_key_id is used only with in_flight_timeout (runs that overlap): set in_flight_timeout, or remove held_key_id.")
-    only = {"present": ("expires_in_days", "end_date", "force", "held_key_id", "verify"), "absent": ("key_id", "keep_key_id")}
+    only = {"present": ("expires_in_days", "end_date", "force", "held_key_id", "verify", "allow_long_lifetime"),
+            "absent": ("key_id", "keep_key_id")}
     for other_state, names in only.items():
         if other_state == state:
             continue
@@ -98,6 +100,9 @@ def check_options(params, now):
         days = 180 if params.get("expires_in_days") is None else params["expires_in_days"]
         if days < 1:
             raise SecretOptionError("expires_in_days must be 1 or more, got %d." % days)
+        refusal = lifetime_problem(days, params.get("allow_long_lifetime"))
+        if refusal:
+            raise SecretOptionError(refusal)
         if params["rotate_before_days"] >= days:
             raise SecretOptionError("rotate_before_days (%d) must be less than expires_in_days (%d), or every run would add a new secret: "
                                     "lower rotate_before_days or raise expires_in_days." % (params["rotate_before_days"], days))
@@ -108,6 +113,9 @@ def check_options(params, now):
     if end <= now:
         raise SecretOptionError("end_date %s is in the past (now is %s): give a future date, or use expires_in_days instead." % (
             format_date_time(end), format_date_time(now)))
+    refusal = lifetime_problem((end - now).total_seconds() / DAY, params.get("allow_long_lifetime"), option="end_date %s" % format_date_time(end))
+    if refusal:
+        raise SecretOptionError(refusal)
     if (end - now).total_seconds() <= params["rotate_before_days"] * DAY:
         raise SecretOptionError("end_date %s is only %.1f days away, not more than rotate_before_days (%d): a secret ending then would be replaced "
                                 "on the next run. Choose a later end_date or a smaller rotate_before_days." % (

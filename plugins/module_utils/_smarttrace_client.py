@@ -170,6 +170,7 @@ def integration_view(body, instance):
     view["client_secret_set"] = bool(view["client_secret_set"])
     view["redirect_uri"] = view["redirect_uri"] or redirect_uri
     view["logout_uri"] = view["logout_uri"] or logout_uri
+    view["logout_url"] = view["logout_uri"]  # the collection's one spelling (entra_app, the role); logout_uri is SmartTrace's field
     return view
 
 

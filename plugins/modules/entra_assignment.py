@@ -15,8 +15,10 @@ description:
     application, its assignments (read once, paged) and the principals (300 per request) are read in one round of requests
     when O(service_principal_id) is given, in two with O(app_id); assignments are written 20 per request.
   - An assignment that already exists counts as present. A principal created moments before (for example by
-    M(smarttrace.sso.entra_user) in the previous task) may not be visible yet; it is waited for up to O(replication_timeout).
-  - All principals are resolved before anything is changed; an unknown or ambiguous name fails the task and names it.
+    M(smarttrace.sso.entra_user) in the previous task) may not be visible yet; it is waited for up to O(replication_timeout)
+    when it may be new (see O(new_principals)).
+  - All principals are resolved before anything is changed; an unknown or ambiguous name fails the task and names it, with
+    the closest existing names ("did you mean ...?", compared with the first 999 users or groups of the tenant).
 extends_documentation_fragment:
   - smarttrace.sso.entra
   - smarttrace.sso.attributes
@@ -68,9 +70,19 @@ options:
     description:
       - Seconds to keep retrying when the service principal or a principal is not found, or an assignment is refused,
         because the object was created moments before (Microsoft Entra ID replicates with a delay).
-      - Also the time an unknown name takes to fail. V(0) fails at once.
+      - Only names that may be new (O(new_principals)) are waited for; any other unknown name fails at once. V(0) never waits.
     type: int
     default: 60
+  new_principals:
+    description:
+      - The users and groups of O(users) and O(groups) that were created moments before this task (for example the
+        RV(smarttrace.sso.entra_user#module:users[].user_principal_name) of the users it created). Only these are waited
+        for when not visible yet; any other name that is not found fails at once, naming the closest existing names.
+      - When not set, every user of O(users) that is not found is waited for (it may have been created by the previous
+        task), and groups are not (this collection never creates groups).
+      - V([]) waits for no principal.
+    type: list
+    elements: str
 notes:
   - "Microsoft Graph permissions: C(AppRoleAssignment.ReadWrite.All) and C(Application.Read.All) (or C(Directory.Read.All)),
      plus C(User.Read.All) and C(Group.Read.All) (or C(Directory.Read.All)) to resolve principals."
@@ -209,12 +221,14 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments 
     apply_changes,
     assignments_after,
     is_guid,
+    new_principal_test,
     pick_role,
     plan_changes,
     principal_problems,
     read_state,
     resolve_principals,
     result_entry,
+    suggest_principals,
     wait_for_principals,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
@@ -266,6 +280,7 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             exclusive=dict(type="bool", default=False),
             replication_timeout=dict(type="int", default=60),
+            new_principals=dict(type="list", elements="str"),
         ),
         mutually_exclusive=[("app_id", "service_principal_id")],
         required_one_of=[("app_id", "service_principal_id")],
@@ -280,10 +295,13 @@ def main():
         sp, assignments, lookups = read_state(graph, params["app_id"], params["service_principal_id"], params["users"], params["groups"],
                                               wait, waiter)
         role_id, role = pick_role(sp, params["role"])
+        may_be_new = new_principal_test(params["new_principals"])
         if present and wait:
-            lookups = wait_for_principals(graph, lookups, wait, waiter)
+            lookups = wait_for_principals(graph, lookups, wait, waiter, may_be_new)
         principals, unknown, ambiguous = resolve_principals(params["users"], params["groups"], lookups)
-        problems = principal_problems(unknown, ambiguous, wait if present else 0)
+        waited = (lambda kind, name: wait if may_be_new(kind, name) else 0) if present else 0
+        suggestions = suggest_principals(graph, unknown) if unknown and present else {}
+        problems = principal_problems(unknown, ambiguous, waited, suggestions)
         if ambiguous or (unknown and present):
             raise AssignmentError("Nothing was changed: " + "; ".join(problems), problems)
         for problem in problems:

@@ -49,6 +49,7 @@ options:
   expires_in_days:
     description:
       - Lifetime of a new secret in days, from now. Defaults to V(180) when O(end_date) is not given.
+      - At most V(730) (24 months) unless O(allow_long_lifetime) is set.
       - Must be more than O(rotate_before_days). Only with O(state=present).
       - A tenant can limit the lifetime of secrets with an app management policy; a longer lifetime fails with a message saying so.
     type: int
@@ -64,6 +65,14 @@ options:
       - Secrets (in use, or older ones not yet retired) that expire within this many days cause a warning.
     type: int
     default: 30
+  allow_long_lifetime:
+    description:
+      - Allow a new secret to live more than 730 days (24 months, the longest the Entra admin center offers and
+        Microsoft recommends) through O(expires_in_days) or O(end_date). Without it, such a lifetime is refused before
+        any request, naming the option.
+      - A tenant's app management policy may allow less; Microsoft Graph then refuses the secret, whatever this says.
+    type: bool
+    default: false
   force:
     description:
       - With O(state=present), add a new secret even when one with enough days left exists, for example when its value was lost.
@@ -307,6 +316,7 @@ ARGUMENT_SPEC = dict(
     end_date=dict(type="str"),
     rotate_before_days=dict(type="int", default=30),
     force=dict(type="bool", default=False),
+    allow_long_lifetime=dict(type="bool", default=False),
     key_id=dict(type="str"),
     keep_key_id=dict(type="str"),
     wait_timeout=dict(type="int", default=120),

@@ -33,6 +33,15 @@ options:
     type: list
     elements: str
     default: []
+  suggest:
+    description:
+      - For each group of O(groups) (V(groups)) or user of O(users) (V(users)) that is not found, also name the closest
+        existing ones (RV(groups[].suggestions), RV(users[].suggestions)), compared with the first 999 of the tenant.
+      - One more request per kind, only when a name of that kind is not found.
+    type: list
+    elements: str
+    choices: [groups, users]
+    default: []
   app_unique_name:
     description:
       - Also read the app registration with this unique name (a Microsoft Graph alternate key), see RV(app).
@@ -138,6 +147,11 @@ groups:
     display_name: {description: The group's display name when found., type: str}
     matches: {description: How many groups match (more than one means the name is ambiguous)., type: int}
     ids: {description: The object ids of the groups when the name is ambiguous., type: list, elements: str}
+    suggestions:
+      description: With O(suggest) V(groups), for a group not found, the closest existing group names (maybe none).
+      type: list
+      elements: str
+      returned: when O(suggest) holds V(groups) and the group is not found
 users:
   description: One entry per O(users) item, in order.
   returned: success
@@ -160,6 +174,11 @@ users:
           O(app_unique_name), with O(user_details) and O(app_unique_name).
       type: list
       elements: dict
+    suggestions:
+      description: With O(suggest) V(users), for a user not found, the closest existing user principal names (maybe none).
+      type: list
+      elements: str
+      returned: when O(suggest) holds V(users) and the user is not found
 app:
   description: The app registration of O(app_unique_name).
   returned: when O(app_unique_name) is given
@@ -197,6 +216,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module impor
 
 READ_NEEDS = "Directory.Read.All (or Organization.Read.All, Group.Read.All, User.Read.All and Application.Read.All), with admin consent"
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import closest_names, fold
 from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
     ORGANIZATION_REQUEST,
     adoptable_apps_result,
@@ -260,6 +280,7 @@ def main():
         app_unique_name=dict(type="str"),
         app_display_name=dict(type="str"),
         user_details=dict(type="bool", default=False),
+        suggest=dict(type="list", elements="str", choices=["groups", "users"], default=[]),
     ))
     groups = module.params["groups"]
     users = module.params["users"]
@@ -297,6 +318,13 @@ def main():
             second_round(module, unique_name, display_name, app, user_results if details else [])
         elif details:
             mark_other_assignments(user_results, None)
+        for kind, collection, prop, found in (("groups", "/groups", "displayName", group_results),
+                                              ("users", "/users", "userPrincipalName", user_results)):
+            missing = [item for item in found if not item["found"] and not item.get("matches")]
+            if kind in module.params["suggest"] and missing:
+                closest = closest_names(module.graph, collection, prop, [item["name"] for item in missing])
+                for item in missing:
+                    item["suggestions"] = closest.get(fold(item["name"]), [])
         identity = identity_from_claims(token_claims(module.token_provider()))
     except Exception as exc:  # noqa: BLE001 - reported by fail_from, secret-free
         module.fail_from(exc, msg=read_failure_text(exc, module))

@@ -161,8 +161,16 @@ integration:
       description: The redirect URI SmartTrace signs in with; the app registration must list it as a Web redirect URI.
       type: str
       sample: https://api.smarttrace.ai/v1/auth/callback/azure/acme
+    logout_url:
+      description:
+        - The front-channel logout URL SmartTrace expects in the app registration (the
+          O(smarttrace.sso.entra_app#module:logout_url) of the app).
+      type: str
+      sample: https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme
     logout_uri:
-      description: The front-channel logout URL SmartTrace expects in the app registration.
+      description:
+        - Deprecated spelling of RV(integration.logout_url) (SmartTrace's API field), kept for existing playbooks; use
+          RV(integration.logout_url).
       type: str
       sample: https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme
     updated_at:
@@ -174,8 +182,13 @@ redirect_uri:
   returned: success
   type: str
   sample: https://api.smarttrace.ai/v1/auth/callback/azure/acme
+logout_url:
+  description: The front-channel logout URL SmartTrace expects in the app registration (same as RV(integration.logout_url)).
+  returned: success
+  type: str
+  sample: https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme
 logout_uri:
-  description: The logout URL SmartTrace expects in the app registration (same as RV(integration.logout_uri)).
+  description: Deprecated spelling of RV(logout_url), kept for existing playbooks; use RV(logout_url).
   returned: success
   type: str
   sample: https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme
@@ -242,7 +255,8 @@ def main():
         current, plan, integration, verification = run(module, instance, desired)
     except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
         module.fail_from(exc)
-    result = dict(integration=integration, redirect_uri=integration["redirect_uri"], logout_uri=integration["logout_uri"], verification=verification)
+    result = dict(integration=integration, redirect_uri=integration["redirect_uri"], logout_url=integration["logout_url"],
+                  logout_uri=integration["logout_uri"], verification=verification)
     if verification and not verification["ok"]:
         module.fail_json(msg=verification_failure(instance, verification), changed=True, **result)
     module.exit_with(plan.method is not None, before=diff_view(current), after=diff_view(integration), **result)

@@ -105,8 +105,16 @@ integration:
       description: The redirect URI SmartTrace signs in with; the app registration must list it as a Web redirect URI.
       type: str
       sample: https://api.smarttrace.ai/v1/auth/callback/azure/acme
+    logout_url:
+      description:
+        - The front-channel logout URL SmartTrace expects in the app registration (the
+          O(smarttrace.sso.entra_app#module:logout_url) of the app).
+      type: str
+      sample: https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme
     logout_uri:
-      description: The front-channel logout URL SmartTrace expects in the app registration.
+      description:
+        - Deprecated spelling of RV(integration.logout_url) (SmartTrace's API field), kept for existing playbooks; use
+          RV(integration.logout_url).
       type: str
       sample: https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme
     updated_at:
@@ -118,8 +126,13 @@ redirect_uri:
   returned: success
   type: str
   sample: https://api.smarttrace.ai/v1/auth/callback/azure/acme
+logout_url:
+  description: The front-channel logout URL SmartTrace expects in the app registration (same as RV(integration.logout_url)).
+  returned: success
+  type: str
+  sample: https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme
 logout_uri:
-  description: The logout URL SmartTrace expects in the app registration (same as RV(integration.logout_uri)).
+  description: Deprecated spelling of RV(logout_url), kept for existing playbooks; use RV(logout_url).
   returned: success
   type: str
   sample: https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme
@@ -169,7 +182,7 @@ def main():
     except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
         module.fail_from(exc)
     module.exit_with(False, configured=integration["client_secret_set"], integration=integration, redirect_uri=integration["redirect_uri"],
-                     logout_uri=integration["logout_uri"], verification=verification)
+                     logout_url=integration["logout_url"], logout_uri=integration["logout_uri"], verification=verification)
 
 
 if __name__ == "__main__":

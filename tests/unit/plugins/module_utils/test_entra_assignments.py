@@ -14,8 +14,10 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments 
     plan_changes,
     principal_problems,
     read_resource,
+    new_principal_test,
     read_state,
     resolve_principals,
+    suggest_principals,
     wait_for_principals,
 )
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_directory import FakeDirectory
@@ -166,11 +168,54 @@ def test_a_just_created_user_is_waited_for_and_only_it_is_asked_again(directory)
         directory.young.clear()
     wait.sleep = sleep
     _sp, _assignments, lookups = read_state(directory.graph, None, sp["id"], ["old@contoso.example", "fresh@contoso.example"], [], 60, wait)
-    lookups = wait_for_principals(directory.graph, lookups, 60, wait)
+    lookups = wait_for_principals(directory.graph, lookups, 60, wait, new_principal_test(None))
     principals, unknown, _ambiguous = resolve_principals(["old@contoso.example", "fresh@contoso.example"], [], lookups)
     assert unknown == [] and [p["principal_id"] for p in principals] == [old["id"], fresh["id"]]
     assert directory.calls[-1] == ("GET", "/users", {"$filter": "userPrincipalName eq 'fresh@contoso.example'",
                                                      "$select": "id,userPrincipalName,displayName"})
+
+
+def lookups_for(directory, users, groups, wait=60):
+    sp = directory.add_sp()
+    return read_state(directory.graph, None, sp["id"], users, groups, wait, waiter(directory))[2]
+
+
+def test_an_unknown_group_fails_at_once_with_the_closest_names(directory):
+    directory.add_group("SmartTrace Users")
+    directory.add_group("SmartTrace Admins")
+    directory.add_group("Finance")
+    lookups = lookups_for(directory, [], ["SmartTrace Usrs"])
+    before, slept = len(directory.calls), directory.clock()
+    lookups = wait_for_principals(directory.graph, lookups, 60, waiter(directory), new_principal_test(None))
+    assert len(directory.calls) == before and directory.clock() == slept  # no request, no wait: groups are never new by default
+    _principals, unknown, _ambiguous = resolve_principals([], ["SmartTrace Usrs"], lookups)
+    suggestions = suggest_principals(directory.graph, unknown)
+    assert len(directory.calls) == before + 1  # one request for the suggestions
+    problems = principal_problems(unknown, [], lambda kind, name: 0, suggestions)
+    assert problems == ["groups: 'SmartTrace Usrs' was not found; did you mean 'SmartTrace Users'?"]
+
+
+def test_only_the_names_created_in_this_run_are_waited_for(directory):
+    directory.add_user("b.simon@contoso.example")
+    lookups = lookups_for(directory, ["B.Simn@contoso.example", "new@contoso.example"], [])
+    wait = waiter(directory)
+    start = directory.clock()
+    lookups = wait_for_principals(directory.graph, lookups, 60, wait, new_principal_test(["NEW@contoso.example"]))
+    assert directory.clock() - start >= 40  # the new user was waited for (it never appears here), within the 60 s
+    asked_again = [call for call in directory.calls if call[0] == "GET" and call[1] == "/users"][1:]
+    assert asked_again and all("new@contoso.example" in call[2]["$filter"] and "Simn" not in call[2]["$filter"] for call in asked_again)
+    _principals, unknown, _ambiguous = resolve_principals(["B.Simn@contoso.example", "new@contoso.example"], [], lookups)
+    problems = principal_problems(unknown, [], lambda kind, name: 60 if name == "new@contoso.example" else 0,
+                                  suggest_principals(directory.graph, unknown))
+    assert problems == ["users: 'B.Simn@contoso.example' was not found; did you mean 'b.simon@contoso.example'?",
+                        "users: 'new@contoso.example' was not found (waited 60 s for it to replicate)"]
+
+
+def test_no_new_principals_waits_for_none(directory):
+    lookups = lookups_for(directory, ["ghost@contoso.example"], [])
+    before = len(directory.calls)
+    wait_for_principals(directory.graph, lookups, 60, waiter(directory), new_principal_test([]))
+    assert len(directory.calls) == before
 
 
 # ---------------------------------------------------------------------------------------------- plan

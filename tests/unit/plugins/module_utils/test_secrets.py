@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.smarttrace.sso.plugins.module_utils import _secret_expiry
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import days_left, expiry_warnings, in_use, parse_date_time
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import days_left, expiry_warnings, in_use, lifetime_problem, parse_date_time
 from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
     KNOWN_AFTER_RUN,
     SIGHTINGS,
@@ -126,6 +126,15 @@ def test_default_lifetime_is_180_days():
     assert check_options(params(state="absent", keep_key_id=KEY), NOW) is None
 
 
+def test_lifetimes_beyond_24_months_only_when_allowed():
+    assert check_options(params(expires_in_days=730), NOW) == NOW + datetime.timedelta(days=730)
+    assert check_options(params(expires_in_days=3000, allow_long_lifetime=True), NOW) == NOW + datetime.timedelta(days=3000)
+    assert check_options(params(end_date="2030-01-01", allow_long_lifetime=True), NOW) == datetime.datetime(2030, 1, 1, tzinfo=UTC)
+    assert lifetime_problem(730.9, False) is None  # whole days count (an end date at midnight)
+    assert lifetime_problem(731, False).startswith("expires_in_days gives the secret 731 days")
+    assert lifetime_problem(5000, True) is None
+
+
 @pytest.mark.parametrize("overrides, message", [
     (dict(app_id="my-app"), "app_id must be a GUID"),
     (dict(app_object_id="x"), "app_object_id must be a GUID such as 00000000-0000-0000-0000-000000000000, got 'x': the Object ID"),
@@ -141,6 +150,10 @@ def test_default_lifetime_is_180_days():
     (dict(key_id=KEY), "key_id is used only with state=absent: remove it, or set state=absent."),
     (dict(state="absent", force=True), "force is used only with state=present"),
     (dict(state="absent", expires_in_days=10), "expires_in_days is used only with state=present"),
+    (dict(expires_in_days=3000), "expires_in_days gives the secret 3000 days, more than the 730 days (24 months) Microsoft recommends"),
+    (dict(expires_in_days=731), "or set allow_long_lifetime to true to allow it."),
+    (dict(end_date="2030-01-01"), "end_date 2030-01-01T00:00:00Z gives the secret 1309 days, more than the 730 days"),
+    (dict(state="absent", allow_long_lifetime=True), "allow_long_lifetime is used only with state=present"),
 ])
 def test_options_that_cannot_work_are_named(overrides, message):
     with pytest.raises(SecretOptionError) as caught:

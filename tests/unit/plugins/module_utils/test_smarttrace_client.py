@@ -180,7 +180,8 @@ def test_view_keeps_only_the_documented_fields():
     answer = configured(client_secret=SECRET, password="x")
     del answer["redirect_uri"]
     result = st.integration_view(answer, "acme")
-    assert sorted(result) == sorted(st.INTEGRATION_FIELDS)
+    assert sorted(result) == sorted(st.INTEGRATION_FIELDS + ("logout_url",))
+    assert result["logout_url"] == result["logout_uri"] == "https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme"
     assert result["redirect_uri"] == "https://api.smarttrace.ai/v1/auth/callback/azure/acme"
     assert st.callback_uris("globex") == ("https://api.smarttrace.ai/v1/auth/callback/azure/globex",
                                           "https://api.smarttrace.ai/v1/auth/callback/azure-logout/globex")

@@ -177,7 +177,8 @@ def test_an_update_that_needs_the_secret_fails_and_writes_nothing(smarttrace, ca
 def test_absent_and_absent_again(smarttrace, capsys):
     smarttrace.integration = configured()
     result, _out = run(smarttrace_integration, dict(CONNECTION, instance="acme", state="absent", _ansible_diff=True), capsys)
-    assert result["changed"] is True and result["integration"] == view() and result["diff"]["after"]["application_id"] is None
+    assert result["changed"] is True and result["integration"] == dict(view(), logout_url=view()["logout_uri"])
+    assert result["diff"]["after"]["application_id"] is None and result["logout_url"] == result["logout_uri"]
     assert smarttrace.requests == ["GET /instances/acme/integrations/azure-ad", "DELETE /instances/acme/integrations/azure-ad"]
     result, _out = run(smarttrace_integration, dict(CONNECTION, instance="acme", state="absent"), capsys)
     assert result["changed"] is False and smarttrace.requests[-1] == "GET /instances/acme/integrations/azure-ad"
