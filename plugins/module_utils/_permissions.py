@@ -24,6 +24,9 @@ PERMISSIONS = (
      "create, update and delete test users such as B.Simon"),
     ("DelegatedPermissionGrant.ReadWrite.All", "admin consent (smarttrace_sso_admin_consent: true)", ("Directory.ReadWrite.All",),
      "grant tenant-wide consent to openid, profile, email and User.Read"),
+    ("Application.ReadWrite.All", "owners (smarttrace_sso_owners, entra_app owners)", ("Directory.ReadWrite.All",),
+     "add and remove owners of the app registration and its enterprise application (Application.ReadWrite.OwnedBy cannot "
+     "add another owner)"),
 )
 
 # (methods, path pattern, permission): the first row that matches a request gives its permission. A path is the part
@@ -52,6 +55,9 @@ CALLS = (
     (("POST",), r"^/users$", "User.ReadWrite.All"),
     (("PATCH", "DELETE"), r"^/users" + _ID + r"$", "User.ReadWrite.All"),
     (("GET",), r"^/groups" + _ID + r"?$", "Directory.Read.All"),
+    (("GET",), r"^/(applications|servicePrincipals)" + _ID + r"/owners(/\$ref)?$", "Directory.Read.All"),
+    (("POST",), r"^/(applications|servicePrincipals)" + _ID + r"/owners/\$ref$", "Application.ReadWrite.All"),
+    (("DELETE",), r"^/(applications|servicePrincipals)" + _ID + r"/owners" + _ID + r"/\$ref$", "Application.ReadWrite.All"),
     (("POST",), r"^/\$batch$", None),
 )
 _COMPILED = tuple((methods, re.compile(pattern), permission) for methods, pattern, permission in CALLS)

@@ -65,13 +65,16 @@ def test_every_row_names_a_permission_of_the_table():
     ("POST", "/oauth2PermissionGrants", "DelegatedPermissionGrant.ReadWrite.All"),
     ("GET", "/groups?$filter=displayName eq 'SmartTrace Users'", "Directory.Read.All"),
     ("POST", "/$batch", None),
+    ("POST", "/applications/%s/owners/$ref" % SAMPLE_ID, "Application.ReadWrite.All"),
+    ("DELETE", "/servicePrincipals/%s/owners/%s/$ref" % (SAMPLE_ID, SAMPLE_ID), "Application.ReadWrite.All"),
+    ("GET", "/applications/%s/owners/$ref" % SAMPLE_ID, "Directory.Read.All"),
 ])
 def test_requests_map_to_their_least_privileged_permission(method, path, permission):
     assert permission_for(method, path) == (True, permission)
 
 
 def test_a_request_outside_the_table_is_not_mapped():
-    assert permission_for("POST", "/applications/%s/owners/$ref" % SAMPLE_ID) == (False, None)
+    assert permission_for("POST", "/applications/%s/federatedIdentityCredentials" % SAMPLE_ID) == (False, None)
     assert permission_for("DELETE", "/groups/%s" % SAMPLE_ID) == (False, None)
 
 
