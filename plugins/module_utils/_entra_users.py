@@ -8,7 +8,7 @@ Graph behaviour relied on (docs/graph-facts.md, Users):
 * ``POST /users`` needs accountEnabled, displayName, mailNickname, userPrincipalName and passwordProfile;
   it answers 201 with the default property subset (the id is what matters). A plain GET does not show
   ``accountEnabled``: reads always ``$select`` what is compared.
-* the UPN's local part takes ``A-Z a-z 0-9 ' . - _ ! # ^ ~``; its domain must be a verified domain;
+* the UPN's local part takes ``A-Z a-z 0-9 ' . - _ ! # ^ ~ $`` and the backtick (real Graph accepted ``$user#000001@``); its domain must be a verified domain;
   a UPN held by another object is 400 with an ``ObjectConflict`` detail.
 * passwords: 8-256 characters, three of lower case, upper case, digits and symbols, no Unicode, not banned.
 * changing another user's password (``passwordProfile`` in a PATCH) needs more than User.ReadWrite.All (403).
@@ -49,13 +49,13 @@ MARK_PROPERTY = "employeeType"
 USER_SELECT = ("id", "userPrincipalName") + tuple(prop for _option, prop in USER_PROPERTIES) + (MARK_PROPERTY,)
 DOMAINS_REQUEST = {"method": "GET", "url": "/domains?$select=id,isVerified"}
 
-UPN_LOCAL_RE = re.compile(r"^[A-Za-z0-9'.\-_!#^~]{1,64}$")
+UPN_LOCAL_RE = re.compile(r"^[A-Za-z0-9'.\-_!#^~$`]{1,64}$")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}$")
 NICKNAME_FORBIDDEN = set('@()\\[]";:<>, ')
 NICKNAME_RULE = "1 to 64 ASCII characters, none of @ ( ) \\ [ ] \" ; : < > , or space"
 PASSWORD_RULE = ("8 to 256 characters, at least three of lower-case letters, upper-case letters, digits and symbols, "
                  "no characters outside ASCII")
-UPN_RULE = "name@domain, the name of at most 64 of A-Z a-z 0-9 ' . - _ ! # ^ ~ (not starting or ending with a dot, no two dots in a row)"
+UPN_RULE = "name@domain, the name of at most 64 of A-Z a-z 0-9 ' . - _ ! # ^ ~ $ ` (not starting or ending with a dot, no two dots in a row)"
 PASSWORD_PERMISSION = ("Changing the password of an existing user needs the Microsoft Graph permission User-PasswordProfile.ReadWrite.All "
                        "(or the User Administrator role) for the automation identity; keep update_password set to on_create to set passwords "
                        "only when users are created")

@@ -41,7 +41,8 @@ def sync(directory, check_mode=False):
 
 
 # ---------------------------------------------------------------------------------------------- input rules
-@pytest.mark.parametrize("upn", ["B.Simon@contoso.onmicrosoft.com", "o'brien_#x~^!-1@contoso.example", "a@b.co"])
+@pytest.mark.parametrize("upn", ["B.Simon@contoso.onmicrosoft.com", "o'brien_#x~^!-1@contoso.example", "a@b.co",
+                                 "$user#000001@contoso.example", "back`tick@contoso.example"])
 def test_good_upns(upn):
     assert upn_problem(upn) is None
 
@@ -49,6 +50,8 @@ def test_good_upns(upn):
 @pytest.mark.parametrize("upn, text", [
     ("b simon@contoso.example", "the part before @"),
     ("jörg@contoso.example", "the part before @"),
+    ("b%simon@contoso.example", "the part before @"),
+    ("b+simon@contoso.example", "the part before @"),
     (".bsimon@contoso.example", "the part before @"),
     ("b..simon@contoso.example", "the part before @"),
     ("bsimon", "exactly one @"),
