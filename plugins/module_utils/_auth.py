@@ -41,7 +41,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._clouds import CLOUDS, DEFAULT_CLOUD, get_cloud, is_microsoft_authority, normalize_root
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, mask_secrets
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import backoff_delay, parse_retry_after
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import RETRIED_STATUSES, backoff_delay, parse_retry_after
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSError, TransportError, session_for
 from ansible_collections.smarttrace.sso.plugins.module_utils._token_cache import PersistentTokenCache
 
@@ -80,8 +80,11 @@ MIN_REMAINING_SECONDS = 300
 _GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 # A tenant is a GUID or a domain name: nothing else may go into the authority URL (``<authority root>/<tenant>``).
 _TENANT_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z")
-RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+# The login endpoint's answers are repeated by the collection's one policy (_retry_policy): a token request may be sent
+# again (it changes nothing), at most MAX_ATTEMPTS times and within max_wait seconds of waiting.
+RETRY_STATUSES = RETRIED_STATUSES
 MAX_ATTEMPTS = 6
+LOGIN_BACKOFF_CAP = 30.0
 
 
 def entra_argument_spec():
@@ -557,7 +560,7 @@ class TokenProvider:
 
     def _retry_delay(self, attempt):
         retry_after = parse_retry_after(self._last_response.headers.get("Retry-After")) if self._last_response is not None else None
-        return retry_after if retry_after is not None else backoff_delay(attempt, cap=30.0)
+        return retry_after if retry_after is not None else backoff_delay(attempt, cap=LOGIN_BACKOFF_CAP)
 
     def _construction_error(self, what, exc):
         """msal raises ValueError when the authority is unusable (bad URL, unknown tenant): explain which."""

@@ -104,16 +104,14 @@ def _entity_or_none(answer):
 
 def read_resource(graph, app_id, object_id, timeout, waiter, known_missing=False):
     """The service principal (``SP_SELECT``), asked again while a just-created one is not visible yet."""
-    start, attempt = waiter.clock(), 0
-    sp = None
-    while True:
-        if not known_missing or attempt:
-            sp = graph.get_or_none(sp_path(app_id, object_id), params={"$select": ",".join(SP_SELECT)})
-        attempt += 1
-        delay = waiter.delay(attempt)
-        if sp is not None or waiter.clock() + delay - start > timeout:
-            break
-        waiter.sleep(delay)
+    skip_first = [known_missing]  # a service principal this run just created: the first read would only miss it
+
+    def read():
+        if skip_first.pop() if skip_first else False:
+            return None
+        return graph.get_or_none(sp_path(app_id, object_id), params={"$select": ",".join(SP_SELECT)})
+
+    sp = waiter.wait_until(read, timeout, done=lambda found: found is not None)
     if sp is None:
         what = "service_principal_id %s" % object_id if object_id else "app_id %s" % app_id
         raise AssignmentError("No enterprise application (service principal) found for %s%s: check %s, or create the app and its "

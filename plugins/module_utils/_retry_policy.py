@@ -3,9 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """When a request is repeated, how long to wait before it, and how long a task may wait in all. Written once here.
 
-``_graph_client``, ``_smarttrace_client``, ``_directory_bulk`` and ``_http`` take their rules from this file
-(``_auth``'s login loop and ``_secrets``' waits still have loops of their own: docs/architecture.md, "Retry and wait
-policy", lists them); the facts about Microsoft Graph behind the rules are in docs/graph-facts.md ("Throttling",
+``_graph_client``, ``_smarttrace_client``, ``_directory_bulk``, ``_entra_assignments``, ``_secrets``, ``_auth`` and
+``_http`` take their rules from this file (docs/architecture.md, "Retry and wait policy"); the facts about Microsoft Graph behind the rules are in docs/graph-facts.md ("Throttling",
 "Idempotency", "Replication").
 
 * **Which statuses are retried** (``retry_delay``): 429 and 503 mean "not processed, come back later" and are

@@ -11,7 +11,6 @@ three characters, is public in Graph and in the portal).
 """
 
 import datetime
-import random
 import re
 import time
 
@@ -25,6 +24,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs im
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, key_path
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline, RETRIED_STATUSES, backoff_delay, wait_until
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import (
     DAY,
     app_label,
@@ -51,7 +51,7 @@ MAX_ADD_POSTS = 2  # a lost addPassword answer is sent once more (its secret's v
 # secret with AADSTS7000215 until it reaches the token endpoint's replicas, a new app with 700016, a new service principal
 # with 7000229. Within verify_timeout they are asked again; after it, they are the verdict.
 VERIFY_REPLICATION_CODES = ("7000215", "700016", "7000229")
-VERIFY_RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+VERIFY_RETRY_STATUSES = RETRIED_STATUSES
 VERIFY_MAX_DELAY = 10.0
 
 
@@ -217,21 +217,14 @@ class AppSecrets:
     def read(self):
         """The application (id, appId, displayName, passwordCredentials): one GET, repeated only while it 404s (replication)."""
         path = key_path("/applications", "appId", self.app_id) if self.app_id else self._path
-        deadline = self._clock() + self.wait_timeout
-        attempt = 0
-        while True:
-            attempt += 1
-            app = self.graph.get_or_none(path, params={"$select": APP_SELECT})
-            if app is not None:
-                break
-            delay = min(2.0 ** (attempt - 1), 10.0) * (0.75 + random.random() / 4)  # nosec - jitter
-            if self._clock() + delay > deadline:
-                raise SecretOptionError("there is no %s in this tenant%s: check %s. An application created moments ago can take a while to "
-                                        "replicate: raise wait_timeout for that." % (
-                                            self.label, " (waited %d s)" % self.wait_timeout if self.wait_timeout else "",
-                                            "app_id, the Application (client) ID" if self.app_id else
-                                            "app_object_id, the Object ID of the app registration (not of its enterprise application)"))
-            self._sleep(delay)
+        app = wait_until(lambda: self.graph.get_or_none(path, params={"$select": APP_SELECT}), Deadline(self.wait_timeout, self._clock),
+                         sleep=self._sleep, delay=lambda attempt: backoff_delay(attempt, 1.0, 10.0), done=lambda found: found is not None)
+        if app is None:
+            raise SecretOptionError("there is no %s in this tenant%s: check %s. An application created moments ago can take a while to "
+                                    "replicate: raise wait_timeout for that." % (
+                                        self.label, " (waited %d s)" % self.wait_timeout if self.wait_timeout else "",
+                                        "app_id, the Application (client) ID" if self.app_id else
+                                        "app_object_id, the Object ID of the app registration (not of its enterprise application)"))
         self.app = app
         self.object_id = app.get("id") or self.object_id
         self.app_id = app.get("appId") or self.app_id
@@ -287,25 +280,29 @@ class AppSecrets:
         secret of this display name that was neither there before nor is the new one is an orphan (its value
         is lost): it is removed.
         """
-        deadline = self._clock() + self.wait_timeout
-        seen, attempt, credentials, orphans = 0, 0, None, []
+        state = {"seen": 0, "credentials": None}
+        orphans = []
         known = set(key.lower() for key in known_key_ids)
-        while self.wait_timeout > 0:
-            attempt += 1
-            credentials = self._read_credentials()
+        if self.wait_timeout <= 0:
+            return False, None, orphans
+
+        def read():
+            credentials = state["credentials"] = self._read_credentials()
             if self.lost_answers:
                 lost = [c["keyId"] for c in named(credentials, display_name) if c["keyId"].lower() not in known and c["keyId"] != key_id]
                 if lost:
                     removed, gone, _errors = self.remove(lost)
                     orphans.extend(removed + gone)
                     known.update(key.lower() for key in lost)
-            seen = seen + 1 if any(c.get("keyId") == key_id for c in credentials) else 0
-            if seen >= SIGHTINGS:
-                return True, credentials, orphans
-            delay = SIGHTING_INTERVAL if seen else min(SIGHTING_INTERVAL * 2 ** (attempt - 1), 10.0)
-            if self._clock() + delay > deadline:
-                break
-            self._sleep(delay)
+            state["seen"] = state["seen"] + 1 if any(c.get("keyId") == key_id for c in credentials) else 0
+            return state["seen"] >= SIGHTINGS
+
+        def delay(attempt):  # once seen, the next sightings come at a steady pace; until then, the policy's backoff shape
+            return SIGHTING_INTERVAL if state["seen"] else min(SIGHTING_INTERVAL * 2 ** (attempt - 1), 10.0)
+
+        if wait_until(read, Deadline(self.wait_timeout, self._clock), sleep=self._sleep, delay=delay):
+            return True, state["credentials"], orphans
+        credentials = state["credentials"]
         return False, credentials, orphans
 
 
@@ -329,19 +326,22 @@ class SecretVerifier:
     def verify(self, client_id, secret):
         """{"verified", "attempts", "waited", "error" (AuthenticationError or None)}; never raises for the endpoint's answers."""
         started = self._clock()
-        deadline = started + self.timeout
-        attempt = 0
         form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": self.scope}
-        while True:
-            attempt += 1
-            error, retry_after = self._attempt(form)
-            if error is None:
-                return {"verified": True, "attempts": attempt, "waited": round(self._clock() - started, 1), "error": None}
-            retry = error.aadsts in VERIFY_REPLICATION_CODES or error.status in VERIFY_RETRY_STATUSES or error.status is None
-            delay = retry_after if retry_after is not None else min(2.0 ** (attempt - 1), VERIFY_MAX_DELAY)
-            if not retry or self._clock() + delay > deadline:
-                return {"verified": False, "attempts": attempt, "waited": round(self._clock() - started, 1), "error": error}
-            self._sleep(delay)
+        last = {"error": None, "retry_after": None, "attempts": 0}
+
+        def attempt():
+            last["attempts"] += 1
+            last["error"], last["retry_after"] = self._attempt(form)
+            error = last["error"]
+            # a verdict: a token came back, or an answer that waiting cannot change
+            return error is None or not (error.aadsts in VERIFY_REPLICATION_CODES or error.status in VERIFY_RETRY_STATUSES or error.status is None)
+
+        def delay(number):
+            return last["retry_after"] if last["retry_after"] is not None else min(2.0 ** (number - 1), VERIFY_MAX_DELAY)
+
+        wait_until(attempt, Deadline(self.timeout, self._clock), sleep=self._sleep, delay=delay)
+        error = last["error"]
+        return {"verified": error is None, "attempts": last["attempts"], "waited": round(self._clock() - started, 1), "error": error}
 
     def _attempt(self, form):
         """(None, None) when a token came back; else (AuthenticationError, Retry-After seconds or None). No secret in either."""

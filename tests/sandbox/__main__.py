@@ -79,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print("sandbox stopped", file=sys.stderr, flush=True)
     except OSError:
-        pass  # stderr closed (a backgrounded sandbox whose terminal is gone): stopping must not fail on it
+        # stderr closed (a backgrounded sandbox whose terminal is gone): stopping must not fail on it. The unwritten line
+        # stays in stderr's buffer, and Python's last flush at exit would fail on it too (exit status 120): point the
+        # descriptor at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stderr.fileno())
+        os.close(devnull)
     return 0
 
 
