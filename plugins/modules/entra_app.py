@@ -213,9 +213,10 @@ EXAMPLES = r"""
 - name: Make two people owners of the app and its enterprise application, keeping the other owners
   smarttrace.sso.entra_app:
     display_name: SmartTrace
+    unique_name: smarttrace-sso-acme
     owners:
-      - alice@contoso.com
-      - bob@contoso.com
+      - alice@contoso.onmicrosoft.com
+      - bob@contoso.onmicrosoft.com
     list_mode: append
 
 - name: Delete the app registration and its enterprise application

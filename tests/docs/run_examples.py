@@ -89,9 +89,19 @@ def cases(endpoint: dict, work: pathlib.Path) -> dict[str, Case]:
     return {
         "module:entra_tenant_info": Case(runs=("check", "real", "rerun")),
         "module:entra_app": Case(
+            setup="""
+- name: "docs-test setup: the people who become owners"
+  smarttrace.sso.entra_user:
+    users:
+      - {user_principal_name: alice@contoso.onmicrosoft.com, display_name: Alice}
+      - {user_principal_name: bob@contoso.onmicrosoft.com, display_name: Bob}
+    password: "{{ vault_bsimon_password }}"
+""",
+            vars={"vault_bsimon_password": BSIMON_PASSWORD},
             final={"Add a redirect URI, keeping those the app has": "adds a URI to the app that the first example gives "
                    "exactly one (list_mode replace): in one playbook the two would undo each other on every run",
                    "Delete the app registration and its enterprise application": "deletes the app"}),
+        "module:entra_sso_audit_info": Case(setup=SETUP_APP.format(register="setup_app"), runs=("check", "real", "rerun")),
         "module:entra_app_info": Case(setup=SETUP_APP.format(register="setup_app"), runs=("check", "real", "rerun")),
         "module:entra_assignment": Case(
             setup=SETUP_APP.format(register="smarttrace_app") + """
