@@ -4,7 +4,8 @@
 """When a request is repeated, how long to wait before it, and how long a task may wait in all. Written once here.
 
 ``_graph_client``, ``_smarttrace_client``, ``_directory_bulk``, ``_entra_assignments``, ``_secrets``, ``_auth`` and
-``_http`` take their rules from this file (docs/architecture.md, "Retry and wait policy"); the facts about Microsoft Graph behind the rules are in docs/graph-facts.md ("Throttling",
+``_http`` take their rules from this file (docs/architecture.md, "Retry and wait policy"); the facts about Microsoft
+Graph behind the rules are in docs/graph-facts.md ("Throttling",
 "Idempotency", "Replication").
 
 * **Which statuses are retried** (``retry_delay``): 429 and 503 mean "not processed, come back later" and are
