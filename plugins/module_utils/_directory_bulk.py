@@ -213,8 +213,9 @@ def closest_names(graph, collection, prop, names, limit=3):
     each name (difflib, case-insensitive). Object ids get no suggestion.
     """
     import difflib  # imported here: only an error needs it
+    from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import is_guid  # the collection's GUID rule
 
-    names = [name for name in names if name and not _looks_like_guid(name)]
+    names = [name for name in names if name and not is_guid(name)]
     if not names:
         return {}
     page = graph.get(collection, params={"$select": prop, "$top": str(SUGGESTION_POOL)}) or {}
@@ -242,7 +243,3 @@ def did_you_mean(suggestions):
         return ""
     return "; did you mean %s?" % " or ".join("'%s'" % name for name in suggestions)
 
-
-def _looks_like_guid(value):
-    parts = value.split("-")
-    return [len(part) for part in parts] == [8, 4, 4, 4, 12] and all(c in "0123456789abcdefABCDEF" for c in "".join(parts))

@@ -4,19 +4,12 @@
 """The filter smarttrace.sso.secret_lifetime_problem: the role's lifetime cap is entra_secret's rule, from the same code."""
 
 import pytest
-from ansible.module_utils import _internal
 
 from ansible_collections.smarttrace.sso.plugins.filter import secret_lifetime_problem as plugin
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import RECOMMENDED_MAX_DAYS, lifetime_problem
 
 
-@pytest.fixture(autouse=True)
-def modules_stay_modules():
-    """Importing controller code (ansible.errors) marks the process as the controller: undo it."""
-    before = getattr(_internal, "is_controller", None)
-    yield
-    if before is not None:
-        _internal.is_controller = before
+pytestmark = pytest.mark.usefixtures("undo_controller_mark")
 
 
 def test_the_cap_is_24_months_and_the_message_names_the_role_variables():

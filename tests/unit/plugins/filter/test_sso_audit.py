@@ -6,21 +6,18 @@
 import importlib
 
 import pytest
-from ansible.module_utils import _internal
 
 
 @pytest.fixture(autouse=True)
-def plugins():
+def plugins(undo_controller_mark):  # pylint: disable=unused-argument
     """The filters import controller code (ansible.errors), which marks the process as the controller: they are imported
-    inside each test, and the mark undone after it, so the module tests collected beside these still run as modules."""
-    before = getattr(_internal, "is_controller", None)
+    inside each test, and the mark undone after it (undo_controller_mark), so the module tests collected beside these still
+    run as modules."""
     global AnsibleFilterError, findings_plugin, report_plugin  # pylint: disable=global-statement
     AnsibleFilterError = importlib.import_module("ansible.errors").AnsibleFilterError
     findings_plugin = importlib.import_module("ansible_collections.smarttrace.sso.plugins.filter.sso_audit_findings")
     report_plugin = importlib.import_module("ansible_collections.smarttrace.sso.plugins.filter.sso_audit_report")
     yield
-    if before is not None:
-        _internal.is_controller = before
 
 
 AnsibleFilterError = findings_plugin = report_plugin = None

@@ -5,7 +5,6 @@
 
 import pytest
 import yaml
-from ansible.module_utils import _internal
 
 from ansible_collections.smarttrace.sso.plugins.filter import unknown_variables as plugin
 
@@ -14,13 +13,7 @@ KNOWN = ["smarttrace_sso_instance", "smarttrace_sso_state", "smarttrace_sso_assi
          "smarttrace_sso_rotate_secret", "smarttrace_sso_summary", "smarttrace_sso_hosts"]
 
 
-@pytest.fixture(autouse=True)
-def modules_stay_modules():
-    """Importing controller code (ansible.errors, ansible.utils.display) marks the process as the controller: undo it."""
-    before = getattr(_internal, "is_controller", None)
-    yield
-    if before is not None:
-        _internal.is_controller = before
+pytestmark = pytest.mark.usefixtures("undo_controller_mark")
 
 
 @pytest.mark.parametrize("name, expected", [

@@ -6,23 +6,19 @@
 import importlib
 
 import pytest
-from ansible.module_utils import _internal
 
 
 @pytest.fixture(autouse=True)
-def controller():
+def controller(undo_controller_mark):  # pylint: disable=unused-argument
     """The lookup is controller code: importing it (ansible.errors, ansible.parsing.vault) marks the process as the controller,
     which would make the in-process modules of later unit tests report warnings as the controller does. Imported here, and
-    the mark undone afterwards."""
-    before = getattr(_internal, "is_controller", None)
+    the mark undone afterwards (undo_controller_mark)."""
     global AnsibleLookupError, VaultLib, VaultSecret, plugin  # pylint: disable=global-statement
     AnsibleLookupError = importlib.import_module("ansible.errors").AnsibleLookupError
     vault = importlib.import_module("ansible.parsing.vault")
     VaultLib, VaultSecret = vault.VaultLib, vault.VaultSecret
     plugin = importlib.import_module("ansible_collections.smarttrace.sso.plugins.lookup.vault_secret")
     yield
-    if before is not None:
-        _internal.is_controller = before
 
 
 AnsibleLookupError = VaultLib = VaultSecret = plugin = None

@@ -264,6 +264,23 @@ def test_proxy_from_the_environment():
     assert proxy_for("https://graph.microsoft.com", {"HTTPS_PROXY": "http://p:1", "no_proxy": "*"}) is None
 
 
+def _relay(client, upstream):
+    """Copy bytes both ways between a tunnel's two sockets until either closes or 5 s pass in silence; close upstream."""
+    sockets = [client, upstream]
+    try:
+        while True:
+            readable, _w, _x = select.select(sockets, [], [], 5)
+            if not readable:
+                return
+            for sock in readable:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                (upstream if sock is client else client).sendall(data)
+    finally:
+        upstream.close()
+
+
 class ConnectProxy(socketserver.ThreadingTCPServer):
     """A CONNECT-only proxy recording the tunnels asked for (and their Proxy-Authorization)."""
 
@@ -290,19 +307,7 @@ class ConnectHandler(socketserver.BaseRequestHandler):
         host, port = target.rsplit(":", 1)
         upstream = socket.create_connection((host, int(port)))
         self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        sockets = [self.request, upstream]
-        try:
-            while True:
-                readable, _w, _x = select.select(sockets, [], [], 5)
-                if not readable:
-                    return
-                for sock in readable:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    (upstream if sock is self.request else self.request).sendall(data)
-        finally:
-            upstream.close()
+        _relay(self.request, upstream)
 
 
 def test_https_goes_through_the_proxy_in_a_tunnel_with_tls_to_the_server(server, ca, monkeypatch):
@@ -399,19 +404,7 @@ class AuthProxyHandler(socketserver.StreamRequestHandler):
         host, port = target.rsplit(":", 1)
         upstream = socket.create_connection((host, int(port)))
         self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        sockets = [self.request, upstream]
-        try:
-            while True:
-                readable, _w, _x = select.select(sockets, [], [], 5)
-                if not readable:
-                    return
-                for sock in readable:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    (upstream if sock is self.request else self.request).sendall(data)
-        finally:
-            upstream.close()
+        _relay(self.request, upstream)
 
     def _forward(self, method, target, headers):
         url = urlsplit(target)
