@@ -242,4 +242,3 @@ def did_you_mean(suggestions):
     if not suggestions:
         return ""
     return "; did you mean %s?" % " or ".join("'%s'" % name for name in suggestions)
-
