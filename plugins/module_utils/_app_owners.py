@@ -19,12 +19,12 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client impor
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import (  # re-exports the owners' view  # pylint: disable=unused-import
     EXPAND,
     EXPAND_LIMIT,
-    GUID_RE,
     SP_TYPE,
     USER_TYPE,
     expanded_owners,
     owner,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import GUID_RE
 
 IN_LIMIT = 15  # values in one $filter ... in (...) on directory objects
 

@@ -36,7 +36,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
     select,
     sp_path,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import GUID_RE, graph_scope_ids, scope_names, settings
+from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import graph_scope_ids, scope_names, settings
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import GUID_RE
 from ansible_collections.smarttrace.sso.plugins.module_utils import _app_owners as owners_
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ANOTHER_RUN_FIRST, ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError

@@ -8,7 +8,6 @@ Apart from ``_app_registration.py`` (which plans and writes) so that ``entra_app
 a task's module code is compiled anew from the AnsiballZ payload on every task (docs/performance.md).
 """
 
-import re
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, filter_eq
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import (
@@ -22,7 +21,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
     sp_path,
 )
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def scope_names(graph_sp, ids):

@@ -77,7 +77,7 @@ FEDERATED_HINTS = {
 # Environment variables that reveal a managed identity endpoint (App Service, Functions, Arc, Azure ML).
 MANAGED_IDENTITY_ENV = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")
 MIN_REMAINING_SECONDS = 300
-_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 # A tenant is a GUID or a domain name: nothing else may go into the authority URL (``<authority root>/<tenant>``).
 _TENANT_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z")
 # The login endpoint's answers are repeated by the collection's one policy (_retry_policy): a token request may be sent
@@ -407,7 +407,7 @@ class TokenProvider:
     def _cached_confidential_client_token(self, cache):
         """The cache's valid token of this identity (read without msal), or None."""
         config = self.config
-        realm = config.tenant_id if _GUID_RE.match(config.tenant_id or "") else None  # a domain name is resolved by msal to a GUID realm
+        realm = config.tenant_id if is_guid(config.tenant_id) else None  # a domain name is resolved by msal to a GUID realm
         return cache.find_access_token(config.client_id, config.scope, realm=realm, environment=urlsplit(config.authority_root).hostname)
 
     def _confidential_client_token(self):

@@ -29,7 +29,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy impor
 
 IN_LIMIT = 15
 #: a value only a real run can know (check mode)
-KNOWN_AFTER_RUN = "(known after the real run)"
 #: rounds of re-sending a write whose outcome is unknown (timeout, 5xx) before giving up
 TRANSIENT_ROUNDS = 3
 
@@ -213,7 +212,7 @@ def closest_names(graph, collection, prop, names, limit=3):
     each name (difflib, case-insensitive). Object ids get no suggestion.
     """
     import difflib  # imported here: only an error needs it
-    from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import is_guid  # the collection's GUID rule
+    from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 
     names = [name for name in names if name and not is_guid(name)]
     if not names:

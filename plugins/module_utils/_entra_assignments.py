@@ -17,7 +17,6 @@ Graph behaviour relied on (docs/graph-facts.md: App role assignments, Replicatio
 * ``DELETE .../appRoleAssignedTo/{assignment id}``; 404 means it is gone already.
 """
 
-import re
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import (
     all_items,
@@ -35,7 +34,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._errors import Grap
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, key_path
 
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 SP_SELECT = ("id", "appId", "displayName", "appRoles")
 ASSIGNMENT_SELECT = ("id", "appRoleId", "principalId", "principalType", "principalDisplayName")
 USER_SELECT = ("id", "userPrincipalName", "displayName")
@@ -56,9 +55,6 @@ class AssignmentError(SsoError):
     def to_dict(self):
         return self.problems
 
-
-def is_guid(value):
-    return bool(GUID_RE.match(value or ""))
 
 
 # ---------------------------------------------------------------------------------------------- reading

@@ -22,7 +22,6 @@ Graph behaviour relied on (docs/graph-facts.md, Users):
 import re
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import (
-    KNOWN_AFTER_RUN,
     TRANSIENT_ROUNDS,
     all_items,
     find_by,
@@ -32,6 +31,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
     send_all,
     write_all,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, mask_secrets
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path
 

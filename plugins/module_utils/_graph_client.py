@@ -19,7 +19,6 @@ Every request carries ``client-request-id`` and ``User-Agent: smarttrace.sso/<ve
 
 import collections
 import json
-import re
 import time
 import uuid
 from urllib.parse import quote, urlsplit
@@ -47,15 +46,10 @@ BATCH_RETRIED_STATUSES = (429, 503, 504)
 # ---------------------------------------------------------------------- values in URLs
 # Every value the collection places in a Graph URL goes through one of these: a name such as a unique_name, a user
 # principal name or a group name may hold ' ) / ? # & % or spaces, and must address exactly the object it names.
-GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 # Left as they are in a path segment: RFC 3986 unreserved characters and "@" (user principal names). Everything
 # else, "/", "?", "#", "(", ")", "'", "=", "%" and spaces included, is percent-encoded.
 _SEGMENT_SAFE = "@"
 
-
-def is_guid(value):
-    """True for an object id / client id (a GUID)."""
-    return isinstance(value, str) and bool(GUID_RE.match(value))
 
 
 def odata_string(value):

@@ -11,7 +11,6 @@ three characters, is public in Graph and in the portal).
 """
 
 import datetime
-import re
 import time
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import (
@@ -39,8 +38,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry impo
     seconds_left,
 )
 
-KNOWN_AFTER_RUN = "(known after the real run)"
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import GUID_RE, KNOWN_AFTER_RUN
 APP_SELECT = "id,appId,displayName,passwordCredentials"
 # After addPassword, the new keyId must show up in this many consecutive reads, this many seconds apart,
 # before a re-run can be trusted to see it (Terraform's azuread provider asks for 5).

@@ -51,7 +51,7 @@ INTEGRATION_PATH = "/instances/%s/integrations/azure-ad"
 TEST_PATH = INTEGRATION_PATH + "/test"
 
 INSTANCE_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
-UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
 DATE_TIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d+))?([Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))\Z")
 SECRET_MIN_LENGTH, SECRET_MAX_LENGTH, HINT_LENGTH = 16, 256, 3
 
@@ -66,7 +66,7 @@ FIELD_OPTIONS = {"application_id": "application_id", "tenant_id": "tenant_id", "
                  "enabled": "state", "email": "username", "password": "password"}
 # Errors the test relays from Entra ID that a just-created secret gives until it has replicated.
 TRANSIENT_TEST_ERRORS = ("AADSTS7000215",)
-KNOWN_AFTER_RUN = "(known after the real run)"
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import GUID_RE, KNOWN_AFTER_RUN
 
 # Repeated as _retry_policy says (every SmartTrace request is safe to repeat): Retry-After honoured, else backoff.
 RETRY_AFTER_STATUSES = (429, 503)
@@ -111,7 +111,7 @@ def parse_date_time(value):
 
 
 def _uuid_problem(option, value, what):
-    if value is None or UUID_RE.match(value.strip()):
+    if value is None or GUID_RE.match(value.strip()):
         return None
     text = "%s must be %s, a GUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6" % (option, what)
     if option == "tenant_id" and "." in value:
@@ -130,7 +130,7 @@ def desired_integration(params):
             problems.append(problem)
     secret = params.get("client_secret")
     if secret is not None:
-        if UUID_RE.match(secret.strip()):
+        if GUID_RE.match(secret.strip()):
             problems.append("client_secret looks like a Secret ID (a GUID): give the secret's Value, shown once when the secret was created")
         elif not SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH:
             problems.append("client_secret must be %d to %d characters long (it has %d): give the secret's Value"

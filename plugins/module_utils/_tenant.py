@@ -18,12 +18,11 @@
 
 import base64
 import json
-import re
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, filter_eq, filter_query, key_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import describe
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 ORGANIZATION_REQUEST = {"id": "organization", "method": "GET", "url": "/organization?$select=id,displayName,verifiedDomains"}
 APP_SELECT = "id,appId,displayName,uniqueName,appRoles,passwordCredentials"
 USER_SELECT = "id,userPrincipalName,displayName,accountEnabled"
@@ -32,9 +31,6 @@ ASSIGNMENT_SELECT = "id,resourceId,resourceDisplayName,appRoleId"
 DELETED_APP_SELECT = "id,appId,displayName,uniqueName,deletedDateTime"
 CANDIDATE_APP_SELECT = "id,appId,displayName,uniqueName"
 
-
-def is_guid(value):
-    return bool(GUID_RE.match(value or ""))
 
 
 def token_claims(token):

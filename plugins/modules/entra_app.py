@@ -348,7 +348,6 @@ app:
 """
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration import (
-    GUID_RE,
     LIST_MODES,
     SIGN_IN_AUDIENCES,
     OptionError,
@@ -359,6 +358,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration i
     settings,
     validate,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import GUID_RE
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import UNKNOWN, app_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule

@@ -181,7 +181,8 @@ apps:
       returned: always
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import GUID_RE, read_app_infos
+from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import read_app_infos
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import GUID_RE
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import expiry_warnings, utc_now
 

@@ -215,12 +215,12 @@ unchanged:
   elements: dict
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import KNOWN_AFTER_RUN, Waiter, fold
+from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter, fold
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments import (
     AssignmentError,
     apply_changes,
     assignments_after,
-    is_guid,
     new_principal_test,
     pick_role,
     plan_changes,
@@ -231,6 +231,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments 
     suggest_principals,
     wait_for_principals,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoError
 

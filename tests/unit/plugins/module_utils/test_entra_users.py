@@ -5,7 +5,8 @@
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import KNOWN_AFTER_RUN, Waiter
+from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import mask_secrets
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import (
     NICKNAME_RULE,

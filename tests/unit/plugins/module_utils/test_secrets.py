@@ -12,7 +12,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils import _secret_expi
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import days_left, expiry_warnings, in_use, lifetime_problem, parse_date_time
 from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
-    KNOWN_AFTER_RUN,
     SIGHTINGS,
     AppSecrets,
     SecretOptionError,
@@ -23,6 +22,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
     plan_absent,
     plan_present,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_apps import NOW, FakeApps, credential
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import graph_error
 

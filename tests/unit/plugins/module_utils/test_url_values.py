@@ -17,11 +17,11 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client impor
     entity_path,
     filter_eq,
     filter_query,
-    is_guid,
     key_path,
     odata_string,
     url_segment,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import app_request, group_request, user_request
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, Reply, mount, request_json
 
