@@ -27,7 +27,8 @@ def read(*parts):
 def code_paths():
     """Every Graph path the module code builds, as a sample path: literals, entity_path and key_path calls."""
     paths = set()
-    for path in glob.glob(os.path.join(ROOT, "plugins", "module_utils", "**", "*.py"), recursive=True) + glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")):
+    sources = glob.glob(os.path.join(ROOT, "plugins", "module_utils", "**", "*.py"), recursive=True)
+    for path in sources + glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")):
         if path.endswith("_smarttrace_client.py") or path.endswith("_permissions.py"):
             continue  # SmartTrace's API, and the table itself
         text = read(path)
