@@ -22,7 +22,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
 )
 
 
-
 def scope_names(graph_sp, ids):
     by_id = dict((scope.get("id"), scope.get("value")) for scope in (graph_sp or {}).get("oauth2PermissionScopes") or [])
     return [by_id.get(scope_id, scope_id) for scope_id in ids]

@@ -56,7 +56,6 @@ class AssignmentError(SsoError):
         return self.problems
 
 
-
 # ---------------------------------------------------------------------------------------------- reading
 
 def read_state(graph, app_id, object_id, users, groups, wait, waiter):

@@ -51,7 +51,6 @@ BATCH_RETRIED_STATUSES = (429, 503, 504)
 _SEGMENT_SAFE = "@"
 
 
-
 def odata_string(value):
     """``value`` as an OData string literal: quoted, with ``'`` doubled. Not percent-encoded: for ``$filter`` values
     given in ``params`` (which are encoded whole, alone and in ``$batch``) or built into a URL by ``filter_query``."""

@@ -32,7 +32,6 @@ DELETED_APP_SELECT = "id,appId,displayName,uniqueName,deletedDateTime"
 CANDIDATE_APP_SELECT = "id,appId,displayName,uniqueName"
 
 
-
 def token_claims(token):
     """The claims of a JSON Web Token, without verifying it (the token is only read, never trusted for anything); {} if opaque."""
     parts = (token or "").split(".")
