@@ -78,7 +78,7 @@ APP_PROPERTIES = (
     Prop(None, "id", APP, key="object_id", predictable=False),
     Prop(None, "id", SP, key="service_principal_id", predictable=False),
     Prop(None, "appOwnerOrganizationId", SP, key="tenant_id",
-         view=lambda context: (context[SP] or {}).get("appOwnerOrganizationId") or context.get("tenant_id")),
+         view=lambda context: (context.get(SP) or {}).get("appOwnerOrganizationId") or context.get("tenant_id")),
     Prop("gallery_template", None, APP, key=None, handler="gallery"),  # _app_plan.gallery_app, _app_apply.instantiate
     Prop(None, "applicationTemplateId", APP, key="gallery_template_id"),
     Prop("sign_in_audience", "signInAudience", APP, spec=dict(choices=list(SIGN_IN_AUDIENCES), default="AzureADMyOrg")),

@@ -9,14 +9,7 @@ a task's module code is compiled anew from the AnsiballZ payload on every task (
 """
 
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_properties import (  # re-exports the view helpers  # pylint: disable=unused-import
-    APP,
-    APP_PROPERTIES,
-    SP,
-    graph_scope_ids,
-    owner_names,
-    scope_names,
-)
+from ansible_collections.smarttrace.sso.plugins.module_utils._app_properties import APP, APP_PROPERTIES, SP, graph_scope_ids
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, filter_eq
 from ansible_collections.smarttrace.sso.plugins.module_utils._property_table import view
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import (
