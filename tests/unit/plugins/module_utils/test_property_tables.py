@@ -34,7 +34,7 @@ def documented_spec(documentation):
         spec = {}
         for name, doc in doc_options.items():
             entry = dict(type=doc.get("type", "str"))
-            for key in ("elements", "choices", "default", "required", "no_log", "aliases"):
+            for key in ("elements", "choices", "default", "required", "aliases"):
                 if doc.get(key) not in (None, False):
                     entry[key] = doc[key]
             if "suboptions" in doc:
@@ -45,7 +45,9 @@ def documented_spec(documentation):
 
 
 def normalised(spec):
-    return dict((name, dict((key, normalised(value) if key == "options" else value) for key, value in entry.items() if value not in (None, False)))
+    """A spec as documentation can show it: no ``no_log`` (never documented), no empty values."""
+    return dict((name, dict((key, normalised(value) if key == "options" else value) for key, value in entry.items()
+                            if value not in (None, False) and key != "no_log"))
                 for name, entry in spec.items())
 
 
@@ -156,3 +158,42 @@ def test_an_app_role_not_disabled_yet_is_recognised_by_the_one_place_that_reads_
     text = "Property value of app role must be disabled first before it can be deleted."
     assert roles_not_disabled_yet(GraphError(text, status=400, code="Request_BadRequest"))
     assert not roles_not_disabled_yet(GraphError(text, status=403, code="Authorization_RequestDenied"))
+
+
+# ---------------------------------------------------------------------------------------------- entra_user
+
+def test_entra_user_documentation_and_the_derived_argument_spec_agree():
+    from ansible_collections.smarttrace.sso.plugins.modules import entra_user
+    assert normalised(entra_user.argument_spec()) == normalised(documented_spec(entra_user.DOCUMENTATION))
+
+
+def test_entra_user_return_documents_exactly_the_view_keys():
+    from ansible_collections.smarttrace.sso.plugins.modules import entra_user
+    from ansible_collections.smarttrace.sso.plugins.module_utils._user_properties import USER_PROPERTIES
+    documented = yaml.safe_load(entra_user.RETURN)["users"]["contains"]
+    assert set(row.key for row in USER_PROPERTIES if row.key) <= set(documented)
+    assert set(documented) - set(row.key for row in USER_PROPERTIES if row.key) == {"action", "changed", "changes", "error", "reason"}
+
+
+def test_a_user_is_compared_created_and_shown_from_its_rows():
+    from ansible_collections.smarttrace.sso.plugins.module_utils import _user_properties as users
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import desired_properties
+    entry = dict((name, None) for name in users.USER_OPTIONS)
+    entry.update(user_principal_name="b.simon@contoso.example", usage_location="de", account_enabled=False, password="Secret-123")
+    assert desired_properties(entry, creating=False) == {"usageLocation": "DE", "accountEnabled": False}
+    assert desired_properties(entry, creating=True) == {"usageLocation": "DE", "accountEnabled": False, "mailNickname": "b.simon",
+                                                        "displayName": "b.simon"}
+    current = {"id": "u1", "userPrincipalName": "B.Simon@contoso.example", "usageLocation": "DE", "accountEnabled": True}
+    assert table.changed_options(users.USER_PROPERTIES, users.USER, current, desired_properties(entry, False)) == ["account_enabled"]
+    assert users.user_view("b.simon@contoso.example", "u1", dict(current, employeeType="sso")) == {
+        "user_principal_name": "b.simon@contoso.example", "id": "u1", "display_name": None, "mail_nickname": None, "given_name": None,
+        "surname": None, "account_enabled": True, "usage_location": "DE", "employee_type": "sso"}
+    assert "passwordProfile" not in users.USER_SELECT and "password" not in users.shown(current)
+
+
+def test_a_upn_conflict_is_decided_on_the_detail_code_and_refusals_through_message_kind():
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import _is_upn_conflict
+    from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+    assert _is_upn_conflict(GraphError("whatever the words", status=400, code="Request_BadRequest", details=[{"code": "ObjectConflict"}]))
+    assert _is_upn_conflict(GraphError("Another object with the same value for property userPrincipalName already exists.", status=400))
+    assert not _is_upn_conflict(GraphError("Another object with the same value for property userPrincipalName already exists.", status=409))
