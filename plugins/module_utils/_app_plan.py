@@ -11,7 +11,15 @@ in ``_app_owners``. Lists are compared order-insensitively; the ``web`` object i
 import copy
 import uuid
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_properties import APP, APP_PROPERTIES, GRAPH_APP_ID, PERSONAL_AUDIENCES, SP, WHOLE, graph_scope_ids
+from ansible_collections.smarttrace.sso.plugins.module_utils._app_properties import (
+    APP,
+    APP_PROPERTIES,
+    GRAPH_APP_ID,
+    PERSONAL_AUDIENCES,
+    SP,
+    WHOLE,
+    graph_scope_ids,
+)
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_grant import plan_grant
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_validate import OptionError, check_redirect_count, derived_unique_name
 from ansible_collections.smarttrace.sso.plugins.module_utils import _app_owners as owners_
@@ -195,11 +203,10 @@ def claim_name(display_name, unique_name):
 
 
 def gallery_app(template, display_name):
-    """The app as the gallery creates it (what the instantiate answer holds), for check mode's prediction."""
+    """The app as the gallery creates it (what the instantiate answer holds), for check mode's prediction: the table's
+    values of a new app, the gallery's home page, no unique name."""
     return predict_created(APP_PROPERTIES, APP, {"displayName": display_name, "uniqueName": None, "applicationTemplateId": template["id"],
-                                                 "signInAudience": "AzureADMyOrg", "web": {"homePageUrl": template.get("homePageUrl"),
-                                                 "redirectUris": [], "implicitGrantSettings": {"enableIdTokenIssuance": False,
-                                                                                               "enableAccessTokenIssuance": False}}})
+                                                 "signInAudience": "AzureADMyOrg", "web": {"homePageUrl": template.get("homePageUrl")}})
 
 
 def after_instantiate(params, app, graph_sp, unique_name):

@@ -143,17 +143,26 @@ def changed_options(rows, obj, current, body):
 
 
 def predict_created(rows, obj, body):
-    """Check mode's ``obj`` about to be created from ``body``: what Graph gives a new one (``empty``), the body,
-    and ``KNOWN_AFTER_RUN`` for what only the real run knows (ids)."""
+    """Check mode's ``obj`` about to be created from ``body``: what Graph gives a new one (``empty``) with the body set
+    onto it, and ``KNOWN_AFTER_RUN`` for what only the real run knows (ids)."""
     predicted = {}
     for row in rows:
         if row.obj == obj and row.path and row.empty is not None:
             set_path(predicted, row.path, copy.deepcopy(row.empty))
-    predicted.update(copy.deepcopy(body))
+    _merge(predicted, body)
     for row in rows:
         if row.obj == obj and row.path and not row.predictable:
             set_path(predicted, row.path, KNOWN_AFTER_RUN)
     return predicted
+
+
+def _merge(target, values):
+    """``values`` set onto ``target``, nested dicts merged (as Graph fills in what a body leaves out)."""
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
 
 
 def shown_value(row, value):

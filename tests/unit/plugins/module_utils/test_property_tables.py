@@ -197,3 +197,11 @@ def test_a_upn_conflict_is_decided_on_the_detail_code_and_refusals_through_messa
     assert _is_upn_conflict(GraphError("whatever the words", status=400, code="Request_BadRequest", details=[{"code": "ObjectConflict"}]))
     assert _is_upn_conflict(GraphError("Another object with the same value for property userPrincipalName already exists.", status=400))
     assert not _is_upn_conflict(GraphError("Another object with the same value for property userPrincipalName already exists.", status=409))
+
+
+def test_a_gallery_app_is_predicted_with_the_values_of_a_new_app_and_the_gallerys_home_page():
+    from ansible_collections.smarttrace.sso.plugins.module_utils._app_plan import gallery_app
+    app = gallery_app({"id": "t1", "homePageUrl": "https://smarttrace.example"}, "SmartTrace (st)")
+    assert app["web"] == {"homePageUrl": "https://smarttrace.example", "redirectUris": [],
+                          "implicitGrantSettings": {"enableIdTokenIssuance": False, "enableAccessTokenIssuance": False}}
+    assert app["applicationTemplateId"] == "t1" and app["uniqueName"] is None and app["id"] == KNOWN_AFTER_RUN
