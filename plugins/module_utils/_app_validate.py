@@ -45,8 +45,8 @@ def validate(params):
                           % params["app_id"])
     if params["state"] == "absent":
         return
-    for option in ("display_name", "unique_name", "gallery_template", "notes"):
-        if params.get(option) is not None and option != "notes" and not params[option].strip():
+    for option in ("display_name", "unique_name", "gallery_template"):
+        if params.get(option) is not None and not params[option].strip():
             raise OptionError("%s must not be empty" % option)
     audience = params["sign_in_audience"]
     for uri in params.get("redirect_uris") or []:
