@@ -313,7 +313,6 @@ class UserSync:
         return before, after
 
 
-
 def _is_upn_conflict(error):
     """400 with an ``ObjectConflict`` detail (the UPN is the only unique property a user write sends), or its words when Graph gives no detail."""
     return isinstance(error, GraphError) and error.status == 400 and ("ObjectConflict" in error.detail_codes or message_kind(error) == UPN_CONFLICT)
