@@ -205,3 +205,11 @@ def test_a_gallery_app_is_predicted_with_the_values_of_a_new_app_and_the_gallery
     assert app["web"] == {"homePageUrl": "https://smarttrace.example", "redirectUris": [],
                           "implicitGrantSettings": {"enableIdTokenIssuance": False, "enableAccessTokenIssuance": False}}
     assert app["applicationTemplateId"] == "t1" and app["uniqueName"] is None and app["id"] == KNOWN_AFTER_RUN
+
+
+def test_entra_app_info_documents_every_view_key_it_can_return():
+    from ansible_collections.smarttrace.sso.plugins.modules import entra_app_info
+    documented = set(yaml.safe_load(entra_app_info.RETURN)["apps"]["contains"])
+    shown = set(row.key for row in props.APP_PROPERTIES if row.key) - {"admin_consent_scopes"}  # entra_app_info reads no grant
+    assert shown <= documented
+    assert documented - shown == {"created", "service_principal", "credentials", "assignments_count"}
