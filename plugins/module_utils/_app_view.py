@@ -9,7 +9,9 @@ a task's module code is compiled anew from the AnsiballZ payload on every task (
 """
 
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._app_properties import APP, APP_PROPERTIES, SP, graph_scope_ids
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, filter_eq
+from ansible_collections.smarttrace.sso.plugins.module_utils._property_table import view
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import (
     GRAPH_APP_ID,
     GRAPH_SP_SELECT,
@@ -20,19 +22,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import 
     select,
     sp_path,
 )
-
-
-def scope_names(graph_sp, ids):
-    by_id = dict((scope.get("id"), scope.get("value")) for scope in (graph_sp or {}).get("oauth2PermissionScopes") or [])
-    return [by_id.get(scope_id, scope_id) for scope_id in ids]
-
-
-def graph_scope_ids(app):
-    """Ids of the Microsoft Graph delegated permissions (``Scope``) an app requests."""
-    for resource in (app or {}).get("requiredResourceAccess") or []:
-        if resource.get("resourceAppId") == GRAPH_APP_ID:
-            return [access["id"] for access in resource.get("resourceAccess") or [] if access.get("type") == "Scope"]
-    return []
 
 
 # ---------------------------------------------------------------------------------------------- owners
@@ -60,11 +49,6 @@ def expanded_owners(graph, collection, obj):
     return [owner(item) for item in found]
 
 
-def owner_names(owners):
-    """Owners as the modules show them: users by UPN, service principals by application id, sorted."""
-    return sorted((item["name"] for item in owners or []), key=lambda name: (name.lower(), name))
-
-
 # ---------------------------------------------------------------------------------------------- the view
 
 def settings(app, sp, graph_sp=None, grant=None, grant_known=False, tenant_id=None, owners=None, sp_owners=None):
@@ -74,37 +58,8 @@ def settings(app, sp, graph_sp=None, grant=None, grant_known=False, tenant_id=No
     """
     if app is None:
         return {}
-    web = app.get("web") or {}
-    grants = web.get("implicitGrantSettings") or {}
-    view = {
-        "display_name": app.get("displayName"),
-        "unique_name": app.get("uniqueName"),
-        "app_id": app.get("appId"),
-        "object_id": app.get("id"),
-        "service_principal_id": (sp or {}).get("id"),
-        "tenant_id": (sp or {}).get("appOwnerOrganizationId") or tenant_id,
-        "gallery_template_id": app.get("applicationTemplateId"),
-        "sign_in_audience": app.get("signInAudience"),
-        "redirect_uris": sorted(web.get("redirectUris") or []),
-        "logout_url": web.get("logoutUrl"),
-        "home_page_url": web.get("homePageUrl"),
-        "id_token_issuance": bool(grants.get("enableIdTokenIssuance")),
-        "access_token_issuance": bool(grants.get("enableAccessTokenIssuance")),
-        "graph_permissions": sorted(scope_names(graph_sp, graph_scope_ids(app)), key=str.lower),
-        "app_roles": sorted(({"value": role.get("value"), "display_name": role.get("displayName"), "description": role.get("description"),
-                              "allowed_member_types": sorted(role.get("allowedMemberTypes") or []), "enabled": bool(role.get("isEnabled")),
-                              "id": role.get("id")} for role in app.get("appRoles") or []), key=lambda role: role["value"] or ""),
-        "app_role_assignment_required": (sp or {}).get("appRoleAssignmentRequired"),
-        "notes": app.get("notes"),
-        "tags": sorted(app.get("tags") or []),
-    }
-    if grant_known:
-        view["admin_consent_scopes"] = sorted((grant or {}).get("scope", "").split(), key=str.lower)
-    if owners is not None:
-        view["owners"] = owner_names(owners)
-    if sp_owners is not None:
-        view["service_principal_owners"] = owner_names(sp_owners)
-    return view
+    return view(APP_PROPERTIES, {APP: app, SP: sp, "graph_sp": graph_sp, "grant": grant, "grant_known": grant_known, "tenant_id": tenant_id,
+                                 "owners": owners, "sp_owners": sp_owners})
 
 
 # ---------------------------------------------------------------------------------------------- entra_app_info

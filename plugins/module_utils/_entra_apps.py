@@ -18,7 +18,13 @@ Shared by the modules that work on an app (``entra_app``, ``entra_app_info``, ``
 
 import datetime
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._app_properties import (  # re-exported  # pylint: disable=unused-import
+    APP_SELECT,
+    GRAPH_APP_ID,
+    SP_SELECT,
+)
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, SsoError
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (  # re-exports odata_string  # pylint: disable=unused-import
     entity_path,
     filter_eq,
@@ -29,16 +35,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client impor
     owned_by_backing_app_403,
 )
 
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 ENTERPRISE_APP_TAG = "WindowsAzureActiveDirectoryIntegratedApp"
-UNKNOWN = "(known after the real run)"
-
-#: what the collection reads of an application (``$select``: less to transfer, one resource unit less)
-APP_SELECT = ("id", "appId", "displayName", "uniqueName", "createdDateTime", "signInAudience", "web", "requiredResourceAccess",
-              "appRoles", "notes", "tags", "applicationTemplateId", "passwordCredentials", "keyCredentials")
-#: what the collection reads of a service principal
-SP_SELECT = ("id", "appId", "displayName", "appRoleAssignmentRequired", "tags", "accountEnabled", "appOwnerOrganizationId",
-             "appRoles", "preferredSingleSignOnMode")
+UNKNOWN = KNOWN_AFTER_RUN
 #: what the collection reads of the Microsoft Graph service principal (to resolve scope names)
 GRAPH_SP_SELECT = ("id", "appId", "oauth2PermissionScopes")
 

@@ -33,20 +33,25 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, mask_secrets
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path
-
-#: option name -> Graph property of a user, for what the modules compare (and create with)
-USER_PROPERTIES = (
-    ("display_name", "displayName"),
-    ("mail_nickname", "mailNickname"),
-    ("given_name", "givenName"),
-    ("surname", "surname"),
-    ("account_enabled", "accountEnabled"),
-    ("usage_location", "usageLocation"),
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
+    MAIL_NICKNAME_INVALID,
+    PASSWORD_TOO_WEAK,
+    UPN_CONFLICT,
+    UPN_DOMAIN_NOT_VERIFIED,
+    UPN_INVALID,
+    entity_path,
+    message_kind,
 )
-#: the Graph property holding the created_by mark
-MARK_PROPERTY = "employeeType"
-USER_SELECT = ("id", "userPrincipalName") + tuple(prop for _option, prop in USER_PROPERTIES) + (MARK_PROPERTY,)
+from ansible_collections.smarttrace.sso.plugins.module_utils._property_table import changed_options, desired
+from ansible_collections.smarttrace.sso.plugins.module_utils._user_properties import (  # re-exports the table's names  # pylint: disable=unused-import
+    MARK_PROPERTY,
+    USER,
+    USER_PROPERTIES,
+    USER_SELECT,
+    shown,
+    user_view,
+)
+
 DOMAINS_REQUEST = {"method": "GET", "url": "/domains?$select=id,isVerified"}
 
 UPN_LOCAL_RE = re.compile(r"^[A-Za-z0-9'.\-_!#^~$`]{1,64}$")
@@ -120,25 +125,14 @@ def validate_user(entry):
 
 
 def desired_properties(entry, creating):
-    """The Graph properties ``entry`` asks for; when ``creating``, with the defaults a new user needs."""
-    desired = dict((prop, entry.get(option)) for option, prop in USER_PROPERTIES if entry.get(option) is not None)
-    if desired.get("usageLocation"):
-        desired["usageLocation"] = desired["usageLocation"].upper()
+    """The Graph properties ``entry`` asks for (the table's compared rows); when ``creating``, with the defaults a new user needs."""
+    wanted = desired(USER_PROPERTIES, USER, entry, None)
     if creating:
         local_part = entry["user_principal_name"].split("@")[0]
-        desired.setdefault("mailNickname", local_part)
-        desired.setdefault("displayName", local_part)
-        desired.setdefault("accountEnabled", True)
-    return desired
-
-
-def user_view(upn, user_id, properties):
-    """A user as the module returns it: option names, not Graph names."""
-    view = {"user_principal_name": upn, "id": user_id}
-    for option, prop in USER_PROPERTIES:
-        view[option] = properties.get(prop)
-    view["employee_type"] = properties.get(MARK_PROPERTY)
-    return view
+        wanted.setdefault("mailNickname", local_part)
+        wanted.setdefault("displayName", local_part)
+        wanted.setdefault("accountEnabled", True)
+    return wanted
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -196,8 +190,9 @@ class UserSync:
             plan.update(action="created", after=dict((k, v) for k, v in body.items() if k != "passwordProfile"),
                         request={"method": "POST", "url": "/users", "body": body})
             return plan
-        delta = dict((prop, value) for prop, value in desired_properties(entry, creating=False).items() if current.get(prop) != value)
-        plan["changes"] = [option for option, prop in USER_PROPERTIES if prop in delta]
+        wanted = desired_properties(entry, creating=False)
+        plan["changes"] = changed_options(USER_PROPERTIES, USER, current, wanted)
+        delta = dict((row.path, wanted[row.path]) for row in USER_PROPERTIES if row.option in plan["changes"])
         plan["after"] = dict(current, **delta)
         if entry.get("update_password") == "always":
             delta["passwordProfile"] = {"password": entry["password"], "forceChangePasswordNextSignIn": entry["force_change_password_next_sign_in"]}
@@ -245,15 +240,15 @@ class UserSync:
     # ---- explaining
     def _explain(self, plan, error):
         upn = plan["entry"]["user_principal_name"]
-        message = error.message.lower()
-        if error.status == 400 and "domain portion of the userprincipalname" in message:
+        kind = message_kind(error)  # Graph tells these only in words (Request_BadRequest): _graph_client reads them, here they are explained
+        if kind == UPN_DOMAIN_NOT_VERIFIED:
             return self.domain_error(upn)
-        if error.status == 400 and "password complexity" in message:
+        if kind == PASSWORD_TOO_WEAK:
             return ("password was refused by the password policy of Entra ID (%s, and not a commonly used or banned password): "
                     "choose another" % PASSWORD_RULE)
-        if error.status == 400 and "property userprincipalname is invalid" in message:
+        if kind == UPN_INVALID:
             return "user_principal_name %r is invalid: %s" % (upn, UPN_RULE)
-        if error.status == 400 and "mailnickname" in message:
+        if kind == MAIL_NICKNAME_INVALID:
             return "mail_nickname %r is invalid: %s" % (plan["request"]["body"].get("mailNickname"), NICKNAME_RULE)
         if _is_upn_conflict(error):
             return ("user_principal_name %s is already used by another object (a user created moments ago, or another object's "
@@ -310,18 +305,14 @@ class UserSync:
                 continue
             upn = plan["entry"]["user_principal_name"]
             if plan["current"] is not None:
-                before[upn] = _shown(plan["current"])
+                before[upn] = shown(plan["current"])
             if plan["action"] != "deleted":
-                after[upn] = _shown(plan["after"])
+                after[upn] = shown(plan["after"])
                 if "password" in plan["changes"]:
                     after[upn]["password"] = "(changed)"
         return before, after
 
 
-def _shown(properties):
-    return dict((option, properties.get(prop)) for option, prop in USER_PROPERTIES)
-
-
 def _is_upn_conflict(error):
-    return (isinstance(error, GraphError) and error.status == 400
-            and ("ObjectConflict" in error.detail_codes or "same value for property userprincipalname" in error.message.lower()))
+    """400 with an ``ObjectConflict`` detail (the UPN is the only unique property a user write sends), or its words when Graph gives no detail."""
+    return isinstance(error, GraphError) and error.status == 400 and ("ObjectConflict" in error.detail_codes or message_kind(error) == UPN_CONFLICT)

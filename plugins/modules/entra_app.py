@@ -347,9 +347,8 @@ app:
     graph_permissions: [email, openid, profile, User.Read]
 """
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._app_properties import ARGUMENT_SPEC  # derived from the property table
 from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration import (
-    LIST_MODES,
-    SIGN_IN_AUDIENCES,
     OptionError,
     apply,
     plan,
@@ -362,35 +361,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import UNKNOWN, app_path
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-
-ARGUMENT_SPEC = dict(
-    display_name=dict(type="str", required=True),
-    app_id=dict(type="str"),
-    unique_name=dict(type="str"),
-    gallery_template=dict(type="str"),
-    sign_in_audience=dict(type="str", choices=list(SIGN_IN_AUDIENCES), default="AzureADMyOrg"),
-    redirect_uris=dict(type="list", elements="str"),
-    logout_url=dict(type="str"),
-    home_page_url=dict(type="str"),
-    id_token_issuance=dict(type="bool"),
-    access_token_issuance=dict(type="bool"),
-    graph_permissions=dict(type="list", elements="str"),
-    admin_consent=dict(type="bool"),
-    app_role_assignment_required=dict(type="bool"),
-    app_roles=dict(type="list", elements="dict", options=dict(
-        value=dict(type="str", required=True),
-        display_name=dict(type="str"),
-        description=dict(type="str"),
-        allowed_member_types=dict(type="list", elements="str", choices=["User", "Application"], default=["User"]),
-        enabled=dict(type="bool", default=True),
-        id=dict(type="str"),
-    )),
-    notes=dict(type="str"),
-    tags=dict(type="list", elements="str"),
-    owners=dict(type="list", elements="str"),
-    list_mode=dict(type="str", choices=list(LIST_MODES), default="exact"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-)
 
 
 def main():

@@ -261,23 +261,12 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import UserSync, validate_user
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoError
+from ansible_collections.smarttrace.sso.plugins.module_utils._user_properties import KEY_OPTION, USER_OPTIONS
 
-# Options of one user. Compared with the user (when set): display_name, mail_nickname, given_name, surname,
-# account_enabled, usage_location (upper case), exactly. The password is write-only: sent on create, or always. created_by goes
-# to employeeType on create only, and limits state=absent to the users carrying it.
-USER_OPTIONS = dict(
-    display_name=dict(type="str"),
-    mail_nickname=dict(type="str"),
-    password=dict(type="str", no_log=True),
-    update_password=dict(type="str", choices=["always", "on_create"], no_log=False),
-    force_change_password_next_sign_in=dict(type="bool", no_log=False),
-    account_enabled=dict(type="bool"),
-    given_name=dict(type="str"),
-    surname=dict(type="str"),
-    usage_location=dict(type="str"),
-    state=dict(type="str", choices=["present", "absent"]),
-    created_by=dict(type="str"),
-)
+# Options of one user, from the property table (_user_properties): compared with the user (when set): display_name, mail_nickname,
+# given_name, surname, account_enabled, usage_location (upper case), exactly. The password is write-only: sent on create, or always.
+# created_by goes to employeeType on create only, and limits state=absent to the users carrying it.
+
 # Top-level options that entries of `users` inherit.
 SHARED_OPTIONS = ("password", "update_password", "force_change_password_next_sign_in", "account_enabled", "usage_location", "state", "created_by")
 PER_USER_ONLY = ("display_name", "mail_nickname", "given_name", "surname")
@@ -286,8 +275,8 @@ PER_USER_ONLY = ("display_name", "mail_nickname", "given_name", "surname")
 def argument_spec():
     spec = dict((name, dict(option)) for name, option in USER_OPTIONS.items())
     spec.update(
-        user_principal_name=dict(type="str", aliases=["upn"]),
-        users=dict(type="list", elements="dict", options=dict(user_principal_name=dict(type="str", required=True, aliases=["upn"]), **USER_OPTIONS)),
+        user_principal_name=dict(KEY_OPTION),
+        users=dict(type="list", elements="dict", options=dict(user_principal_name=dict(KEY_OPTION, required=True), **USER_OPTIONS)),
     )
     spec["update_password"]["default"] = "on_create"
     spec["force_change_password_next_sign_in"]["default"] = True
