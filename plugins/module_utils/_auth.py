@@ -43,6 +43,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._clouds import CLOU
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, mask_secrets
 from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import RETRIED_STATUSES, backoff_delay, parse_retry_after
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import TLSError, TransportError, session_for
+from ansible_collections.smarttrace.sso.plugins.module_utils._time_budget import time_budget_argument_spec
 from ansible_collections.smarttrace.sso.plugins.module_utils._token_cache import PersistentTokenCache
 
 # msal is imported by _msal(), when a token must be acquired; here only whether it is installed is looked up.
@@ -89,7 +90,7 @@ LOGIN_BACKOFF_CAP = 30.0
 
 def entra_argument_spec():
     """The options every Entra module shares (documented in the ``smarttrace.sso.entra`` doc fragment)."""
-    return dict(
+    spec = dict(
         tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID", "AZURE_TENANT"])),
         client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
         client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET", "AZURE_SECRET"])),
@@ -106,6 +107,8 @@ def entra_argument_spec():
         timeout=dict(type="int", default=30),
         token_cache=dict(type="bool", default=True),
     )
+    spec.update(time_budget_argument_spec())
+    return spec
 
 
 class AuthConfig:
@@ -314,7 +317,7 @@ class TokenProvider:
     """
 
     def __init__(self, config, session, warn=None, sleep=time.sleep, clock=time.time, max_wait=60.0, cache_dir=None,
-                 which=shutil.which, run_command=None, environ=None):
+                 which=shutil.which, run_command=None, environ=None, budget=None):
         self.config = config
         self.session = session
         self.method = select_auth_method(config, which=which, environ=environ)
@@ -325,6 +328,8 @@ class TokenProvider:
         self._sleep = sleep
         self._clock = clock
         self._max_wait = max_wait
+        # the whole task's time budget (a _retry_policy.Deadline): retries end by it as well as by max_wait
+        self.budget = budget
         self._cache_dir = cache_dir
         self._which = which
         self._run_command = run_command or _run_command
@@ -551,9 +556,12 @@ class TokenProvider:
                     return result
                 problem = "HTTP %s %s" % (self._last_status(), result.get("error"))
             delay = self._retry_delay(attempt)
-            if attempt >= MAX_ATTEMPTS or waited + delay > self._max_wait:
-                raise AuthenticationError("%s failed after %d attempts: %s" % (what, attempt, mask_secrets(problem)), status=self._last_status(),
-                                          method=self.method, hint="the identity platform is throttling or unavailable: retry later")
+            over_budget = self.budget is not None and not self.budget.allows(delay)
+            if attempt >= MAX_ATTEMPTS or waited + delay > self._max_wait or over_budget:
+                stop = "; waiting another %.0f s would exceed %s" % (delay, self.budget.describe()) if over_budget else ""
+                raise AuthenticationError("%s failed after %d attempts: %s%s" % (what, attempt, mask_secrets(problem), stop), status=self._last_status(),
+                                          method=self.method, hint="raise time_budget, or retry later" if over_budget else
+                                          "the identity platform is throttling or unavailable: retry later")
             http_cache.clear()  # else msal answers the retry from its throttle cache
             self._sleep(delay)
             waited += delay

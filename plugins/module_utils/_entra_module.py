@@ -32,6 +32,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client impor
 from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
 from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import changed_properties
+from ansible_collections.smarttrace.sso.plugins.module_utils._time_budget import task_deadline
 
 DEBUG_VERBOSITY = 3  # -vvv adds the Graph request trace to the result
 
@@ -43,6 +44,8 @@ class EntraModule(ModuleResults, AnsibleModule):
         spec = entra_argument_spec()
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        # the whole task's time budget (option time_budget): every retry and wait of the task ends by it
+        self.deadline = task_deadline(self.params)
         self._graph = None
         self._token_provider = None
         problems = int_option_problems(self.params)  # bounds of every integer option, before anything else
@@ -60,7 +63,7 @@ class EntraModule(ModuleResults, AnsibleModule):
             try:
                 config = AuthConfig(self.params)
                 session = build_session(config.validate_certs, config.ca_path, config.timeout, warn=self.warn)
-                provider = TokenProvider(config, session, warn=self.warn)
+                provider = TokenProvider(config, session, warn=self.warn, budget=self.deadline)
             except Exception as exc:  # noqa: BLE001 - reported through fail_json, secret-free
                 self.fail_from(exc)
             if provider.method in MSAL_METHODS and not HAS_MSAL:
@@ -80,7 +83,7 @@ class EntraModule(ModuleResults, AnsibleModule):
                 return token
 
             self._graph = GraphClient(provider.session, provider.config.graph_root, registered_token, timeout=provider.config.timeout,
-                                      on_token_rejected=provider.invalidate)
+                                      on_token_rejected=provider.invalidate, budget=self.deadline)
         return self._graph
 
     def would_change(self, current, desired):

@@ -215,6 +215,9 @@ class GraphClient:
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
+            if self.budget is not None and self.budget.expired():
+                raise GraphError("%s %s was not sent: %s has run out" % (method, url.split("?", 1)[0], self.budget.describe()),
+                                 code="TimeBudgetExceeded", method=method, url=url, client_request_id=client_request_id)
             outcome = self._attempt(method, url, params, body, headers, client_request_id, attempt, idempotent, retry_on, expected)
             if outcome.error is None:
                 return outcome.body
@@ -280,8 +283,10 @@ class GraphClient:
         entry = {"method": method, "url": url.replace(self.base_url, "", 1) or "/", "params": dict(params) if params else None,
                  "client_request_id": client_request_id}
         self.trace.append(entry)
+        # a request started near the end of the task's budget may not outlast it by a whole timeout
+        timeout = self.timeout if self.budget is None else self.budget.cap(self.timeout)
         try:
-            response = self.session.request(method, url, params=params, data=data, headers=all_headers, timeout=self.timeout, allow_redirects=False)
+            response = self.session.request(method, url, params=params, data=data, headers=all_headers, timeout=timeout, allow_redirects=False)
         except Exception as exc:
             entry["error"] = getattr(exc, "kind", None) or type(exc).__name__
             raise
@@ -300,7 +305,7 @@ class GraphClient:
 
     def _limit_text(self, deadline):
         if deadline is self.budget:
-            return "the task's time budget (%.0f s)" % deadline.seconds
+            return deadline.describe()
         return "max_wait (%.0f s)" % self.max_wait
 
     def _should_renew_token(self, error):

@@ -11,6 +11,7 @@ import traceback
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import mask_secrets, to_fail_kwargs
 from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import make_diff
+from ansible_collections.smarttrace.sso.plugins.module_utils._time_budget import OPTION as TIME_BUDGET, ran_out_text
 
 
 class ModuleResults:
@@ -21,6 +22,9 @@ class ModuleResults:
         kwargs = to_fail_kwargs(exc)
         if msg:
             kwargs["msg"] = "%s: %s" % (msg, kwargs["msg"])
+        budget_text = ran_out_text(getattr(self, "deadline", None))
+        if budget_text and TIME_BUDGET not in kwargs["msg"]:  # a client that did not say the budget stopped it
+            kwargs["msg"] = "%s. %s" % (kwargs["msg"].rstrip().rstrip("."), budget_text)
         kwargs.update(result)
         kwargs.update(self._debug_fields())
         if exc.__traceback__ is not None:  # masked here; fail_json also removes every no_log value

@@ -24,6 +24,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADS
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import session_for
 from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
+from ansible_collections.smarttrace.sso.plugins.module_utils._time_budget import task_deadline, time_budget_argument_spec
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import (
     DEFAULT_API_URL,
     InputError,
@@ -47,7 +48,7 @@ _AADSTS_RE = re.compile(r"AADSTS(\d+)")
 
 def smarttrace_argument_spec():
     """The options every SmartTrace module shares (documented in the ``smarttrace.sso.smarttrace`` doc fragment)."""
-    return dict(
+    spec = dict(
         api_url=dict(type="str", default=DEFAULT_API_URL, fallback=(env_fallback, ["SMARTTRACE_API_URL"])),
         api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["SMARTTRACE_API_TOKEN"])),
         username=dict(type="str", fallback=(env_fallback, ["SMARTTRACE_USERNAME"])),
@@ -56,6 +57,8 @@ def smarttrace_argument_spec():
         ca_path=dict(type="path", fallback=(env_fallback, ["SMARTTRACE_CA_PATH", "REQUESTS_CA_BUNDLE"])),
         timeout=dict(type="int", default=30),
     )
+    spec.update(time_budget_argument_spec())
+    return spec
 
 
 def connection_problems(params):
@@ -88,6 +91,8 @@ class SmartTraceModule(ModuleResults, AnsibleModule):
         spec = smarttrace_argument_spec()
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        # the whole task's time budget (option time_budget): every retry and wait of the task ends by it
+        self.deadline = task_deadline(self.params)
         self._client = None
 
     def check_input(self, *checks):
@@ -110,7 +115,8 @@ class SmartTraceModule(ModuleResults, AnsibleModule):
             params = self.params
             session = session_for(params["validate_certs"], params.get("ca_path"), params["timeout"], warn=self.warn, service="the SmartTrace API")
             self._client = SmartTraceClient(session, params["api_url"], api_token=params.get("api_token"), username=params.get("username"),
-                                            password=params.get("password"), on_token=self.no_log_values.add, timeout=params["timeout"])
+                                            password=params.get("password"), on_token=self.no_log_values.add, timeout=params["timeout"],
+                                            budget=self.deadline)
         return self._client
 
     def _debug_fields(self):
