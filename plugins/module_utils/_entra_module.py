@@ -19,15 +19,9 @@ A module reads like::
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
-    HAS_MSAL,
-    MSAL_IMPORT_ERROR,
-    MSAL_METHODS,
-    AuthConfig,
-    TokenProvider,
-    build_session,
-    entra_argument_spec,
-)
+from ansible_collections.smarttrace.sso.plugins.module_utils._auth import TokenProvider
+from ansible_collections.smarttrace.sso.plugins.module_utils._auth_credentials import HAS_MSAL, MSAL_IMPORT_ERROR
+from ansible_collections.smarttrace.sso.plugins.module_utils._auth_options import MSAL_METHODS, AuthConfig, build_session, entra_argument_spec
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
