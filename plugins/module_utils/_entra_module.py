@@ -26,7 +26,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client impor
 from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
 from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import changed_properties
-from ansible_collections.smarttrace.sso.plugins.module_utils._time_budget import task_deadline
 
 DEBUG_VERBOSITY = 3  # -vvv adds the Graph request trace to the result
 
@@ -35,11 +34,7 @@ class EntraModule(ModuleResults, AnsibleModule):
     """``AnsibleModule`` with the shared Entra options, a lazily built ``graph`` client and error/diff helpers."""
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
-        spec = entra_argument_spec()
-        spec.update(argument_spec or {})
-        super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
-        # the whole task's time budget (option time_budget): every retry and wait of the task ends by it
-        self.deadline = task_deadline(self.params)
+        super().__init__(entra_argument_spec(), argument_spec, supports_check_mode, **kwargs)
         self._graph = None
         self._token_provider = None
         problems = int_option_problems(self.params)  # bounds of every integer option, before anything else

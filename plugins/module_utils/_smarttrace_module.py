@@ -15,16 +15,15 @@ A module reads like::
 """
 
 import os
-import re
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADSTS_HINTS
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADSTS_HINTS, aadsts_code
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import session_for
 from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
-from ansible_collections.smarttrace.sso.plugins.module_utils._time_budget import task_deadline, time_budget_argument_spec
+from ansible_collections.smarttrace.sso.plugins.module_utils._time_budget import time_budget_argument_spec
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import (
     DEFAULT_API_URL,
     InputError,
@@ -43,7 +42,6 @@ TEST_FIXES = {
     "7000112": "the enterprise application of application_id is disabled: enable it",
     "90002": "tenant_id is not an Entra ID tenant: give the Directory (tenant) ID",
 }
-_AADSTS_RE = re.compile(r"AADSTS(\d+)")
 
 
 def smarttrace_argument_spec():
@@ -88,11 +86,7 @@ class SmartTraceModule(ModuleResults, AnsibleModule):
     """``AnsibleModule`` with the shared SmartTrace options, a lazily built ``client`` and input/error/diff helpers."""
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
-        spec = smarttrace_argument_spec()
-        spec.update(argument_spec or {})
-        super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
-        # the whole task's time budget (option time_budget): every retry and wait of the task ends by it
-        self.deadline = task_deadline(self.params)
+        super().__init__(smarttrace_argument_spec(), argument_spec, supports_check_mode, **kwargs)
         self._client = None
 
     def check_input(self, *checks):
@@ -136,8 +130,7 @@ def verification_failure(instance, verification):
     """The message when SmartTrace's test fails after saving: its error and what to do (and how long a new secret was waited for)."""
     error = verification["error"] or "no reason given"
     text = "SmartTrace saved the integration of instance %s, but its test of the stored values failed: %s" % (instance, error)
-    match = _AADSTS_RE.search(error)
-    code = match.group(1) if match else None
+    code = aadsts_code(error)
     fix = TEST_FIXES.get(code) or AADSTS_HINTS.get(code)
     if fix:
         text += " -> Fix: %s" % fix
