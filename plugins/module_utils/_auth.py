@@ -207,7 +207,7 @@ class TokenProvider:
         if cached:
             self.source = "cache"
             return cached
-        with cache.exclusive(sleep=self._sleep):
+        with cache.exclusive(sleep=self._sleep, budget=self.budget):
             cache.reload()  # another fork of the play may have asked while this one waited
             cached = self._cached_confidential_client_token(cache)
             if cached:
