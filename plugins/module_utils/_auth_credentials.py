@@ -51,7 +51,6 @@ def _msal():
     return msal
 
 
-
 def load_certificate_credential(path, password=None):
     """msal ``client_credential`` for a PEM (key + certificate) or PFX/P12 file; errors never show key material."""
     # cryptography is imported here, not at the top: only the certificate method needs it, and its import (about 20 ms)

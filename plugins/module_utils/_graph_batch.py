@@ -174,7 +174,6 @@ def _dependents(items, indexes, candidates):
     return found
 
 
-
 def _check_batch_ids(items):
     """Ids must be unique, and ``dependsOn`` may only name requests of the same chunk of 20 (Graph's rule)."""
     ids = [item["id"] for item in items]
@@ -186,4 +185,3 @@ def _check_batch_ids(items):
             outside = [dep for dep in item.get("dependsOn", ()) if dep not in chunk_ids]
             if outside:
                 raise ValueError("batch request %s depends on %s, outside its chunk of %d" % (item["id"], ", ".join(outside), BATCH_LIMIT))
-

@@ -52,7 +52,6 @@ def filter_query(path, params):
     return batch_url(path, params)
 
 
-
 def batch_url(path, params=None):
     """A ``$batch`` sub-request url: nothing encodes it on the way, so path and query are percent-encoded here.
 
@@ -64,4 +63,3 @@ def batch_url(path, params=None):
              for key, _equals, value in (part.partition("=") for part in query.split("&") if part)]
     parts += ["%s=%s" % (quote(str(key), safe="$"), quote(str(value), safe="$,'()-._~")) for key, value in (params or {}).items()]
     return quote(path, safe="/()='$,:@-._~%") + ("?" + "&".join(parts) if parts else "")
-

@@ -96,4 +96,3 @@ def _without_credentials(url):
     """``url`` as ``scheme://host[:port]``: never its user name or password (or path)."""
     parts = urlsplit(url)
     return "%s://%s" % (parts.scheme, parts.netloc.rpartition("@")[2])
-
