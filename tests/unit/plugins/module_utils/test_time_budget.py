@@ -21,7 +21,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy impor
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_module import SmartTraceModule
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, FakeLogin, Reply, mount, scripted
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.test_auth import params as auth_params
-from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.test_entra_module import (  # noqa: F401 - fake_network is a fixture  # pylint: disable=unused-import
+# fake_network is a fixture (used by name as an argument)
+from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.test_entra_module import (  # noqa: F401  # pylint: disable=unused-import
     CONNECTION,
     SPEC,
     fake_network,
