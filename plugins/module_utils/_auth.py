@@ -282,7 +282,8 @@ class TokenProvider:
         command = [executable, "account", "get-access-token", "--resource", self.config.cloud.resource, "--output", "json"]
         if self.config.tenant_id:
             command += ["--tenant", self.config.tenant_id]
-        rc, stdout, stderr = self._run_command(command, self.config.timeout)
+        limit = max(self.config.timeout, 60)  # az signs in slowly the first time
+        rc, stdout, stderr = self._run_command(command, limit if self.budget is None else self.budget.cap(limit))
         if rc != 0:
             first_line = (mask_secrets(stderr).strip().splitlines() or ["exit code %s" % rc])[0]
             login = "az login" + (" --tenant " + self.config.tenant_id if self.config.tenant_id else "")
@@ -370,7 +371,7 @@ class TokenProvider:
 def _run_command(command, timeout):
     """Run ``command`` without a shell; return (rc, stdout, stderr)."""
     try:
-        completed = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=max(timeout, 60), check=False)
+        completed = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return 1, "", str(exc)
     return completed.returncode, completed.stdout.decode("utf-8", "replace"), completed.stderr.decode("utf-8", "replace")

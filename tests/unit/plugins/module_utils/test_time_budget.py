@@ -177,3 +177,15 @@ def test_entra_module_refuses_a_budget_out_of_bounds_before_any_request(fake_net
             EntraModule(argument_spec=SPEC)
     assert "time_budget must be 1 or more and at most 86400 seconds, got 0" in output(capsys)["msg"]
     assert fake_network["servers"] == []
+
+
+def test_the_azure_cli_gets_at_most_what_is_left_of_the_budget():
+    timeouts = []
+
+    def run(command, timeout):
+        timeouts.append(timeout)
+        return 0, '{"accessToken": "az-token", "expires_on": 4102444800}', ""
+    clock = FakeClock()
+    config = AuthConfig(auth_params(auth_method="azure_cli", client_secret=None, authority_url=None))
+    provider = TokenProvider(config, build_session(), which=lambda name: "/usr/bin/az", run_command=run, budget=budget(20, clock))
+    assert provider() == "az-token" and timeouts == [20]  # not the 60 s the CLI gets without a budget
