@@ -99,6 +99,18 @@ options:
       - Timeout in seconds of each HTTP request, from 1 to 3600.
     type: int
     default: 30
+  time_budget:
+    description:
+      - The most seconds the whole task may take, from 1 to 86400. Every retry (throttling, C(5xx), lost connections), every wait for
+        Microsoft Graph to replicate and every token request of the task ends by it, no request is started after it, and a request
+        started near its end is given only the time left (at least one second) as its timeout.
+      - When it runs out, the task fails with a message that says so and names this option.
+      - Options that bound one wait of a module (such as C(wait_timeout) and C(verify_timeout) of M(smarttrace.sso.entra_secret), or
+        C(replication_timeout) of M(smarttrace.sso.entra_assignment)) still apply, but never beyond this budget.
+      - The default, 15 minutes, is more than the longest default waits of any module added up with one throttled Microsoft Graph
+        request (at most 300 seconds of retries), so it only stops a task that would otherwise wait longer.
+    type: int
+    default: 900
   token_cache:
     description:
       - Whether to keep access tokens in a cache file shared by the tasks of a playbook, so the token endpoint is asked
@@ -119,5 +131,5 @@ notes:
   - A person doing the same needs the Entra roles Cloud Application Administrator and User Administrator, not Global Administrator.
   - Prefer a certificate or a managed identity to a client secret for the automation identity. Pass secrets through Ansible Vault or the environment.
   - Microsoft Graph is eventually consistent and throttles; the modules retry C(429), C(503) and C(504) answers honouring C(Retry-After),
-    and retry reads of objects created a moment before, within a bounded time.
+    and retry reads of objects created a moment before, all within O(time_budget).
 """

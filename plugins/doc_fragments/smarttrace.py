@@ -49,10 +49,19 @@ options:
       - Timeout in seconds of each HTTP request.
     type: int
     default: 30
+  time_budget:
+    description:
+      - The most seconds the whole task may take, from 1 to 86400. Every retry (throttling, C(5xx), lost connections) and every wait
+        of the task (such as the one of C(verify_timeout), where the module has it) ends by it.
+      - When it runs out, the task fails with a message that says so and names this option.
+      - The default, 15 minutes, is more than the longest default waits of any module added up with one throttled request
+        (at most two minutes of retries), so it only stops a task that would otherwise wait longer.
+    type: int
+    default: 900
 notes:
   - "Least privilege: the API token or user must be allowed to change Integrations > Azure Active Directory of the instance
      (a SmartTrace administrator); a read-only token is enough for M(smarttrace.sso.smarttrace_integration_info)."
   - Pass the API token and password through Ansible Vault or the environment.
   - SmartTrace answers C(429) and C(503) are retried honouring C(Retry-After), other C(5xx) answers and lost connections with backoff,
-    for up to two minutes per request.
+    for up to two minutes per request and within O(time_budget).
 """

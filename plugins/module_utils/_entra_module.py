@@ -19,15 +19,9 @@ A module reads like::
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
-    HAS_MSAL,
-    MSAL_IMPORT_ERROR,
-    MSAL_METHODS,
-    AuthConfig,
-    TokenProvider,
-    build_session,
-    entra_argument_spec,
-)
+from ansible_collections.smarttrace.sso.plugins.module_utils._auth import TokenProvider
+from ansible_collections.smarttrace.sso.plugins.module_utils._auth_credentials import HAS_MSAL, MSAL_IMPORT_ERROR
+from ansible_collections.smarttrace.sso.plugins.module_utils._auth_options import MSAL_METHODS, AuthConfig, build_session, entra_argument_spec
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
@@ -40,9 +34,7 @@ class EntraModule(ModuleResults, AnsibleModule):
     """``AnsibleModule`` with the shared Entra options, a lazily built ``graph`` client and error/diff helpers."""
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
-        spec = entra_argument_spec()
-        spec.update(argument_spec or {})
-        super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        super().__init__(entra_argument_spec(), argument_spec, supports_check_mode, **kwargs)
         self._graph = None
         self._token_provider = None
         problems = int_option_problems(self.params)  # bounds of every integer option, before anything else
@@ -60,7 +52,7 @@ class EntraModule(ModuleResults, AnsibleModule):
             try:
                 config = AuthConfig(self.params)
                 session = build_session(config.validate_certs, config.ca_path, config.timeout, warn=self.warn)
-                provider = TokenProvider(config, session, warn=self.warn)
+                provider = TokenProvider(config, session, warn=self.warn, budget=self.deadline)
             except Exception as exc:  # noqa: BLE001 - reported through fail_json, secret-free
                 self.fail_from(exc)
             if provider.method in MSAL_METHODS and not HAS_MSAL:
@@ -80,7 +72,7 @@ class EntraModule(ModuleResults, AnsibleModule):
                 return token
 
             self._graph = GraphClient(provider.session, provider.config.graph_root, registered_token, timeout=provider.config.timeout,
-                                      on_token_rejected=provider.invalidate)
+                                      on_token_rejected=provider.invalidate, budget=self.deadline)
         return self._graph
 
     def would_change(self, current, desired):

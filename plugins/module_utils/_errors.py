@@ -49,6 +49,13 @@ _AADSTS_RE = re.compile(r"AADSTS(\d+)")
 _TRACE_SUFFIX_RE = re.compile(r"\s+Trace ID:.*$")
 
 
+def aadsts_code(text):
+    """The AADSTS code in a text of Entra ID (``AADSTS7000215: ...``) as a string, or None: for where only the text is
+    relayed (SmartTrace's test of the stored values; an OAuth error without ``error_codes``). Prefer ``error_codes``."""
+    match = _AADSTS_RE.search(text or "")
+    return match.group(1) if match else None
+
+
 def mask_secrets(text):
     """Return ``text`` with anything that looks like a bearer token, JWT or secret field replaced by a mask."""
     if text is None:
@@ -247,8 +254,7 @@ class AuthenticationError(SsoError):
         result = result or {}
         description = result.get("error_description") or ""
         codes = result.get("error_codes") or []
-        match = _AADSTS_RE.search(description)
-        aadsts = str(codes[0]) if codes else (match.group(1) if match else None)
+        aadsts = str(codes[0]) if codes else aadsts_code(description)
         # The first line of an AADSTS description is the human part; trace and correlation ids follow.
         summary = description.strip().splitlines()[0] if description.strip() else (result.get("error") or "unknown error")
         summary = _TRACE_SUFFIX_RE.sub("", summary)

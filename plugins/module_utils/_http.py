@@ -30,102 +30,44 @@ One connection per (scheme, host, port) is kept open and reused. Failures are ty
 and ``UnsupportedProxy`` below it -- and ``ConnectTimeout`` below it), ``RequestTimeout`` (``ConnectTimeout``,
 ``ReadTimeout``); ``kind`` carries the name ``requests`` gave the same failure, which the messages show, and
 ``permanent`` says that repeating the request cannot help (``TLSCertificateError``, ``UnsupportedProxy``).
+
+The failures are in ``_http_errors``, the choice of proxy in ``_http_proxy``; their names are importable from here too.
 """
 
-import base64
 import http.client
 import json as _json
-import os
 import select
 import socket
 import ssl
 from collections.abc import Mapping, MutableMapping
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._http_errors import (  # noqa: F401  # pylint: disable=unused-import
+    CERTIFICATE_REASONS,
+    ConnectionFailed,
+    ConnectTimeout,
+    HTTPStatusError,
+    ProxyFailed,
+    ReadTimeout,
+    RequestTimeout,
+    TLSCertificateError,
+    TLSError,
+    TransportError,
+    UnsupportedProxy,
+    tls_error,
+)
+from ansible_collections.smarttrace.sso.plugins.module_utils._http_proxy import (  # noqa: F401  # pylint: disable=unused-import
+    _without_credentials,
+    bypasses_proxy,
+    proxy_endpoint,
+    proxy_for,
+    proxy_setting,
+)
 from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import HTTP_IDEMPOTENT_METHODS
 
 DEFAULT_TIMEOUT = 30
 # Characters left as they are when a URL is re-quoted (requests' requote_uri): reserved ones and "%".
 _SAFE_URL_CHARS = "!#$%&'()*+,/:;=?@[]~"
-
-
-# ---------------------------------------------------------------------- errors
-class TransportError(Exception):
-    """No HTTP response was had. ``kind``: the name ``requests`` gives this failure (shown in messages)."""
-
-    kind = "ConnectionError"
-    #: True when repeating the request cannot help (the caller fails at once, saying what to fix)
-    permanent = False
-
-
-class ConnectionFailed(TransportError):
-    """The connection could not be made, or broke before the response was complete."""
-
-
-class TLSError(ConnectionFailed):
-    """The TLS handshake failed, typically because the server's certificate does not verify."""
-
-    kind = "SSLError"
-
-
-class TLSCertificateError(TLSError):
-    """The server's certificate does not verify (unknown CA, wrong host name, expired) or ``verify`` cannot be loaded.
-
-    Repeating the request cannot help: callers fail at once and say how to fix it (``ca_path``, ``validate_certs``).
-    """
-
-    permanent = True
-
-
-# OpenSSL reasons that mean "a certificate is not accepted", whichever side reports it (ssl.SSLError.reason).
-CERTIFICATE_REASONS = frozenset((
-    "CERTIFICATE_VERIFY_FAILED", "TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_BAD_CERTIFICATE", "TLSV1_ALERT_BAD_CERTIFICATE",
-    "SSLV3_ALERT_CERTIFICATE_EXPIRED", "SSLV3_ALERT_CERTIFICATE_UNKNOWN", "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
-    "TLSV1_ALERT_CERTIFICATE_REQUIRED",
-))
-
-
-def tls_error(exc):
-    """The typed error for an ``ssl.SSLError``: ``TLSCertificateError`` for certificate failures, else ``TLSError``."""
-    if isinstance(exc, ssl.SSLCertVerificationError) or getattr(exc, "reason", None) in CERTIFICATE_REASONS:
-        detail = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or str(exc)
-        return TLSCertificateError("certificate verify failed: %s" % detail)
-    return TLSError(str(exc))
-
-
-class ProxyFailed(ConnectionFailed):
-    """The proxy refused the tunnel or could not be reached."""
-
-    kind = "ProxyError"
-
-
-class UnsupportedProxy(ProxyFailed):
-    """The proxy URL in the environment is not one this client speaks (``https://``, ``socks5://``, no host)."""
-
-    kind = "InvalidProxyURL"
-    permanent = True
-
-
-class RequestTimeout(TransportError):
-    """No answer within the timeout."""
-
-    kind = "Timeout"
-
-
-class ConnectTimeout(ConnectionFailed, RequestTimeout):
-    kind = "ConnectTimeout"
-
-
-class ReadTimeout(RequestTimeout):
-    kind = "ReadTimeout"
-
-
-class HTTPStatusError(Exception):
-    """``raise_for_status()`` on a 4xx/5xx response; ``response`` is the response."""
-
-    def __init__(self, message, response=None):
-        super().__init__(message)
-        self.response = response
 
 
 # ---------------------------------------------------------------------- response
@@ -205,85 +147,6 @@ class Response:
 
     def __repr__(self):
         return "<Response [%s]>" % self.status_code
-
-
-# ---------------------------------------------------------------------- proxies
-def proxy_for(url, environ=None):
-    """The proxy URL for ``url`` from the environment (None: connect directly).
-
-    ``<scheme>_proxy``/``<SCHEME>_PROXY``, else ``all_proxy``/``ALL_PROXY`` (lower case first, as curl and requests);
-    a value without a scheme is an ``http://`` proxy.
-    """
-    return proxy_setting(url, environ)[1]
-
-
-def proxy_setting(url, environ=None):
-    """(name of the variable, proxy URL) for ``url`` from the environment; (None, None): connect directly."""
-    environ = os.environ if environ is None else environ
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    for name in ("%s_proxy" % scheme, "%s_PROXY" % scheme.upper(), "all_proxy", "ALL_PROXY"):
-        proxy = environ.get(name)
-        if proxy:
-            break
-    else:
-        return None, None
-    no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
-    if bypasses_proxy(parts.hostname or "", parts.port or (443 if scheme == "https" else 80), no_proxy):
-        return None, None
-    return name, (proxy if "://" in proxy else "http://" + proxy)
-
-
-def proxy_endpoint(proxy, variable="HTTPS_PROXY"):
-    """(host, port, ``Proxy-Authorization`` value or None) of an ``http://`` proxy URL; ``UnsupportedProxy`` otherwise."""
-    parts = urlsplit(proxy)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or 80
-    except ValueError:
-        port = None
-    if scheme != "http" or not parts.hostname or port is None:
-        what = ("a proxy reached over TLS (https://) is not supported" if scheme == "https" else
-                "%s proxies are not supported" % scheme if scheme != "http" else "it has no valid host and port")
-        raise UnsupportedProxy("unusable proxy %s in %s: %s; give the proxy's http:// address (https:// requests still go "
-                               "through it encrypted end to end, in a CONNECT tunnel) or unset %s"
-                               % (_without_credentials(proxy), variable, what, variable))
-    authorization = None
-    if parts.username is not None:
-        credentials = "%s:%s" % (unquote(parts.username), unquote(parts.password or ""))
-        authorization = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
-    return parts.hostname, port, authorization
-
-
-def bypasses_proxy(host, port, no_proxy):
-    """Whether ``host`` (and ``port``) is excluded from proxying by a ``NO_PROXY`` value."""
-    host = host.lower().strip("[]")
-    for entry in (item.strip().lower() for item in no_proxy.replace(" ", ",").split(",")):
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        if "/" in entry:  # an IP network, e.g. 10.0.0.0/8
-            if _in_network(host, entry):
-                return True
-            continue
-        name, _sep, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
-        if entry_port and entry_port != str(port):
-            continue
-        name = name.lstrip(".").strip("[]")
-        if name.startswith("*."):
-            name = name[2:]
-        if host == name or host.endswith("." + name):
-            return True
-    return False
-
-
-def _in_network(host, network):
-    import ipaddress  # only NO_PROXY entries with a network need it
-    try:
-        return ipaddress.ip_address(host) in ipaddress.ip_network(network, strict=False)
-    except ValueError:
-        return False
 
 
 # ---------------------------------------------------------------------- session
@@ -430,7 +293,9 @@ class Session:
             raise tls_error(exc)
         except OSError as exc:
             connection.close()
-            if proxy and "tunnel" in str(exc).lower():
+            # http.client refuses a CONNECT the proxy answered with an error by an OSError without errno (its only other
+            # content is text); a socket that cannot reach the proxy at all carries an errno
+            if proxy and scheme == "https" and exc.errno is None:
                 raise ProxyFailed("the proxy %s refused the tunnel to %s (%s)" % (_without_credentials(proxy), parts.netloc, exc))
             raise ConnectionFailed("cannot connect to %s%s (%s)" % (parts.netloc, " through the proxy" if proxy else "",
                                                                     exc.strerror or exc))
@@ -485,12 +350,6 @@ def _full_url(url, params):
 
 def _without_query(url):
     return (url or "").split("?")[0]
-
-
-def _without_credentials(url):
-    """``url`` as ``scheme://host[:port]``: never its user name or password (or path)."""
-    parts = urlsplit(url)
-    return "%s://%s" % (parts.scheme, parts.netloc.rpartition("@")[2])
 
 
 def session_for(validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, warn=None, service="the service"):

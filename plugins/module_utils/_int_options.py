@@ -14,6 +14,8 @@ allow less (Graph then refuses the secret, and the module says so); a lower limi
 the role's choice (the role allows 1 to 730 days).
 """
 
+from ansible_collections.smarttrace.sso.plugins.module_utils._time_budget import BOUNDS as TIME_BUDGET_BOUNDS
+
 INT_OPTION_BOUNDS = {
     # option: (lowest, highest, unit)
     "timeout": (1, 3600, "seconds"),
@@ -22,6 +24,7 @@ INT_OPTION_BOUNDS = {
     "wait_timeout": (0, 3600, "seconds"),
     "replication_timeout": (0, 3600, "seconds"),
     "verify_timeout": (0, 3600, "seconds"),
+    "time_budget": TIME_BUDGET_BOUNDS + ("seconds",),
 }
 
 _SHOWN_LIMIT = 10 ** 15  # larger values are described, not printed (a 5000-digit number cannot even be turned into text)

@@ -20,7 +20,9 @@ Graph behind the rules are in docs/graph-facts.md ("Throttling",
 * **Waiting for replication** (``wait_until``): ask again with backoff until an answer is ready or the next wait
   would end after the deadline.
 * **A time budget** (``Deadline``): a moment on a monotonic clock that all retries and waits of one call, or one
-  whole task, must end by. ``Deadline.earliest`` combines a per-call budget with a task's.
+  whole task, must end by. ``Deadline.earliest`` combines a per-call budget with a task's. The task's own is made
+  from the ``time_budget`` option by the modules' base classes (``_time_budget``): it names the option, and it
+  remembers when it refused a wait (``ran_out``), so a failure can say the budget was the reason.
 """
 
 import email.utils
@@ -111,12 +113,16 @@ class Deadline:
     """A moment all retries and waits must end by: ``Deadline(seconds, clock)`` is ``seconds`` from now on ``clock``.
 
     ``seconds`` None: no limit. ``allows(delay)`` says whether sleeping ``delay`` more seconds still ends in time.
+    ``option``: the module option that set it (a task's budget), named by ``describe()``; ``ran_out`` turns True
+    when ``allows`` refused a wait or ``expired`` found it passed.
     """
 
-    def __init__(self, seconds, clock=time.monotonic):
+    def __init__(self, seconds, clock=time.monotonic, option=None):
         self.clock = clock
         self.seconds = seconds
+        self.option = option
         self.at = None if seconds is None else clock() + seconds
+        self.ran_out = False
 
     @classmethod
     def earliest(cls, *deadlines):
@@ -130,10 +136,24 @@ class Deadline:
 
     def allows(self, delay):
         """Whether waiting ``delay`` more seconds ends by the deadline."""
-        return self.at is None or self.clock() + delay <= self.at
+        allowed = self.at is None or self.clock() + delay <= self.at
+        self.ran_out = self.ran_out or not allowed
+        return allowed
 
     def expired(self):
-        return self.at is not None and self.clock() >= self.at
+        passed = self.at is not None and self.clock() >= self.at
+        self.ran_out = self.ran_out or passed
+        return passed
+
+    def cap(self, seconds):
+        """``seconds`` (e.g. a request's timeout), shortened to what is left, but never below 1 s; as is without a limit."""
+        left = self.remaining()
+        return seconds if left is None else max(1.0, min(seconds, left))
+
+    def describe(self):
+        """``the task's time budget (900 s) of option time_budget``: for messages (without an option, no option named)."""
+        text = "the task's time budget (%.0f s)" % self.seconds
+        return text + (" of option %s" % self.option if self.option else "")
 
     def __repr__(self):
         return "Deadline(%s s)" % self.seconds

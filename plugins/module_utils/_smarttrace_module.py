@@ -15,15 +15,15 @@ A module reads like::
 """
 
 import os
-import re
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADSTS_HINTS
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AADSTS_HINTS, aadsts_code
 from ansible_collections.smarttrace.sso.plugins.module_utils._http import session_for
 from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
 from ansible_collections.smarttrace.sso.plugins.module_utils._module_results import ModuleResults
+from ansible_collections.smarttrace.sso.plugins.module_utils._time_budget import time_budget_argument_spec
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import (
     DEFAULT_API_URL,
     InputError,
@@ -42,12 +42,11 @@ TEST_FIXES = {
     "7000112": "the enterprise application of application_id is disabled: enable it",
     "90002": "tenant_id is not an Entra ID tenant: give the Directory (tenant) ID",
 }
-_AADSTS_RE = re.compile(r"AADSTS(\d+)")
 
 
 def smarttrace_argument_spec():
     """The options every SmartTrace module shares (documented in the ``smarttrace.sso.smarttrace`` doc fragment)."""
-    return dict(
+    spec = dict(
         api_url=dict(type="str", default=DEFAULT_API_URL, fallback=(env_fallback, ["SMARTTRACE_API_URL"])),
         api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["SMARTTRACE_API_TOKEN"])),
         username=dict(type="str", fallback=(env_fallback, ["SMARTTRACE_USERNAME"])),
@@ -56,6 +55,8 @@ def smarttrace_argument_spec():
         ca_path=dict(type="path", fallback=(env_fallback, ["SMARTTRACE_CA_PATH", "REQUESTS_CA_BUNDLE"])),
         timeout=dict(type="int", default=30),
     )
+    spec.update(time_budget_argument_spec())
+    return spec
 
 
 def connection_problems(params):
@@ -85,9 +86,7 @@ class SmartTraceModule(ModuleResults, AnsibleModule):
     """``AnsibleModule`` with the shared SmartTrace options, a lazily built ``client`` and input/error/diff helpers."""
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
-        spec = smarttrace_argument_spec()
-        spec.update(argument_spec or {})
-        super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        super().__init__(smarttrace_argument_spec(), argument_spec, supports_check_mode, **kwargs)
         self._client = None
 
     def check_input(self, *checks):
@@ -110,7 +109,8 @@ class SmartTraceModule(ModuleResults, AnsibleModule):
             params = self.params
             session = session_for(params["validate_certs"], params.get("ca_path"), params["timeout"], warn=self.warn, service="the SmartTrace API")
             self._client = SmartTraceClient(session, params["api_url"], api_token=params.get("api_token"), username=params.get("username"),
-                                            password=params.get("password"), on_token=self.no_log_values.add, timeout=params["timeout"])
+                                            password=params.get("password"), on_token=self.no_log_values.add, timeout=params["timeout"],
+                                            budget=self.deadline)
         return self._client
 
     def _debug_fields(self):
@@ -130,8 +130,7 @@ def verification_failure(instance, verification):
     """The message when SmartTrace's test fails after saving: its error and what to do (and how long a new secret was waited for)."""
     error = verification["error"] or "no reason given"
     text = "SmartTrace saved the integration of instance %s, but its test of the stored values failed: %s" % (instance, error)
-    match = _AADSTS_RE.search(error)
-    code = match.group(1) if match else None
+    code = aadsts_code(error)
     fix = TEST_FIXES.get(code) or AADSTS_HINTS.get(code)
     if fix:
         text += " -> Fix: %s" % fix

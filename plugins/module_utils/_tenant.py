@@ -19,10 +19,10 @@
 import base64
 import json
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, filter_eq, filter_query, key_path
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_urls import entity_path, filter_eq, filter_query, key_path
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import describe
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 ORGANIZATION_REQUEST = {"id": "organization", "method": "GET", "url": "/organization?$select=id,displayName,verifiedDomains"}
 APP_SELECT = "id,appId,displayName,uniqueName,appRoles,passwordCredentials"
 USER_SELECT = "id,userPrincipalName,displayName,accountEnabled"

@@ -142,10 +142,11 @@ class PersistentTokenCache:
         return self._msal_cache
 
     @contextlib.contextmanager
-    def exclusive(self, sleep=time.sleep):
+    def exclusive(self, sleep=time.sleep, budget=None):
         """Hold the identity's lock file (``<cache file>.lock``, 0600) while asking for a token; yields True when held.
 
-        Never fatal: without a usable folder, without ``fcntl``, or after LOCK_WAIT_SECONDS the body runs unlocked.
+        Never fatal: without a usable folder, without ``fcntl``, or after LOCK_WAIT_SECONDS (or what is left of the
+        task's time budget ``budget``, a ``_retry_policy.Deadline``, if less) the body runs unlocked.
         """
         if fcntl is None or not self._usable or not self._ensure_directory():
             yield False
@@ -170,7 +171,8 @@ class PersistentTokenCache:
             return
         held = False
         try:
-            deadline = self._clock() + LOCK_WAIT_SECONDS
+            left = budget.remaining() if budget is not None else None
+            deadline = self._clock() + (LOCK_WAIT_SECONDS if left is None else min(LOCK_WAIT_SECONDS, left))
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, GraphError, mask_secrets, to_fail_kwargs
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, GraphError, aadsts_code, mask_secrets, to_fail_kwargs
 
 JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoIn0.c2lnbmF0dXJl"
 
@@ -67,3 +67,18 @@ def test_authentication_error_explains_the_fix(code, fix):
 
 def test_unexpected_errors_are_masked_too():
     assert to_fail_kwargs(ValueError("bad Bearer %s" % JWT)) == {"msg": "ValueError: bad Bearer ********"}
+
+
+@pytest.mark.parametrize("text, code", [
+    ("AADSTS7000215: Invalid client secret provided.", "7000215"),
+    ("The test failed: AADSTS700016: Application not found", "700016"),
+    ("invalid client secret", None), ("", None), (None, None),
+])
+def test_the_one_place_that_reads_an_aadsts_code_from_text(text, code):
+    assert aadsts_code(text) == code
+
+
+def test_error_codes_win_over_the_text():
+    error = AuthenticationError.from_token_response({"error": "invalid_client", "error_codes": [7000222],
+                                                     "error_description": "AADSTS7000215: words that disagree"})
+    assert error.aadsts == "7000222"

@@ -504,3 +504,15 @@ def test_unusable_proxies_are_refused_at_once_naming_the_variable(variable, prox
     text = str(caught.value)
     assert words in text and variable in text and "top-secret" not in text and "user" not in text
     assert caught.value.permanent and caught.value.kind == "InvalidProxyURL"
+
+
+def test_a_proxy_that_cannot_be_reached_is_a_connection_error_not_a_refused_tunnel(ca, monkeypatch):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: the connection to the proxy itself is refused (an OSError with an errno)
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:secret@127.0.0.1:%d" % port)
+    with pytest.raises(_http.ConnectionFailed) as caught:
+        Session(verify=ca, timeout=5).get("https://graph.example.test/v1.0")
+    assert not isinstance(caught.value, _http.ProxyFailed)
+    assert "cannot connect to graph.example.test through the proxy" in str(caught.value) and "secret" not in str(caught.value)

@@ -373,3 +373,22 @@ def test_a_folder_of_another_user_is_refused(directory, warnings, monkeypatch):
     cache = open_cache(directory, warnings)
     assert cache.find_access_token(CLIENT, SCOPE) is None
     assert len(warnings) == 1 and "owned by another user" in warnings[0] and "Not using the token cache folder" in warnings[0]
+
+
+def test_waiting_for_the_lock_ends_by_the_tasks_time_budget(directory, warnings):
+    import fcntl
+    import time
+    from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline
+    os.makedirs(directory, mode=0o700)
+    lock = os.path.join(directory, cache_file_name(AUTHORITY, TENANT, CLIENT)) + ".lock"
+    holder = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another task holds the lock for longer than this task's budget
+    try:
+        def use():
+            started = time.monotonic()
+            with open_cache(directory, warnings).exclusive(sleep=lambda seconds: time.sleep(0.01), budget=Deadline(0.3)) as held:
+                return held, time.monotonic() - started
+        held, took = run_briefly(use)
+    finally:
+        os.close(holder)
+    assert held is False and took < 3  # not LOCK_WAIT_SECONDS (90 s): the body ran unlocked when the budget was spent
