@@ -14,6 +14,8 @@ differ; other APIs' entries and the API's delegated ``Scope`` entries are kept),
 (``exclusive``). Nothing is read or written for a check-mode placeholder app.
 """
 
+import difflib
+
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
     entity_path,
@@ -61,8 +63,13 @@ def resolve_roles(api_sp, names):
     unknown = [name for name in names if name not in roles]
     if unknown:
         label = api_sp.get("displayName") or api_sp.get("appId")
-        raise PermissionsOptionError("permissions: %s offers no application permission %s; its application permissions are named like %s "
-                                     "(exact case)" % (label, ", ".join(unknown), ", ".join(sorted(roles)[:5]) or "(none)"))
+        folded = dict((name.lower(), name) for name in roles)
+
+        def suggestion(name):
+            close = difflib.get_close_matches(name.lower(), list(folded), n=1, cutoff=0.8)
+            return "%s (did you mean %s?)" % (name, folded[close[0]]) if close else name
+        raise PermissionsOptionError("permissions: %s offers no application permission %s; give the names of its application permissions "
+                                     "(app roles), exact case, not delegated ones" % (label, ", ".join(suggestion(name) for name in unknown)))
     return dict((name, roles[name]["id"]) for name in names)
 
 

@@ -153,7 +153,8 @@ def test_check_mode_placeholder_app_reads_only_the_api():
 
 def test_an_unknown_or_delegated_permission_is_an_error_naming_the_option_before_any_write():
     graph = FakeGraph(app=app(), sp=SP)
-    with pytest.raises(PermissionsOptionError, match=r"^permissions: Microsoft Graph offers no application permission Directory\.ReadAll, User\.Read;"):
+    with pytest.raises(PermissionsOptionError, match=r"^permissions: Microsoft Graph offers no application permission "
+                       r"Directory\.ReadAll \(did you mean Directory\.Read\.All\?\), User\.Read; .*not delegated ones$"):
         run(graph, permissions=["Directory.ReadAll", "User.Read"])
     assert graph.writes() == []
 
