@@ -23,17 +23,19 @@ def check_options(params, check_mode):
     owner = params["owner_app_id"]
     if not is_guid(owner) and not (check_mode and is_known_after_run(owner)):
         raise OwnerOptionError("owner_app_id %r is not an application (client) ID: give the GUID of the service principal's app" % owner)
-    wrong = [value for value in params["app_ids"] if not is_guid(value)]
+    wrong = [value for value in params["app_ids"] if not is_guid(value) and not (check_mode and is_known_after_run(value))]
     if wrong:
         raise OwnerOptionError("app_ids holds %s, not application (client) IDs: give the GUIDs of the app registrations" % ", ".join(map(repr, wrong)))
 
 
 def ensure(graph, owner_app_id, app_ids, check_mode):
     """Make the service principal of ``owner_app_id`` an owner of each app of ``app_ids``; ``(changed, before, after, result)``."""
-    app_ids = list(dict.fromkeys(value.lower() for value in app_ids))
+    app_ids = list(dict.fromkeys(value if is_known_after_run(value) else value.lower() for value in app_ids))
+    new_apps = [app_id for app_id in app_ids if is_known_after_run(app_id)]  # check mode: an app that would be created has no owner yet
+    existing = [app_id for app_id in app_ids if app_id not in new_apps]
     placeholder = is_known_after_run(owner_app_id)
     requests_ = [] if placeholder else [{"url": key_path("/servicePrincipals", "appId", owner_app_id), "params": {"$select": "id"}}]
-    requests_ += [{"url": key_path("/applications", "appId", app_id, "owners"), "params": {"$select": "id"}} for app_id in app_ids]
+    requests_ += [{"url": key_path("/applications", "appId", app_id, "owners"), "params": {"$select": "id"}} for app_id in existing]
     answers = graph.batch(requests_) if requests_ else []
     owner_id = KNOWN_AFTER_RUN
     if not placeholder:
@@ -41,8 +43,8 @@ def ensure(graph, owner_app_id, app_ids, check_mode):
         if owner is None:
             raise OwnerOptionError("owner_app_id: no service principal with application (client) ID %s in this tenant" % owner_app_id)
         owner_id = owner["id"]
-    missing, missing_apps = [], []
-    for app_id, answer in zip(app_ids, answers):
+    missing, missing_apps = list(new_apps), []
+    for app_id, answer in zip(existing, answers):
         owners = _found(answer)
         if owners is None:
             missing_apps.append(app_id)
@@ -50,7 +52,7 @@ def ensure(graph, owner_app_id, app_ids, check_mode):
             missing.append(app_id)
     if missing_apps:
         raise OwnerOptionError("app_ids: no app registration with application (client) ID %s" % ", ".join(missing_apps))
-    if missing and not check_mode:
+    if missing and not check_mode:  # (no placeholder outside check mode: check_options)
         for app_id in missing:
             add_owner(graph, key_path("/applications", "appId", app_id), owner_id)
     before = {"owned_apps": sorted(set(app_ids) - set(missing))}

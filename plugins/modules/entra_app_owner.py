@@ -25,6 +25,7 @@ options:
   app_ids:
     description:
       - Application (client) IDs of the app registrations it should own.
+      - In check mode, V((known after the real run\)) stands for an app that would be created; the owner is then reported as missing from it.
     type: list
     elements: str
     required: true

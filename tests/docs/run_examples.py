@@ -145,6 +145,7 @@ def cases(endpoint: dict, work: pathlib.Path) -> dict[str, Case]:
   ansible.builtin.command:
     cmd: "{{{{ ansible_playbook_python }}}} {script} {folder}"
     creates: "{folder}/automation.crt"
+  check_mode: false
 """.format(script=REPO / "tests/integration/targets/create_automation_identity/files/make_certificate.py", folder=work),
             vars={"certificate_file": str(work / "automation.crt")},
             runs=("check", "real", "rerun")),

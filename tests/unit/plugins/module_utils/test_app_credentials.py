@@ -264,3 +264,13 @@ def test_the_credential_module_checks_a_playbook_input_in_check_mode_without_a_r
 def test_bad_input_fails_naming_the_option(capsys, module, args, message):
     result = run_module(capsys, module, **args)
     assert result["failed"] is True and message in result["msg"]
+
+
+def test_check_mode_accepts_an_app_that_would_be_created():
+    _owned_apps.check_options({"owner_app_id": KNOWN_AFTER_RUN, "app_ids": [KNOWN_AFTER_RUN, OWNED[1]]}, check_mode=True)
+    with pytest.raises(_owned_apps.OwnerOptionError, match="^app_ids holds"):
+        _owned_apps.check_options({"owner_app_id": OWNER_APP, "app_ids": [KNOWN_AFTER_RUN]}, check_mode=False)
+    graph = FakeOwners({OWNED[1]: ["owner-sp"]})
+    changed, _before, _after, result = _owned_apps.ensure(graph, OWNER_APP, [KNOWN_AFTER_RUN, OWNED[1]], check_mode=True)
+    assert changed is True and result["added"] == [KNOWN_AFTER_RUN]
+    assert graph.calls == [("BATCH", ["/servicePrincipals(appId='%s')" % OWNER_APP, "/applications(appId='%s')/owners" % OWNED[1]])]
