@@ -8,7 +8,7 @@ its display name; a missing one is added with one ``PATCH`` of ``keyCredentials`
 ``keyId`` (Graph keeps them). A federated identity credential is known by its ``name`` (which never changes): a missing one
 is added (``POST``), one that differs in issuer, subject, audience or (when given) description is updated (``PATCH``).
 Credentials not named are always kept. Reads: the app (with ``keyCredentials``) and, when federated credentials are given,
-its federated credentials - one ``$batch``.
+its federated credentials (``/applications/{id}/...``: Graph has no navigation on the ``appId`` key path) - two GETs.
 """
 
 import base64
@@ -16,7 +16,6 @@ import binascii
 import hashlib
 import re
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, key_path, not_found
 from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN, is_guid, is_known_after_run
 from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline, wait_until
@@ -24,7 +23,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy impor
 DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
 DEFAULT_CERTIFICATE_NAME = "certificate {thumbprint}"
 APP_SELECT = "id,appId,displayName,keyCredentials"
-FEDERATED = "federatedIdentityCredentials"  # _permissions.CALLS: Application.ReadWrite.OwnedBy
 _PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 # Graph's limits (federatedIdentityCredential): name 3 to 120 characters, issuer/subject/audience/description at most 600.
 NAME_LENGTH = (3, 120)
@@ -176,49 +174,27 @@ class AppCredentials:
         self.federated = []
 
     def read(self, with_federated):
-        """The app and (``with_federated``) its federated credentials: one ``$batch``, or one GET; nothing for a placeholder."""
+        """The app and (``with_federated``) its federated credentials: one GET each; nothing for a placeholder."""
         if is_known_after_run(self.app_id):
             return
         app_path = key_path("/applications", "appId", self.app_id)
-        page = None
-        if with_federated:
-            answers = self.graph.batch([{"url": app_path, "params": {"$select": APP_SELECT}},
-                                        {"url": key_path("/applications", "appId", self.app_id, FEDERATED)}])
-            self.app, page = _found(answers[0]), _found(answers[1])
-        else:
-            self.app = self.graph.get_or_none(app_path, params={"$select": APP_SELECT})
-        if self.app is None:  # created moments before: wait for it to replicate
-            kwargs = {"sleep": self._sleep} if self._sleep else {}
-            self.app = wait_until(lambda: self.graph.get_or_none(app_path, params={"$select": APP_SELECT}), Deadline(self.wait_timeout), **kwargs)
-            page = None
+        kwargs = {"sleep": self._sleep} if self._sleep else {}
+        # read at once; one created moments before is read again until it has replicated, within wait_timeout
+        self.app = wait_until(lambda: self.graph.get_or_none(app_path, params={"$select": APP_SELECT}), Deadline(self.wait_timeout), **kwargs)
         if self.app is None:
             raise CredentialOptionError("app_id: no app registration with application (client) ID %s; create it first "
                                         "(smarttrace.sso.entra_app)" % self.app_id)
-        if not with_federated:
-            return
-        if page is None:
-            self.federated = self.graph.list_all(entity_path("/applications", self.app["id"], FEDERATED))
-            return
-        self.federated = list(page.get("value") or [])
-        if page.get("@odata.nextLink"):
-            self.federated.extend(self.graph.list_all(page["@odata.nextLink"]))
+        if with_federated:  # by object id: Graph attaches navigation to key-segment paths only (and $expand does not reach them)
+            self.federated = self.graph.list_all(entity_path("/applications", self.app["id"], "federatedIdentityCredentials"))
 
     def write(self, key_credentials, to_add, to_update):
         app = entity_path("/applications", self.app["id"])
         if key_credentials is not None:
             self.graph.patch(app, {"keyCredentials": key_credentials}, retry_on=(not_found,))
         for item in to_add:
-            self.graph.post(entity_path("/applications", self.app["id"], FEDERATED), item, retry_on=(not_found,), idempotent=False)
+            self.graph.post(entity_path("/applications", self.app["id"], "federatedIdentityCredentials"), item, retry_on=(not_found,), idempotent=False)
         for credential_id, _name, body in to_update:
-            self.graph.patch(entity_path("/applications", self.app["id"], FEDERATED, credential_id), body)
-
-
-def _found(answer):
-    if isinstance(answer, GraphError):
-        if answer.status == 404:
-            return None
-        raise answer
-    return answer
+            self.graph.patch(entity_path("/applications", self.app["id"], "federatedIdentityCredentials", credential_id), body)
 
 
 def ensure(store, certificates, federated, check_mode):

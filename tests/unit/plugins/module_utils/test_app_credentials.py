@@ -40,12 +40,6 @@ class FakeGraph:
         self.app, self.federated = app, list(federated)
         self.calls = []
 
-    def batch(self, requests_):
-        self.calls.append(("BATCH", [request["url"] for request in requests_]))
-        if self.app is None:
-            return [GraphError("not found", status=404)] * len(requests_)
-        return [copy.deepcopy(self.app), {"value": copy.deepcopy(self.federated)}][:len(requests_)]
-
     def get_or_none(self, path, params=None):
         self.calls.append(("GET", path))
         return copy.deepcopy(self.app)
@@ -103,7 +97,7 @@ def test_a_certificate_the_app_has_is_not_added_again(identifier, display_name):
     assert changed is False and graph.writes() == [] and before == after
 
 
-def test_federated_credentials_are_added_or_updated_by_name_and_others_kept_in_one_read():
+def test_federated_credentials_are_added_or_updated_by_name_and_others_kept_in_two_reads():
     current = [{"id": "f-1", "name": "ci-prod", "issuer": ISSUER, "subject": "repo:contoso/sso:ref:refs/heads/main",
                 "audiences": ["api://AzureADTokenExchange"], "description": "x"},
                {"id": "f-2", "name": "someone-elses", "issuer": ISSUER, "subject": "s", "audiences": ["api://AzureADTokenExchange"]}]
@@ -112,7 +106,7 @@ def test_federated_credentials_are_added_or_updated_by_name_and_others_kept_in_o
                                      description="cluster")
     changed, before, after, result = run(graph, federated_=wanted)
     assert changed is True and result["added_federated_credentials"] == ["aks"] and result["updated_federated_credentials"] == ["ci-prod"]
-    assert graph.calls[0] == ("BATCH", ["/applications(appId='%s')" % APP_ID, "/applications(appId='%s')/federatedIdentityCredentials" % APP_ID])
+    assert graph.calls[:2] == [("GET", "/applications(appId='%s')" % APP_ID), ("GET", "/applications/obj/federatedIdentityCredentials")]
     assert graph.writes() == [
         ("POST", "/applications/obj/federatedIdentityCredentials", {"name": "aks", "issuer": "https://oidc.example.test/abc",
                                                                     "subject": "system:serviceaccount:sso:runner",
@@ -197,7 +191,9 @@ class FakeOwners:
                 answers.append({"id": "owner-sp"} if self.owner_exists else GraphError("nf", status=404))
                 continue
             app_id = request["url"].split("'")[1]
-            answers.append({"value": [{"id": o} for o in self.owners[app_id]]} if app_id in self.owners else GraphError("nf", status=404))
+            assert request["params"] == {"$expand": "owners", "$select": "id"}
+            answers.append({"id": "obj-" + app_id, "owners": [{"id": o} for o in self.owners[app_id]]} if app_id in self.owners
+                           else GraphError("nf", status=404))
         return answers
 
     def post(self, path, body, **kwargs):
@@ -209,7 +205,7 @@ def test_the_owner_is_added_where_missing_only_in_one_read():
     changed, before, after, result = _owned_apps.ensure(graph, OWNER_APP, OWNED, check_mode=False)
     assert changed is True and result["added"] == [OWNED[0].lower()] and result["owner_id"] == "owner-sp"
     assert len([call for call in graph.calls if call[0] == "BATCH"]) == 1
-    assert graph.calls[-1] == ("POST", "/applications(appId='%s')/owners/$ref" % OWNED[0].lower(),
+    assert graph.calls[-1] == ("POST", "/applications/obj-%s/owners/$ref" % OWNED[0].lower(),
                                {"@odata.id": "https://graph.example.test/directoryObjects/owner-sp"})
     assert before == {"owned_apps": [OWNED[1]]} and after == {"owned_apps": sorted(o.lower() for o in OWNED)}
 
@@ -219,7 +215,7 @@ def test_owner_already_everywhere_changes_nothing_and_check_mode_writes_nothing(
     assert _owned_apps.ensure(graph, OWNER_APP, [OWNED[1]], check_mode=False)[0] is False
     graph = FakeOwners({OWNED[1]: []})
     assert _owned_apps.ensure(graph, KNOWN_AFTER_RUN, [OWNED[1]], check_mode=True)[0] is True
-    assert [call[0] for call in graph.calls] == ["BATCH"] and graph.calls[0][1] == ["/applications(appId='%s')/owners" % OWNED[1]]
+    assert [call[0] for call in graph.calls] == ["BATCH"] and graph.calls[0][1] == ["/applications(appId='%s')" % OWNED[1]]
 
 
 def test_a_missing_app_or_owner_is_an_error_naming_the_option_before_any_write():
@@ -273,4 +269,14 @@ def test_check_mode_accepts_an_app_that_would_be_created():
     graph = FakeOwners({OWNED[1]: ["owner-sp"]})
     changed, _before, _after, result = _owned_apps.ensure(graph, OWNER_APP, [KNOWN_AFTER_RUN, OWNED[1]], check_mode=True)
     assert changed is True and result["added"] == [KNOWN_AFTER_RUN]
-    assert graph.calls == [("BATCH", ["/servicePrincipals(appId='%s')" % OWNER_APP, "/applications(appId='%s')/owners" % OWNED[1]])]
+    assert graph.calls == [("BATCH", ["/servicePrincipals(appId='%s')" % OWNER_APP, "/applications(appId='%s')" % OWNED[1]])]
+
+
+def test_an_app_with_twenty_owners_has_its_owners_read_again_whole():
+    class Many(FakeOwners):
+        def list_all(self, path, params=None):
+            self.calls.append(("GET", path))
+            return [{"@odata.id": "https://graph.example.test/v1.0/directoryObjects/owner-sp"}]
+    graph = Many({OWNED[1]: ["other-%d" % index for index in range(20)]})
+    assert _owned_apps.ensure(graph, OWNER_APP, [OWNED[1]], check_mode=False)[0] is False
+    assert graph.calls[-1] == ("GET", "/applications/obj-%s/owners/$ref" % OWNED[1])
