@@ -71,6 +71,14 @@ SETUP_SECRET = """
 """
 
 
+SETUP_AUTOMATION_APP = """
+- name: "docs-test setup: the automation identity's app registration"
+  smarttrace.sso.entra_app:
+    display_name: SmartTrace SSO automation
+  register: automation_app
+"""
+
+
 @dataclasses.dataclass
 class Case:
     vars: dict = dataclasses.field(default_factory=dict)
@@ -126,6 +134,24 @@ def cases(endpoint: dict, work: pathlib.Path) -> dict[str, Case]:
             final={"Once the consumer uses the new secret, retire the older ones of the same description": "retires secrets",
                    "Remove one secret by its key ID": "removes a secret",
                    "The value was lost - add a new secret now": "force: true adds a secret on every run, as documented"}),
+        "module:entra_app_permissions": Case(
+            setup=SETUP_AUTOMATION_APP,
+            final={"Add one Microsoft Graph application permission, keeping the others": "adds a permission that the first "
+                   "example's exclusive list removes again: in one playbook the two would undo each other on every run"},
+            runs=("check", "real", "rerun")),
+        "module:entra_app_credential": Case(
+            setup=SETUP_AUTOMATION_APP + """
+- name: "docs-test setup: a throwaway certificate"
+  ansible.builtin.command:
+    cmd: "{{{{ ansible_playbook_python }}}} {script} {folder}"
+    creates: "{folder}/automation.crt"
+  check_mode: false
+""".format(script=REPO / "tests/integration/targets/create_automation_identity/files/make_certificate.py", folder=work),
+            vars={"certificate_file": str(work / "automation.crt")},
+            runs=("check", "real", "rerun")),
+        "module:entra_app_owner": Case(
+            setup=SETUP_AUTOMATION_APP + SETUP_APP.format(register="smarttrace_app"),
+            runs=("check", "real", "rerun")),
         "module:entra_user": Case(
             vars={"vault_bsimon_password": BSIMON_PASSWORD, "vault_initial_password": BSIMON_PASSWORD,
                   "offboarding": False,

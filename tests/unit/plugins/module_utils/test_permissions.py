@@ -75,7 +75,7 @@ def test_requests_map_to_their_least_privileged_permission(method, path, permiss
 
 
 def test_a_request_outside_the_table_is_not_mapped():
-    assert permission_for("POST", "/applications/%s/federatedIdentityCredentials" % SAMPLE_ID) == (False, None)
+    assert permission_for("POST", "/applications/%s/extensionProperties" % SAMPLE_ID) == (False, None)
     assert permission_for("DELETE", "/groups/%s" % SAMPLE_ID) == (False, None)
 
 
