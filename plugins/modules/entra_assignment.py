@@ -315,6 +315,7 @@ def main():
     if problems:
         module.fail_json(msg="Invalid input: " + "; ".join(problems), problems=problems)
     graph, waiter, present = module.graph, Waiter(), params["state"] == "present"
+    waiter.budget = getattr(module, "deadline", None)  # the task's time budget, when the base class has one: waits end by it
     wait = params["replication_timeout"]
     try:
         sp, assignments, lookups = read_state(graph, params["app_id"], params["service_principal_id"], params["users"], params["groups"],

@@ -295,6 +295,8 @@ def run(module, instance, desired, given=None):
     integration = module.client.apply(instance, plan)
     verification = None
     if plan.method and present and module.params["verify"]:
+        if module.client.budget is None:  # the task's time budget bounds the test's retries too, when the base class has one
+            module.client.budget = getattr(module, "deadline", None)
         verification = module.client.verify(instance, module.params["verify_timeout"])
     return current, plan, integration, verification
 

@@ -506,3 +506,20 @@ def test_current_secrets_that_are_not_secrets_are_named():
     with pytest.raises(SecretOptionError) as caught:
         check_options(params(state="absent", current_secrets=[]), NOW)
     assert "current_secrets is used only with state=present" in str(caught.value)
+
+
+def test_the_wait_for_a_new_secret_ends_by_the_tasks_budget():
+    from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline
+    fake = FakeApps()
+    started = fake.clock()
+    original_route = fake.route
+
+    def hide_forever(method, rest, query, body):
+        reply = original_route(method, rest, query, body)
+        if rest == "/addPassword":
+            fake.hidden[reply.body["keyId"]] = 10 ** 6
+        return reply
+    fake.route = hide_forever
+    store = store_for(fake, wait_timeout=120, deadline=Deadline(5, fake.clock))
+    outcome = ensure_present(store, params(wait_timeout=120), NOW, False, NOW + datetime.timedelta(days=180))
+    assert outcome["result"]["secret"] == fake.secrets[0] and fake.clock() - started <= 5
