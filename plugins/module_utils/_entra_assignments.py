@@ -63,9 +63,7 @@ class AssignmentError(SsoError):
         return self.problems
 
 
-
 # ---------------------------------------------------------------------------------------------- reading
-
 def read_state(graph, app_id, object_id, users, groups, wait, waiter, new_sp=False):
     """``(service principal, its assignments, principal lookups)`` in as few requests as the ids given allow.
 

@@ -142,15 +142,6 @@ def explain_add_error(error, params):
         return ("the tenant does not allow client secrets on this application: an app management policy blocks them. "
                 "Use a certificate, or ask an administrator for an exemption")
     return None
-    text = "%s %s" % (error.code or "", error.message or "")
-    lowered = text.lower()
-    if "lifetime" in lowered:
-        return ("%s is longer than the tenant allows: an app management policy limits the lifetime of client secrets. "
-                "Choose a shorter expires_in_days or an earlier end_date" % lifetime_text(params))
-    if "not allowed as per assigned policy" in lowered or "credentialtypenotallowed" in lowered:
-        return ("the tenant does not allow client secrets on this application: an app management policy blocks them. "
-                "Use a certificate, or ask an administrator for an exemption")
-    return None
 
 
 # ---------------------------------------------------------------------------------------------- plans

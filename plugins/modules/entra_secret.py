@@ -335,7 +335,7 @@ ARGUMENT_SPEC = dict(
     held_key_id=dict(type="str"),
     verify=dict(type="bool", default=False),
     verify_timeout=dict(type="int", default=120),
-    current_secrets=dict(type="list", elements="dict"),
+    current_secrets=dict(type="list", elements="dict", no_log=False),  # key ids, names and dates: no value
 )
 
 # What is compared: the secrets of the application whose displayName equals display_name, by keyId and

@@ -409,8 +409,8 @@ def report(opts):
                                           ("new controller, empty token cache", cold, TARGETS["rerun_requests_new_controller"], None)):
             counts = (run["total"], run["graph"], run["login"], run["smarttrace"], run["kind_read"], run["kind_write"], run["kind_action"])
             rows.append(("Role, unchanged re-run (%s)" % label,
-                         "%d (%d / %d / %d; %d / %d / %d), changed=%d, in %.1f s%s" % (counts + (run["changed"], run["seconds"],
-                                                                                          "; before: %d" % before if before else "")),
+                         "%d (%d / %d / %d; %d / %d / %d), changed=%d, in %.1f s%s" % (
+                             counts + (run["changed"], run["seconds"], "; before: %d" % before if before else "")),
                          "<= %d requests, 0 writes" % limit,
                          "met" if run["total"] <= limit and run["kind_write"] == 0 and run["changed"] == 0 else "MISSED"))
         fresh_requests = fresh["total"] - fresh["login"]

@@ -309,10 +309,10 @@ def test_a_predicted_service_principal_is_not_read_and_new_principals_are_predic
     may_be_new = new_principal_test(["new@contoso.example"])
     principals, unknown, ambiguous = resolve_principals(["adele@contoso.example", "new@contoso.example", PLACEHOLDER], [], lookups, may_be_new)
     assert unknown == [] and ambiguous == []
-    assert [(p["name"], p["principal_id"]) for p in principals] == [("adele@contoso.example", adele["id"]), ("new@contoso.example", PLACEHOLDER),
-                                                                      (PLACEHOLDER, PLACEHOLDER)]
+    expected = [("adele@contoso.example", adele["id"]), ("new@contoso.example", PLACEHOLDER), (PLACEHOLDER, PLACEHOLDER)]
+    assert [(p["name"], p["principal_id"]) for p in principals] == expected
     add, remove, keep = plan_changes(principals, assignments, DEFAULT_ACCESS, "present", True)
     assert [item["name"] for item in add] == ["adele@contoso.example", "new@contoso.example", PLACEHOLDER] and remove == [] and keep == []
     # without the prediction, a name not found stays unknown
-    assert resolve_principals(["nobody@contoso.example"], [], read_state(directory.graph, None, PLACEHOLDER, ["nobody@contoso.example"], [], 0,
-                                                                           waiter(directory))[2])[1] == [("User", "nobody@contoso.example")]
+    lookups = read_state(directory.graph, None, PLACEHOLDER, ["nobody@contoso.example"], [], 0, waiter(directory))[2]
+    assert resolve_principals(["nobody@contoso.example"], [], lookups)[1] == [("User", "nobody@contoso.example")]

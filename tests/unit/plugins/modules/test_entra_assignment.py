@@ -153,8 +153,8 @@ def test_check_mode_takes_the_placeholder_and_predicts_every_principal_added(fak
                 _ansible_diff=True, _ansible_check_mode=True)
     predicted = run(args, capsys)
     assert predicted["changed"] is True and directory.assignments == {} and predicted["service_principal_id"] == PLACEHOLDER
-    assert [(item["name"], item["principal_id"]) for item in predicted["added"]] == [("adele@contoso.example", adele["id"]),
-                                                                                    ("new@contoso.example", PLACEHOLDER)]
+    expected = [("adele@contoso.example", adele["id"]), ("new@contoso.example", PLACEHOLDER)]
+    assert [(item["name"], item["principal_id"]) for item in predicted["added"]] == expected
     assert predicted["diff"]["before"]["assigned"] == [] and len(predicted["diff"]["after"]["assigned"]) == 2
     assert [call[1] for call in directory.calls] == ["/users"]  # the principals only: the service principal cannot be read
     failed = run(dict(args, _ansible_check_mode=False), capsys)
