@@ -414,7 +414,8 @@ def report(opts):
                          "<= %d requests, 0 writes" % limit,
                          "met" if run["total"] <= limit and run["kind_write"] == 0 and run["changed"] == 0 else "MISSED"))
         fresh_requests = fresh["total"] - fresh["login"]
-        test_user = sum(len(task["requests"]) for task in fresh.get("requests_by_task", []) if task["task"] == TEST_USER_TASK)
+        test_user = sum(len(task["requests"]) for task in fresh.get("requests_by_task", [])
+                        if task["task"].split(" : ")[-1] == TEST_USER_TASK)  # "smarttrace.sso.entra_sso : Create the test users"
         rows.append(("Requests per fresh instance (role part: no throttling, without the login requests; a fleet instance has no test "
                      "user, the demo's test user costs the requests of '%s')" % TEST_USER_TASK,
                      "%d without test user, %d with it (%d writes); before: %d without test user" % (
