@@ -68,18 +68,20 @@ def unique(values):
 class Waiter:
     """Sleeps between retry rounds (``_retry_policy``'s backoff for replication); ``clock``/``sleep`` are injectable for tests."""
 
-    def __init__(self, sleep=time.sleep, clock=time.monotonic, backoff_base=REPLICATION_BACKOFF[0], backoff_cap=REPLICATION_BACKOFF[1]):
+    def __init__(self, sleep=time.sleep, clock=time.monotonic, backoff_base=REPLICATION_BACKOFF[0], backoff_cap=REPLICATION_BACKOFF[1], budget=None):
         self.sleep = sleep
         self.clock = clock
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.budget = budget  # the task's time budget (a ``Deadline``): no wait ends after it
 
     def delay(self, attempt):
         return backoff_delay(attempt, self.backoff_base, self.backoff_cap)
 
     def deadline(self, seconds):
-        """A ``Deadline`` ``seconds`` from now on this waiter's clock."""
-        return Deadline(seconds, self.clock)
+        """A ``Deadline`` ``seconds`` from now on this waiter's clock, or the task's budget if that ends sooner."""
+        own = Deadline(seconds, self.clock)
+        return Deadline.earliest(own, self.budget) or own
 
     def wait_until(self, poll, seconds, done=bool):
         """``_retry_policy.wait_until`` with this waiter's clock, sleep and backoff, for up to ``seconds``."""

@@ -31,10 +31,17 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
     write_all,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, SsoError, mask_secrets
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, key_path
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
+    APP_ROLE_NOT_ON_RESOURCE,
+    ASSIGNMENT_EXISTS,
+    entity_path,
+    key_path,
+    message_kind,
+)
+
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN, is_guid, is_known_after_run
 
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 SP_SELECT = ("id", "appId", "displayName", "appRoles")
 ASSIGNMENT_SELECT = ("id", "appRoleId", "principalId", "principalType", "principalDisplayName")
 USER_SELECT = ("id", "userPrincipalName", "displayName")
@@ -57,28 +64,37 @@ class AssignmentError(SsoError):
 
 
 # ---------------------------------------------------------------------------------------------- reading
-
-def read_state(graph, app_id, object_id, users, groups, wait, waiter):
+def read_state(graph, app_id, object_id, users, groups, wait, waiter, new_sp=False):
     """``(service principal, its assignments, principal lookups)`` in as few requests as the ids given allow.
 
     One round (a ``$batch``) reads the service principal, its assignments when ``object_id`` is given, and every
     principal lookup; with ``app_id`` the assignments follow in one more request (their path needs the object id).
-    A service principal created moments ago is waited for up to ``wait`` seconds. The lookups are
+    A service principal created moments ago is waited for up to ``wait`` seconds; its assignments are not read when the
+    caller says it was created in this run (``new_sp``: nothing can be assigned to it yet). A service principal that check
+    mode predicts (its id or app id the placeholder) is not read at all. The lookups are
     ``{(kind, property): (query, found)}`` for ``wait_for_principals`` and ``resolve_principals``.
     """
     named, queries = principal_queries(users, groups)
+
+    def lookups(found):
+        return dict((key, (query, result)) for key, query, result in zip(named, queries, found))
+
+    if is_known_after_run(app_id) or is_known_after_run(object_id):
+        return {"id": KNOWN_AFTER_RUN, "appId": app_id, "appRoles": None}, [], lookups(find_many_with(graph, queries)[0])
     extra = [{"method": "GET", "url": collection_url(sp_path(app_id, object_id), select=SP_SELECT)}]
-    if object_id:
+    if object_id and not new_sp:
         extra.append({"method": "GET", "url": assignments_url(object_id)})
     found, answers = find_many_with(graph, queries, extra)
     sp = _entity_or_none(answers[0])
     if sp is None:
         sp = read_resource(graph, app_id, object_id, wait, waiter, known_missing=True)
-    if object_id and isinstance(answers[1], dict):
+    if new_sp:
+        assignments = []
+    elif object_id and isinstance(answers[1], dict):
         assignments = all_items(graph, answers[1])
     else:
         assignments = graph.list_all(assignments_url(sp["id"]))
-    return sp, assignments, dict((key, (query, result)) for key, query, result in zip(named, queries, found))
+    return sp, assignments, lookups(found)
 
 
 def sp_path(app_id, object_id):
@@ -120,7 +136,11 @@ def role_label(role):
 
 
 def pick_role(sp, role):
-    """The ``(appRoleId, label)`` to assign: the role named by value (or display name), or Default Access."""
+    """The ``(appRoleId, label)`` to assign: the role named by value (or display name), or Default Access.
+
+    For a service principal check mode predicts (``appRoles`` None: not read), a named role's id is the placeholder."""
+    if sp.get("appRoles") is None and is_known_after_run(sp.get("id")):
+        return (DEFAULT_ACCESS, "Default Access") if role is None else (KNOWN_AFTER_RUN, role)
     roles = sp.get("appRoles") or []
     usable = [item for item in roles if item.get("isEnabled", True) and "User" in (item.get("allowedMemberTypes") or [])]
     listing = ", ".join(role_label(item) for item in usable) or "none"
@@ -154,6 +174,7 @@ def principal_queries(users, groups):
     """``([(kind, property)], [find_many query])``: users by userPrincipalName or id, groups by displayName or id."""
     named, queries = [], []
     for (kind, collection, by_name, select), names in zip(PRINCIPAL_KINDS, (users, groups)):
+        names = [name for name in names if not is_known_after_run(name)]  # check mode's placeholder: nothing to look up
         for prop, values in (("id", [name for name in names if is_guid(name)]), (by_name, [name for name in names if not is_guid(name)])):
             if values:
                 named.append((kind, prop))
@@ -190,17 +211,21 @@ def new_principal_test(new_principals):
     return lambda _kind, name: fold(name) in folded
 
 
-def resolve_principals(users, groups, lookups):
+def resolve_principals(users, groups, lookups, predicted=lambda kind, name: False):
     """``(principals, unknown, ambiguous)`` for ``users`` and ``groups`` from the lookups of ``read_state``.
 
     Principals are dicts ``name``, ``principal_type``, ``principal_id``, ``principal_display_name``; unknown
-    is a list of ``(kind, name)``, ambiguous of ``(kind, name, ids)``.
+    is a list of ``(kind, name)``, ambiguous of ``(kind, name, ids)``. In check mode, a name that is the placeholder, or
+    that is not found and ``predicted(kind, name)`` (a principal an earlier task would create), is a principal whose id
+    is known after the real run.
     """
     principals, unknown, ambiguous = [], [], []
     for (kind, _collection, by_name, _select), names in zip(PRINCIPAL_KINDS, (users, groups)):
         for name in names:
-            matches = lookups[(kind, "id" if is_guid(name) else by_name)][1][fold(name)]
-            if not matches:
+            matches = [] if is_known_after_run(name) else lookups[(kind, "id" if is_guid(name) else by_name)][1][fold(name)]
+            if not matches and (is_known_after_run(name) or predicted(kind, name)):
+                principals.append(dict(name=name, principal_type=kind, principal_id=KNOWN_AFTER_RUN, principal_display_name=None))
+            elif not matches:
                 unknown.append((kind, name))
             elif len(matches) > 1:
                 ambiguous.append((kind, name, [match["id"] for match in matches]))
@@ -246,9 +271,10 @@ def plan_changes(principals, assignments, role_id, state, exclusive):
     current = dict((fold(item["principalId"]), item) for item in assignments if fold(item.get("appRoleId")) == fold(role_id))
     wanted, add, keep, remove = set(), [], [], []
     for principal in principals:
-        if principal["principal_id"] in wanted:
+        key = principal["principal_id"] if not is_known_after_run(principal["principal_id"]) else (principal["principal_type"], fold(principal["name"]))
+        if key in wanted:
             continue
-        wanted.add(principal["principal_id"])
+        wanted.add(key)
         existing = current.get(principal["principal_id"])
         if state == "present":
             (keep if existing else add).append(dict(principal, assignment_id=existing["id"] if existing else None))
@@ -304,11 +330,11 @@ def describe(item):
 
 
 def _already_exists(error):
-    return isinstance(error, GraphError) and error.status == 400 and "already exists" in error.message.lower()
+    return isinstance(error, GraphError) and message_kind(error) == ASSIGNMENT_EXISTS  # a 400 with no code of its own
 
 
 def _explain(error):
-    if error.status == 400 and "not found on application" in error.message.lower():
+    if message_kind(error) == APP_ROLE_NOT_ON_RESOURCE:
         return "the app role is not on the service principal (yet): check role, or run again when the app's roles have replicated (%s)" % error.message
     if error.status == 403:
         return ("the automation identity needs AppRoleAssignment.ReadWrite.All and Application.Read.All (or Directory.Read.All) (%s)"
@@ -336,7 +362,7 @@ def assignments_after(assignments, present, removed, role_id, names=None):
                       "name": names.get(principal_id) or item.get("principalDisplayName"),
                       "principal_display_name": item.get("principalDisplayName"), "app_role_id": app_role_id, "assignment_id": item.get("id")})
     for item in present:
-        if (item["principal_id"], fold(role_id)) in seen:
+        if (item["principal_id"], fold(role_id)) in seen and not is_known_after_run(item["principal_id"]):
             continue
         seen.add((item["principal_id"], fold(role_id)))
         entry = result_entry(item, role_id)

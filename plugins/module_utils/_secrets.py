@@ -1,182 +1,42 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) smarttrace.sso contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Client secrets (``passwordCredentials``) of an application: the options, plans and the read / add / remove /
-wait steps of ``entra_secret`` (docs/graph-facts.md: Client secrets, Idempotency, Replication). Dates, the secret in use and the expiry
-warnings, which ``entra_app_info`` shares, are in ``_secret_expiry.py``.
+"""Client secrets (``passwordCredentials``) of an application: the read / add / remove / wait steps and the runs of
+``entra_secret`` (docs/graph-facts.md: Client secrets, Idempotency, Replication). Its options and plans are in
+``_secret_options.py``, the proof at the token endpoint in ``_secret_verify.py``; dates, the secret in use and the expiry
+warnings, which ``entra_app_info`` shares, in ``_secret_expiry.py``.
 
 Graph shows a secret's value only in the answer to ``addPassword``. ``AppSecrets.add`` takes it out of
 that answer at once and hands it to the caller; nothing else here ever sees a value (``hint``, the first
 three characters, is public in Graph and in the portal).
 """
 
-import datetime
 import time
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import (
-    MAX_IN_FLIGHT_TIMEOUT,
     ConcurrentRunError,
     ahead_of,
     in_flight,
     secret_in_flight_message,
     spared,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, key_path
-from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline, RETRIED_STATUSES, backoff_delay, wait_until
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import (
-    DAY,
-    app_label,
-    describe,
-    expiry_warnings,
-    format_date_time,
-    in_use,
-    is_expired,
-    lifetime_problem,
-    named,
-    parse_date_time,
-    seconds_left,
-)
+from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import entity_path, key_path, not_found
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN, is_known_after_run
+from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline, backoff_delay, wait_until
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import app_label, describe, expiry_warnings, format_date_time, in_use, named
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_options import SecretOptionError, explain_add_error, plan_absent, plan_present
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_verify import verification_failed
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import GUID_RE, KNOWN_AFTER_RUN
 APP_SELECT = "id,appId,displayName,passwordCredentials"
 # After addPassword, the new keyId must show up in this many consecutive reads, this many seconds apart,
-# before a re-run can be trusted to see it (Terraform's azuread provider asks for 5).
+# before a re-run can be trusted to see it (Terraform's azuread provider asks for 5). With verify, Entra ID's token endpoint
+# has accepted the secret before it is returned, and one sighting is enough: it gives the runs that overlap their turn
+# (in_flight_timeout), and the role's retiring reads the app again afterwards.
 SIGHTINGS = 3
+VERIFIED_SIGHTINGS = 1
 SIGHTING_INTERVAL = 1.0
 MAX_ADD_POSTS = 2  # a lost addPassword answer is sent once more (its secret's value is lost either way)
-# Token endpoint answers that mean "not replicated yet" for a secret (or an app) added moments ago: Entra refuses a new
-# secret with AADSTS7000215 until it reaches the token endpoint's replicas, a new app with 700016, a new service principal
-# with 7000229. Within verify_timeout they are asked again; after it, they are the verdict.
-VERIFY_REPLICATION_CODES = ("7000215", "700016", "7000229")
-VERIFY_RETRY_STATUSES = RETRIED_STATUSES
-VERIFY_MAX_DELAY = 10.0
-
-
-class SecretOptionError(ValueError):
-    """An option value that cannot work; the message names the option and the fix."""
-
-
-# ---------------------------------------------------------------------------------------------- options
-def check_options(params, now):
-    """Validate the entra_secret options before any request; return the wanted end date (None for absent).
-
-    Raises ``SecretOptionError`` naming the option and the fix.
-    """
-    state = params["state"]
-    for name in ("app_id", "app_object_id", "key_id", "keep_key_id", "held_key_id"):
-        value = params.get(name)
-        if value is not None and not GUID_RE.match(value) and not (name == "held_key_id" and value == ""):
-            raise SecretOptionError("%s must be a GUID such as 00000000-0000-0000-0000-000000000000, got %r%s." % (
-                name, value, ": the Application (client) ID of the app registration" if name == "app_id" else
-                ": the Object ID of the app registration (not of its enterprise application)" if name == "app_object_id" else
-                ": the key_id a previous run returned (the portal's Secret ID)" if name != "held_key_id" else
-                ": the key_id of the secret its consumer holds now, or an empty string when it holds none"))
-    if not (params.get("display_name") or "").strip():
-        raise SecretOptionError("display_name must not be empty: give the description the secret has in the portal, e.g. 'smarttrace'.")
-    if params["rotate_before_days"] < 0:
-        raise SecretOptionError("rotate_before_days must be 0 or more (days before the end date when a new secret is added).")
-    if params["wait_timeout"] < 0:
-        raise SecretOptionError("wait_timeout must be 0 or more seconds.")
-    if not 0 <= (params.get("in_flight_timeout") or 0) <= MAX_IN_FLIGHT_TIMEOUT:
-        raise SecretOptionError("in_flight_timeout must be 0 (off) to %d seconds, got %s: how long a secret another run added counts as being "
-                                "handed over." % (MAX_IN_FLIGHT_TIMEOUT, params.get("in_flight_timeout")))
-    if params.get("held_key_id") is not None and not params.get("in_flight_timeout"):
-        raise SecretOptionError("held_key_id is used only with in_flight_timeout (runs that overlap): set in_flight_timeout, or remove held_key_id.")
-    only = {"present": ("expires_in_days", "end_date", "force", "held_key_id", "verify", "allow_long_lifetime"),
-            "absent": ("key_id", "keep_key_id")}
-    for other_state, names in only.items():
-        if other_state == state:
-            continue
-        for name in names:
-            if params.get(name) not in (None, False):
-                raise SecretOptionError("%s is used only with state=%s: remove it, or set state=%s." % (name, other_state, other_state))
-    if state == "absent":
-        return None
-    end_date = params.get("end_date")
-    if end_date is None:
-        days = 180 if params.get("expires_in_days") is None else params["expires_in_days"]
-        if days < 1:
-            raise SecretOptionError("expires_in_days must be 1 or more, got %d." % days)
-        refusal = lifetime_problem(days, params.get("allow_long_lifetime"))
-        if refusal:
-            raise SecretOptionError(refusal)
-        if params["rotate_before_days"] >= days:
-            raise SecretOptionError("rotate_before_days (%d) must be less than expires_in_days (%d), or every run would add a new secret: "
-                                    "lower rotate_before_days or raise expires_in_days." % (params["rotate_before_days"], days))
-        return now + datetime.timedelta(days=days)
-    end = parse_date_time(end_date)
-    if end is None:
-        raise SecretOptionError("end_date %r is not a date: give YYYY-MM-DD (midnight UTC) or a date-time such as 2027-01-31T12:00:00Z." % (end_date,))
-    if end <= now:
-        raise SecretOptionError("end_date %s is in the past (now is %s): give a future date, or use expires_in_days instead." % (
-            format_date_time(end), format_date_time(now)))
-    refusal = lifetime_problem((end - now).total_seconds() / DAY, params.get("allow_long_lifetime"), option="end_date %s" % format_date_time(end))
-    if refusal:
-        raise SecretOptionError(refusal)
-    if (end - now).total_seconds() <= params["rotate_before_days"] * DAY:
-        raise SecretOptionError("end_date %s is only %.1f days away, not more than rotate_before_days (%d): a secret ending then would be replaced "
-                                "on the next run. Choose a later end_date or a smaller rotate_before_days." % (
-                                    format_date_time(end), (end - now).total_seconds() / DAY, params["rotate_before_days"]))
-    return end
-
-
-def lifetime_text(params):
-    """How the caller asked for the lifetime, for messages (``expires_in_days=180`` or ``end_date=...``)."""
-    if params.get("end_date") is not None:
-        return "end_date=%s" % params["end_date"]
-    return "expires_in_days=%s" % (180 if params.get("expires_in_days") is None else params["expires_in_days"])
-
-
-def explain_add_error(error, params):
-    """A clear message for an addPassword refused by a tenant policy (docs/graph-facts.md, Client secrets), else None."""
-    if not isinstance(error, GraphError) or error.status not in (400, 403):
-        return None
-    text = "%s %s" % (error.code or "", error.message or "")
-    lowered = text.lower()
-    if "lifetime" in lowered:
-        return ("%s is longer than the tenant allows: an app management policy limits the lifetime of client secrets. "
-                "Choose a shorter expires_in_days or an earlier end_date" % lifetime_text(params))
-    if "not allowed as per assigned policy" in lowered or "credentialtypenotallowed" in lowered:
-        return ("the tenant does not allow client secrets on this application: an app management policy blocks them. "
-                "Use a certificate, or ask an administrator for an exemption")
-    return None
-
-
-# ---------------------------------------------------------------------------------------------- plans
-def plan_present(credentials, display_name, rotate_before_days, now, force=False):
-    """``(current, add)``: the secret of this display name that stays in use, and whether to add a new one.
-
-    Unchanged while a secret with this display name has more than ``rotate_before_days`` days left; else
-    (or with ``force``) a new one is added. The old one is never removed in the same step.
-    """
-    current = in_use(named(credentials, display_name), now)
-    if force or current is None:
-        return current, True
-    return current, seconds_left(current, now) <= rotate_before_days * DAY
-
-
-def plan_absent(credentials, display_name, now, key_id=None, keep_key_id=None):
-    """The credentials to remove (of this display name only). Raises ``SecretOptionError`` when keeping is unsafe."""
-    mine = named(credentials, display_name)
-    if key_id:
-        for credential in credentials or []:
-            if (credential.get("keyId") or "").lower() == key_id.lower() and credential.get("displayName") != display_name:
-                owner = credential.get("displayName")
-                raise SecretOptionError("key_id %s belongs to the secret named %r, not %r: nothing was removed. Give the display_name of that "
-                                        "secret, or the key_id of a secret named %r." % (key_id, owner, display_name, display_name))
-        return [credential for credential in mine if credential["keyId"].lower() == key_id.lower()]
-    if keep_key_id:
-        keep = [credential for credential in mine if credential["keyId"].lower() == keep_key_id.lower()]
-        if not keep:
-            raise SecretOptionError("keep_key_id %s is not a secret named %r of this application, so no secret is known to be in use: "
-                                    "nothing was removed. Give the key_id that entra_secret returned when it added the new secret." % (
-                                        keep_key_id, display_name))
-        if is_expired(keep[0], now):
-            raise SecretOptionError("keep_key_id %s expired on %s, so it cannot be the secret in use: nothing was removed. Add a new secret "
-                                    "(state=present), give it to its consumer, then retire with its key_id." % (keep_key_id, keep[0].get("endDateTime")))
-        return [credential for credential in mine if credential is not keep[0]]
-    return list(mine)
 
 
 # ---------------------------------------------------------------------------------------------- Graph steps
@@ -189,33 +49,52 @@ class AppSecrets:
     """The client secrets of one application, read and changed through a ``GraphClient``.
 
     ``wait_timeout`` bounds every wait for replication: for the application to become visible, and for a
-    new secret's keyId to show up in reads.
+    new secret's keyId to show up in reads; ``deadline`` (the task's time budget, a ``Deadline``) bounds them too.
+    ``known``: the app's passwordCredentials as the caller read them moments before (``current_secrets``), so
+    ``read`` makes no request. An app id that is check mode's placeholder is an app to be created: no secrets, no request.
     """
 
-    def __init__(self, graph, app_id=None, object_id=None, wait_timeout=120, sleep=None, clock=None):
+    def __init__(self, graph, app_id=None, object_id=None, wait_timeout=120, sleep=None, clock=None, known=None, deadline=None):
         self.graph = graph
         self.app_id = app_id
         self.object_id = object_id
         self.wait_timeout = wait_timeout
         self.app = None
+        self.known = known
+        self.deadline = deadline
         self.lost_answers = []
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic
 
     @property
+    def predicted(self):
+        """Whether the app is one check mode predicts (its id is the placeholder): it cannot be read."""
+        return is_known_after_run(self.app_id) or is_known_after_run(self.object_id)
+
+    @property
     def label(self):
         if self.app:
             return app_label(self.app)
+        if self.predicted:
+            return "the application entra_app would create"
         return "application with %s" % ("app_id %s" % self.app_id if self.app_id else "app_object_id %s" % self.object_id)
 
     @property
     def _path(self):
-        return entity_path("/applications", self.object_id)
+        return entity_path("/applications", self.object_id) if self.object_id else key_path("/applications", "appId", self.app_id)
+
+    def _wait(self, seconds):
+        return Deadline.earliest(Deadline(seconds, self._clock), self.deadline)
 
     def read(self):
-        """The application (id, appId, displayName, passwordCredentials): one GET, repeated only while it 404s (replication)."""
+        """The application's passwordCredentials: one GET of the app (id, appId, displayName, passwordCredentials), repeated only
+        while it 404s (replication); none when the caller gave them (``known``) or the app is check mode's prediction."""
+        if self.predicted:
+            return []
+        if self.known is not None:
+            return list(self.known)
         path = key_path("/applications", "appId", self.app_id) if self.app_id else self._path
-        app = wait_until(lambda: self.graph.get_or_none(path, params={"$select": APP_SELECT}), Deadline(self.wait_timeout, self._clock),
+        app = wait_until(lambda: self.graph.get_or_none(path, params={"$select": APP_SELECT}), self._wait(self.wait_timeout),
                          sleep=self._sleep, delay=lambda attempt: backoff_delay(attempt, 1.0, 10.0), done=lambda found: found is not None)
         if app is None:
             raise SecretOptionError("there is no %s in this tenant%s: check %s. An application created moments ago can take a while to "
@@ -229,8 +108,13 @@ class AppSecrets:
         return list(app.get("passwordCredentials") or [])
 
     def _read_credentials(self):
-        body = self.graph.get(self._path, params={"$select": "passwordCredentials"}) or {}
+        body = self.graph.get_or_none(self._path, params={"$select": "passwordCredentials"}) or {}  # 404: not replicated yet
         return list(body.get("passwordCredentials") or [])
+
+    def read_after_add(self):
+        """One read of the credentials (after an add whose app was not read first); None when the app is not visible yet."""
+        body = self.graph.get_or_none(self._path, params={"$select": "passwordCredentials"})
+        return None if body is None else list(body.get("passwordCredentials") or [])
 
     def add(self, display_name, end):
         """addPassword; return the new credential, ``secretText`` included (the only copy there will ever be).
@@ -239,9 +123,12 @@ class AppSecrets:
         created by the lost request is lost too, so re-reading cannot help; ``wait_visible`` removes it.
         """
         body = {"passwordCredential": {"displayName": display_name, "endDateTime": format_date_time(end)}}
+        # an app not read first (``known``) may have been created moments ago: 404 means not replicated yet (nothing was added)
+        retry_on = (not_found,) if self.app is None else ()
         for post in range(1, MAX_ADD_POSTS + 1):
             try:
-                return self.graph.request("POST", self._path + "/addPassword", body=body, idempotent=False)
+                return self.graph.request("POST", self._path + "/addPassword", body=body, idempotent=False, retry_on=retry_on,
+                                          deadline=self._wait(self.wait_timeout) if retry_on else None)
             except GraphError as error:
                 if not _ambiguous(error) or post == MAX_ADD_POSTS:
                     raise
@@ -271,8 +158,8 @@ class AppSecrets:
                 errors.append(result)
         return removed, gone, errors
 
-    def wait_visible(self, key_id, display_name, known_key_ids):
-        """Read until ``key_id`` shows up in ``SIGHTINGS`` consecutive reads, within ``wait_timeout``.
+    def wait_visible(self, key_id, display_name, known_key_ids, sightings=SIGHTINGS):
+        """Read until ``key_id`` shows up in ``sightings`` consecutive reads, within ``wait_timeout``.
 
         Returns (visible, credentials as last read, orphans removed). After a lost addPassword answer, a
         secret of this display name that was neither there before nor is the new one is an orphan (its value
@@ -293,107 +180,15 @@ class AppSecrets:
                     orphans.extend(removed + gone)
                     known.update(key.lower() for key in lost)
             state["seen"] = state["seen"] + 1 if any(c.get("keyId") == key_id for c in credentials) else 0
-            return state["seen"] >= SIGHTINGS
+            return state["seen"] >= sightings
 
         def delay(attempt):  # once seen, the next sightings come at a steady pace; until then, the policy's backoff shape
             return SIGHTING_INTERVAL if state["seen"] else min(SIGHTING_INTERVAL * 2 ** (attempt - 1), 10.0)
 
-        if wait_until(read, Deadline(self.wait_timeout, self._clock), sleep=self._sleep, delay=delay):
+        if wait_until(read, self._wait(self.wait_timeout), sleep=self._sleep, delay=delay):
             return True, state["credentials"], orphans
         credentials = state["credentials"]
         return False, credentials, orphans
-
-
-class SecretVerifier:
-    """Proves a new client secret where it will be used: a client-credentials token request to Entra ID's token endpoint.
-
-    One POST per attempt (no OpenID discovery, no msal): ``grant_type=client_credentials`` for the app with the new secret
-    and ``scope`` the cloud's Graph ``/.default``, which Entra answers for any app of the tenant (the token is discarded).
-    Replication refusals (``VERIFY_REPLICATION_CODES``), throttling, 5xx and lost connections are asked again with a growing
-    delay until ``timeout`` seconds have passed; any other AADSTS code is the verdict at once.
-    """
-
-    def __init__(self, session, token_url, scope, timeout=120, sleep=None, clock=None):
-        self.session = session
-        self.token_url = token_url
-        self.scope = scope
-        self.timeout = timeout
-        self._sleep = sleep or time.sleep
-        self._clock = clock or time.monotonic
-
-    def verify(self, client_id, secret):
-        """{"verified", "attempts", "waited", "error" (AuthenticationError or None)}; never raises for the endpoint's answers."""
-        started = self._clock()
-        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": self.scope}
-        last = {"error": None, "retry_after": None, "attempts": 0}
-
-        def attempt():
-            last["attempts"] += 1
-            last["error"], last["retry_after"] = self._attempt(form)
-            error = last["error"]
-            # a verdict: a token came back, or an answer that waiting cannot change
-            return error is None or not (error.aadsts in VERIFY_REPLICATION_CODES or error.status in VERIFY_RETRY_STATUSES or error.status is None)
-
-        def delay(number):
-            return last["retry_after"] if last["retry_after"] is not None else min(2.0 ** (number - 1), VERIFY_MAX_DELAY)
-
-        wait_until(attempt, Deadline(self.timeout, self._clock), sleep=self._sleep, delay=delay)
-        error = last["error"]
-        return {"verified": error is None, "attempts": last["attempts"], "waited": round(self._clock() - started, 1), "error": error}
-
-    def _attempt(self, form):
-        """(None, None) when a token came back; else (AuthenticationError, Retry-After seconds or None). No secret in either."""
-        try:
-            response = self.session.post(self.token_url, data=form, headers={"Accept": "application/json"})
-        except Exception as exc:  # noqa: BLE001 - a transport failure (its text may name the URL, never the form)
-            return AuthenticationError("cannot reach the token endpoint (%s)" % type(exc).__name__, method="client_secret"), None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
-            return None, None
-        retry_after = response.headers.get("Retry-After")
-        try:
-            retry_after = min(float(retry_after), 60.0) if retry_after is not None else None
-        except ValueError:
-            retry_after = None
-        if isinstance(body, dict) and body.get("error"):
-            return AuthenticationError.from_token_response(body, status=response.status_code, method="client_secret"), retry_after
-        return AuthenticationError("the token endpoint answered HTTP %s" % response.status_code, status=response.status_code,
-                                   method="client_secret"), retry_after
-
-
-class SecretVerificationError(Exception):
-    """The new secret did not work at the token endpoint; it was removed again (or the message says how to)."""
-
-    def __init__(self, message, key_id, verification, removed):
-        super().__init__(message)
-        self.key_id = key_id
-        self.removed = removed
-        error = verification["error"]
-        self.result = {"verification": {"verified": False, "attempts": verification["attempts"], "waited_seconds": verification["waited"],
-                                        "aadsts": error.aadsts, "error": error.error},
-                       "removed_key_ids": [key_id] if removed else []}
-
-
-def verification_failed(store, new, verification):
-    """Remove the secret that did not work and return the error naming the AADSTS cause (the value goes nowhere)."""
-    error = verification["error"]
-    removed, gone, errors = store.remove([new["keyId"]])
-    cause = error.message if not error.aadsts or error.message.startswith("AADSTS") else "AADSTS%s: %s" % (error.aadsts, error.message)
-    message = ("The new secret (key_id %s) did not work at Entra ID's token endpoint: %s, after %d attempt(s) in %.0f s."
-               % (new["keyId"], cause, verification["attempts"], verification["waited"]))
-    if error.aadsts in VERIFY_REPLICATION_CODES:
-        message += (" Entra ID may take longer than verify_timeout to replicate a new secret: raise verify_timeout and run again."
-                    if error.aadsts == "7000215" else " The application is not (yet) known to the token endpoint: %s." % (error.hint or "run again later"))
-    elif error.hint:
-        message += " Fix: %s." % error.hint
-    if errors:
-        message += (" Removing it failed too (%s): retire it with state=absent and key_id=%s." % (errors[0].code or errors[0].status, new["keyId"]))
-        return SecretVerificationError(message, new["keyId"], verification, removed=False)
-    message += " It was removed again; the other secrets are unchanged."
-    return SecretVerificationError(message, new["keyId"], verification, removed=bool(removed or gone))
 
 
 # ---------------------------------------------------------------------------------------------- entra_secret runs
@@ -443,7 +238,7 @@ def ensure_present(store, params, now, check_mode, end, verifier=None):
     if check_mode:
         predicted = {"keyId": KNOWN_AFTER_RUN, "displayName": display_name, "hint": KNOWN_AFTER_RUN, "startDateTime": KNOWN_AFTER_RUN,
                      "endDateTime": format_date_time(end)}
-        return _outcome(store, True, display_name, mine, mine + [predicted], now, rotate)
+        return _outcome(store, True, display_name, mine, mine + [predicted], now, rotate, secret=KNOWN_AFTER_RUN)
     try:
         created = store.add(display_name, end)
     except GraphError as error:
@@ -455,16 +250,19 @@ def ensure_present(store, params, now, check_mode, end, verifier=None):
     new = _public(created)
     after, warnings = mine + [new], []
     # From here on nothing may fail the task: the value exists only in ``secret``.
+    sightings = VERIFIED_SIGHTINGS if verifier is not None else SIGHTINGS
     try:
-        visible, latest, orphans = store.wait_visible(new["keyId"], display_name, [c.get("keyId") for c in credentials])
+        visible, latest, orphans = store.wait_visible(new["keyId"], display_name, [c.get("keyId") for c in credentials], sightings)
+        if latest is None and timeout and store.known is not None:
+            latest = store.read_after_add()  # the turn is decided on what Graph holds now, not on the caller's earlier read
         if latest is not None:
             after = [c for c in named(latest, display_name) if c.get("keyId") not in orphans]
             if not any(c.get("keyId") == new["keyId"] for c in after):
                 after.append(new)
         if store.wait_timeout and not visible:
-            warnings.append("The new secret (key_id %s) did not show up in %d consecutive reads within wait_timeout=%d s: Microsoft Graph is "
-                            "still replicating it, and a run before it shows up would add another one. Wait a few minutes before running "
-                            "again, or raise wait_timeout." % (new["keyId"], SIGHTINGS, store.wait_timeout))
+            warnings.append("The new secret (key_id %s) did not show up in %d consecutive reads within wait_timeout=%d s: Microsoft Graph "
+                            "is still replicating it, and a run before it shows up would add another one. Wait a few minutes before running "
+                            "again, or raise wait_timeout." % (new["keyId"], sightings, store.wait_timeout))
         if timeout:
             first = ahead_of(latest or after, display_name, held, now, timeout, new["keyId"])
             if first:

@@ -32,6 +32,9 @@ options:
   service_principal_id:
     description:
       - The object ID of the service principal (enterprise application).
+      - In check mode, O(app_id) and O(service_principal_id) may also be V((known after the real run\)), what M(smarttrace.sso.entra_app)
+        returns for an app or service principal it would create. Nothing is read about it then, and every principal counts as
+        added; a named O(role)'s id is V((known after the real run\)) too. Outside check mode that placeholder is an error naming the option.
     type: str
   users:
     description:
@@ -73,6 +76,14 @@ options:
       - Only names that may be new (O(new_principals)) are waited for; any other unknown name fails at once. V(0) never waits.
     type: int
     default: 60
+  service_principal_new:
+    description:
+      - The service principal of O(service_principal_id) was created moments before, in this run (M(smarttrace.sso.entra_app)
+        created the app), so nothing can be assigned to it yet and its assignments are not read.
+      - Set it only for a service principal created in this run. For any other, O(exclusive) would miss the assignments to remove,
+        and a principal already assigned would cost a write that Microsoft Graph refuses as existing (reported as unchanged).
+    type: bool
+    default: false
   new_principals:
     description:
       - The users and groups of O(users) and O(groups) that were created moments before this task (for example the
@@ -81,6 +92,8 @@ options:
       - When not set, every user of O(users) that is not found is waited for (it may have been created by the previous
         task), and groups are not (this collection never creates groups).
       - V([]) waits for no principal.
+      - In check mode these principals are not waited for - the task that creates them ran in check mode too. One that is not
+        found is predicted as added, with the principal ID V((known after the real run\)); so is a principal given as that placeholder.
     type: list
     elements: str
 notes:
@@ -216,7 +229,7 @@ unchanged:
 """
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter, fold
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN, is_guid, is_known_after_run
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments import (
     AssignmentError,
     apply_changes,
@@ -231,7 +244,6 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments 
     suggest_principals,
     wait_for_principals,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoError
 
@@ -239,12 +251,21 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoE
 # Principals are matched by object ID after resolving names: users by userPrincipalName, groups by displayName.
 
 
-def input_problems(params):
+def input_problems(params, check_mode=False):
     problems = []
     for option in ("app_id", "service_principal_id"):
-        if params[option] is not None and not is_guid(params[option]):
+        if is_known_after_run(params[option]):
+            if not check_mode:
+                problems.append("%s is %r, check mode's placeholder for an app or service principal that does not exist yet: outside check "
+                                "mode give the real id (entra_app's result after a real run)" % (option, params[option]))
+        elif params[option] is not None and not is_guid(params[option]):
             problems.append("%s %r must be a GUID such as 00000000-0000-0000-0000-000000000000" % (option, params[option]))
+    for option in ("users", "groups"):
+        problems.extend("%s[%d] is %r, check mode's placeholder: outside check mode give the principal's real name or object id" % (option, index, name)
+                        for index, name in enumerate(params[option]) if is_known_after_run(name) and not check_mode)
     for index, name in enumerate(params["users"]):
+        if is_known_after_run(name):
+            continue
         if not name or not name.strip():
             problems.append("users[%d] is empty" % index)
         elif not is_guid(name) and name.count("@") != 1:
@@ -256,6 +277,8 @@ def input_problems(params):
         problems.append("give users or groups (or exclusive=true with none to remove every assignment of the role)")
     if params["role"] is not None and not params["role"].strip():
         problems.append("role is empty: leave it unset for Default Access")
+    if params["service_principal_new"] and not params["service_principal_id"]:
+        problems.append("service_principal_new is used only with service_principal_id (the id entra_app returned when it created it)")
     if params["replication_timeout"] < 0:
         problems.append("replication_timeout must be 0 or more seconds")
     return problems
@@ -282,24 +305,28 @@ def main():
             exclusive=dict(type="bool", default=False),
             replication_timeout=dict(type="int", default=60),
             new_principals=dict(type="list", elements="str"),
+            service_principal_new=dict(type="bool", default=False),
         ),
         mutually_exclusive=[("app_id", "service_principal_id")],
         required_one_of=[("app_id", "service_principal_id")],
     )
     params = module.params
-    problems = input_problems(params)
+    problems = input_problems(params, module.check_mode)
     if problems:
         module.fail_json(msg="Invalid input: " + "; ".join(problems), problems=problems)
     graph, waiter, present = module.graph, Waiter(), params["state"] == "present"
+    waiter.budget = getattr(module, "deadline", None)  # the task's time budget, when the base class has one: waits end by it
     wait = params["replication_timeout"]
     try:
         sp, assignments, lookups = read_state(graph, params["app_id"], params["service_principal_id"], params["users"], params["groups"],
-                                              wait, waiter)
+                                              wait, waiter, new_sp=params["service_principal_new"])
         role_id, role = pick_role(sp, params["role"])
         may_be_new = new_principal_test(params["new_principals"])
-        if present and wait:
+        # check mode: a principal that may be new was not created (the task creating it ran in check mode too): predicted, not waited for
+        predicted = may_be_new if module.check_mode and present else (lambda kind, name: False)
+        if present and wait and not module.check_mode:
             lookups = wait_for_principals(graph, lookups, wait, waiter, may_be_new)
-        principals, unknown, ambiguous = resolve_principals(params["users"], params["groups"], lookups)
+        principals, unknown, ambiguous = resolve_principals(params["users"], params["groups"], lookups, predicted)
         waited = (lambda kind, name: wait if may_be_new(kind, name) else 0) if present else 0
         suggestions = suggest_principals(graph, unknown) if unknown and present else {}
         problems = principal_problems(unknown, ambiguous, waited, suggestions)

@@ -18,7 +18,8 @@ description:
     With O(keep_key_id), it removes every other secret of this O(display_name) (the rotation's last step); with O(key_id),
     that one secret; with neither, all of them.
   - After adding a secret, the module waits (at most O(wait_timeout) seconds) until Microsoft Graph shows the new secret
-    in three consecutive reads, so that a quick re-run does not add a second secret while Graph is still replicating.
+    in three consecutive reads, so that a quick re-run does not add a second secret while Graph is still replicating. With
+    O(verify=true) one read is enough - Entra ID's token endpoint has accepted the secret before the module returns it.
   - A warning is given when the secret in use, or an older secret of the same O(display_name), expires within
     O(rotate_before_days) days. The secret in use is taken to be the valid one that ends last.
 author:
@@ -28,11 +29,26 @@ options:
     description:
       - The Application (client) ID of the app registration.
       - Exactly one of O(app_id) and O(app_object_id) is required.
+      - In check mode also V((known after the real run\)), what M(smarttrace.sso.entra_app) returns for an app it would create; the
+        module then reads nothing and predicts what the real run does (a new secret with O(state=present), nothing to remove with
+        O(state=absent)). Outside check mode that placeholder is an error naming this option.
     type: str
   app_object_id:
     description:
       - The Object ID of the app registration (not the Object ID of its enterprise application).
+      - In check mode also V((known after the real run\)), as for O(app_id).
     type: str
+  current_secrets:
+    description:
+      - With O(state=present), the app registration's client secrets as read moments before in the same play (the C(secrets) of
+        M(smarttrace.sso.entra_app_info), or this module's RV(credentials)), so the module does not read the app again.
+      - Each entry needs C(key_id) and C(display_name); C(start_date), C(end_date) and C(hint) are used when given.
+      - The decision to add, the in-flight check of O(in_flight_timeout) and the diff's before state are taken from this list. A secret
+        another run added since is still seen - the module reads the app once after adding its own, and takes its turn
+        (O(in_flight_timeout)) on that read.
+      - Give an empty list only for an app registration created in this run.
+    type: list
+    elements: dict
   display_name:
     description:
       - The description of the secret (its C(displayName) in Microsoft Graph), such as V(smarttrace). It names the consumer of the secret.
@@ -139,7 +155,7 @@ notes:
   - Register the result and pass RV(secret) to its consumer in the same play; it cannot be read again.
     Ansible prints task results at C(-v) and more, so use C(no_log) on the task when the output is kept.
   - The module never puts the value in C(diff), warnings, messages or files.
-  - Check mode reports whether a secret would be added or removed; the key ID of a secret it would add is
+  - Check mode reports whether a secret would be added or removed; the key ID and value of a secret it would add are
     V((known after the real run\)).
   - The automation identity needs C(Application.ReadWrite.OwnedBy) when it owns the app registration, else C(Application.ReadWrite.All).
 extends_documentation_fragment:
@@ -203,8 +219,9 @@ RETURN = r"""
 secret:
   description:
     - B(Sensitive.) The value of the secret that was just added - the only time Microsoft Graph shows it.
-    - Not returned when no secret was added (nor in check mode). Keep it out of logs (C(no_log)) and give it to its consumer.
-  returned: when a secret was added
+    - Not returned when no secret was added. Keep it out of logs (C(no_log)) and give it to its consumer.
+    - V((known after the real run\)) in check mode when a secret would be added, so the task that hands it over can predict too.
+  returned: when a secret was added (or would be added)
   type: str
   sample: "(the secret value)"
 key_id:
@@ -297,15 +314,9 @@ app_object_id:
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import utc_now
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
-    AppSecrets,
-    SecretOptionError,
-    SecretVerificationError,
-    SecretVerifier,
-    check_options,
-    ensure_absent,
-    ensure_present,
-)
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_verify import SecretVerificationError, SecretVerifier
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_options import SecretOptionError, check_options, graph_credentials
+from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import AppSecrets, ensure_absent, ensure_present
 
 ARGUMENT_SPEC = dict(
     app_id=dict(type="str"),
@@ -324,6 +335,7 @@ ARGUMENT_SPEC = dict(
     held_key_id=dict(type="str"),
     verify=dict(type="bool", default=False),
     verify_timeout=dict(type="int", default=120),
+    current_secrets=dict(type="list", elements="dict", no_log=False),  # key ids, names and dates: no value
 )
 
 # What is compared: the secrets of the application whose displayName equals display_name, by keyId and
@@ -339,15 +351,18 @@ def main():
     )
     params, now = module.params, utc_now()
     try:
-        end = check_options(params, now)
+        end = check_options(params, now, module.check_mode)
     except SecretOptionError as exc:
         module.fail_json(msg=str(exc))
-    store = AppSecrets(module.graph, app_id=params["app_id"], object_id=params["app_object_id"], wait_timeout=params["wait_timeout"])
+    deadline = getattr(module, "deadline", None)  # the task's time budget, when the base class has one
+    known = graph_credentials(params["current_secrets"]) if params["current_secrets"] is not None else None
+    store = AppSecrets(module.graph, app_id=params["app_id"], object_id=params["app_object_id"], wait_timeout=params["wait_timeout"],
+                       known=known, deadline=deadline)
     verifier = None
     if params["verify"] and params["state"] == "present" and not module.check_mode:
         provider = module.token_provider
         verifier = SecretVerifier(provider.session, provider.config.authority + "/oauth2/v2.0/token", provider.config.scope,
-                                  timeout=params["verify_timeout"])
+                                  timeout=params["verify_timeout"], deadline=deadline)
     try:
         if params["state"] == "present":
             outcome = ensure_present(store, params, now, module.check_mode, end, verifier=verifier)

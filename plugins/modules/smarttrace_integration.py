@@ -33,6 +33,10 @@ options:
     description:
       - The Application (client) ID of the app registration, a GUID (not its Object ID).
       - Required with O(state=present).
+      - In check mode also V((known after the real run\)), what M(smarttrace.sso.entra_app) returns for an app it would create; the same
+        goes for O(tenant_id), O(client_secret), O(client_secret_id) and O(client_secret_expires_at) (what M(smarttrace.sso.entra_secret)
+        returns for a secret it would add). The task then predicts the real run - a new secret is always a change. Outside check mode
+        the placeholder is an error naming the option.
     type: str
   tenant_id:
     description:
@@ -66,6 +70,14 @@ options:
         to test at any time, for example after a run that failed here.
     type: bool
     default: true
+  current_integration:
+    description:
+      - The integration as M(smarttrace.sso.smarttrace_integration_info) returned it (its C(integration))
+        moments before in the same play, so the module does not read it again. An empty dict counts as not given.
+      - The plan and the diff's before state are taken from it. A new secret is saved with C(PUT), which replaces every value, so
+        what SmartTrace holds afterwards does not depend on it; give it only when nothing else changes the integration in between.
+      - It must be of O(instance); otherwise the task fails before any request.
+    type: dict
   verify_timeout:
     description:
       - How long, in seconds, to repeat the test while Entra ID refuses a just-created secret (C(AADSTS7000215)) because it has not replicated yet.
@@ -83,8 +95,8 @@ attributes:
     support: full
     details: The secret is shown only as its hint, its first 3 characters.
 notes:
-  - "Requests, at most: a read of the integration, one write (C(PUT) for a new secret, C(PATCH) for other changes, C(DELETE)),
-    and the test; plus one login with O(username) and O(password). A run that changes nothing makes only the read."
+  - "Requests, at most: a read of the integration (none with O(current_integration)), one write (C(PUT) for a new secret, C(PATCH) for
+    other changes, C(DELETE)), and the test; plus one login with O(username) and O(password). A run that changes nothing makes only the read."
 seealso:
   - module: smarttrace.sso.smarttrace_integration_info
 """
@@ -218,17 +230,19 @@ smarttrace_error:
   type: dict
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN, is_known_after_run
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import check_instance
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_integration import (
     NeedsSecretError,
-    check_instance,
     desired_integration,
     diff_view,
+    given_integration,
     plan_absent,
     plan_present,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_module import SmartTraceModule, check_verify_timeout, verification_failure
 
-# The integration's properties and how they are compared (see _smarttrace_client.plan_present):
+# The integration's properties and how they are compared (see _smarttrace_integration.plan_present):
 #   application_id, tenant_id, client_secret_id   GUIDs, case-insensitive; an id not given is not compared
 #   client_secret                                  never read back: compared by its hint (first 3 characters) and client_secret_id
 #   client_secret_expires_at                       as a moment in time; not given = not compared
@@ -243,16 +257,21 @@ ARGUMENT_SPEC = dict(
     client_secret_expires_at=dict(type="str", no_log=False),
     verify=dict(type="bool", default=True),
     verify_timeout=dict(type="int", default=60),
+    current_integration=dict(type="dict"),
 )
 
 
 def main():
     module = SmartTraceModule(argument_spec=ARGUMENT_SPEC, required_if=[("state", "present", ("application_id", "tenant_id"))])
     params = module.params
-    instance, desired, _timeout = module.check_input(lambda: check_instance(params["instance"]), lambda: desired_integration(params),
+    if is_known_after_run(params["client_secret"]):
+        module.no_log_values.discard(KNOWN_AFTER_RUN)  # check mode's placeholder is public text, not a secret: shown where it stands
+    instance, desired, _timeout = module.check_input(lambda: check_instance(params["instance"]),
+                                                     lambda: desired_integration(params, module.check_mode),
                                                      lambda: check_verify_timeout(params["verify_timeout"]))
+    given = module.check_input(lambda: given_integration(params["current_integration"], instance))[0]
     try:
-        current, plan, integration, verification = run(module, instance, desired)
+        current, plan, integration, verification = run(module, instance, desired, given)
     except Exception as exc:  # noqa: BLE001 - reported through fail_from, secret-free
         module.fail_from(exc)
     result = dict(integration=integration, redirect_uri=integration["redirect_uri"], logout_url=integration["logout_url"],
@@ -262,10 +281,11 @@ def main():
     module.exit_with(plan.method is not None, before=diff_view(current), after=diff_view(integration), **result)
 
 
-def run(module, instance, desired):
-    """Read, decide, write (not in check mode), test after a change: (before, plan, integration after, test outcome or None)."""
+def run(module, instance, desired, given=None):
+    """Read (unless the caller ``given`` it), decide, write (not in check mode), test after a change:
+    (before, plan, integration after, test outcome or None)."""
     present = module.params["state"] == "present"
-    current = module.client.get_integration(instance)
+    current = given if given is not None else module.client.get_integration(instance)
     try:
         plan = plan_present(current, desired) if present else plan_absent(current)
     except NeedsSecretError as exc:
@@ -275,6 +295,8 @@ def run(module, instance, desired):
     integration = module.client.apply(instance, plan)
     verification = None
     if plan.method and present and module.params["verify"]:
+        if module.client.budget is None:  # the task's time budget bounds the test's retries too, when the base class has one
+            module.client.budget = getattr(module, "deadline", None)
         verification = module.client.verify(instance, module.params["verify_timeout"])
     return current, plan, integration, verification
 

@@ -41,8 +41,12 @@ BIN = pathlib.Path(sys.executable).parent
 COLLECTIONS = pathlib.Path(os.environ.get("BENCH_COLLECTIONS") or REPO / ".build" / "collections")
 MODULES = ("entra_app", "entra_app_info", "entra_assignment", "entra_secret", "entra_tenant_info", "entra_user",
            "smarttrace_integration", "smarttrace_integration_info")
-TARGETS = {"rerun_requests": 8, "rerun_writes": 0, "token_requests_per_play": 1, "per_task_ratio": 1.3,
+TARGETS = {"rerun_requests": 6, "rerun_requests_new_controller": 8, "rerun_writes": 0, "token_requests_per_play": 1, "per_task_ratio": 1.3,
            "bulk_first": 160, "bulk_rerun": 60, "parallel_efficiency": 0.6, "fresh_instance": 13}
+# Issue 19's starting point, shown next to today's figures: a fresh fleet instance (no test user) cost 17 requests, an unchanged
+# re-run with a cached token 6.
+BEFORE = {"fresh_instance": 17, "rerun_requests": 6}
+TEST_USER_TASK = "Create the test users"
 ENV_MAPPING = {"AZURE_TENANT_ID": "tenant_id", "AZURE_CLIENT_ID": "client_id", "AZURE_CLIENT_SECRET": "client_secret",
                "AZURE_AUTHORITY_HOST": "authority_url", "ENTRA_GRAPH_URL": "graph_url", "REQUESTS_CA_BUNDLE": "ca",
                "SMARTTRACE_API_URL": "smarttrace_url", "SMARTTRACE_API_TOKEN": "smarttrace_token"}
@@ -401,15 +405,22 @@ def report(opts):
                      "%d (%d / %d / %d; %d / %d / %d) in %.1f s" % (fresh["total"], fresh["graph"], fresh["login"], fresh["smarttrace"],
                                                                     fresh["kind_read"], fresh["kind_write"], fresh["kind_action"], fresh["seconds"]),
                      "-", "-"))
-        for label, run in (("same controller, token cached", warm), ("new controller, empty token cache", cold)):
+        for label, run, limit, before in (("same controller, token cached", warm, TARGETS["rerun_requests"], BEFORE["rerun_requests"]),
+                                          ("new controller, empty token cache", cold, TARGETS["rerun_requests_new_controller"], None)):
             counts = (run["total"], run["graph"], run["login"], run["smarttrace"], run["kind_read"], run["kind_write"], run["kind_action"])
             rows.append(("Role, unchanged re-run (%s)" % label,
-                         "%d (%d / %d / %d; %d / %d / %d), changed=%d, in %.1f s" % (counts + (run["changed"], run["seconds"])),
-                         "<= 8 requests, 0 writes", "met" if run["total"] <= 8 and run["kind_write"] == 0 and run["changed"] == 0 else "MISSED"))
+                         "%d (%d / %d / %d; %d / %d / %d), changed=%d, in %.1f s%s" % (
+                             counts + (run["changed"], run["seconds"], "; before: %d" % before if before else "")),
+                         "<= %d requests, 0 writes" % limit,
+                         "met" if run["total"] <= limit and run["kind_write"] == 0 and run["changed"] == 0 else "MISSED"))
         fresh_requests = fresh["total"] - fresh["login"]
-        rows.append(("Requests per fresh instance (role part: no throttling, without the 2 login requests, with the test user's 2; "
-                     "issue 19 counted 17 for a fleet instance without test user)",
-                     "%d (%d writes)" % (fresh_requests, fresh["kind_write"]), "<= 13", verdict(fresh_requests, TARGETS["fresh_instance"])))
+        test_user = sum(len(task["requests"]) for task in fresh.get("requests_by_task", [])
+                        if task["task"].split(" : ")[-1] == TEST_USER_TASK)  # "smarttrace.sso.entra_sso : Create the test users"
+        rows.append(("Requests per fresh instance (role part: no throttling, without the login requests; a fleet instance has no test "
+                     "user, the demo's test user costs the requests of '%s')" % TEST_USER_TASK,
+                     "%d without test user, %d with it (%d writes); before: %d without test user" % (
+                         fresh_requests - test_user, fresh_requests, fresh["kind_write"], BEFORE["fresh_instance"]),
+                     "<= 13", verdict(fresh_requests - test_user, TARGETS["fresh_instance"])))
         tokens = max(run["token_requests"] for run in runs.values())
         rows.append(("Role: token requests per play (one identity)", "fresh %d, re-run cached %d, re-run new controller %d" % (
             fresh["token_requests"], warm["token_requests"], cold["token_requests"]), "<= 1", verdict(tokens, 1)))

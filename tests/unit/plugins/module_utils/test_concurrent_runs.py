@@ -9,7 +9,8 @@ import json
 import pytest
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError, ahead_of, in_flight, spared
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import AppSecrets, SecretOptionError, check_options, ensure_absent, ensure_present
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_options import SecretOptionError, check_options
+from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import AppSecrets, ensure_absent, ensure_present
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_apps import NOW, FakeApps, credential, iso
 
 END = NOW + datetime.timedelta(days=180)
@@ -161,3 +162,34 @@ def test_overlap_options_that_cannot_work_are_named(overrides, message):
 
 def test_an_empty_held_key_id_means_the_consumer_holds_none():
     assert check_options(params(held_key_id=""), NOW) == END
+
+
+# ---------------------------------------------------------------------------------------------- the caller's read (current_secrets)
+def _known(*credentials):
+    return [dict(item) for item in credentials]
+
+
+@pytest.mark.parametrize("wait_timeout, reads", [(120, 3), (0, 1)])
+def test_with_the_callers_secrets_a_secret_added_since_is_seen_after_adding(wait_timeout, reads):
+    fake = FakeApps()
+    held = fake.add(NAME, 5)
+    theirs = added_by_another_run(fake, seconds_ago=5)  # after the caller's read: not in its list
+    fake.now = NOW + datetime.timedelta(seconds=10)
+    store = AppSecrets(fake.graph, app_id=fake.app["appId"], sleep=fake.clock.sleep, clock=fake.clock, wait_timeout=wait_timeout, known=_known(held))
+    with pytest.raises(ConcurrentRunError) as caught:
+        ensure_present(store, params(force=True, held_key_id=held["keyId"], wait_timeout=wait_timeout), NOW, False, END)
+    assert theirs["keyId"] in str(caught.value) and "This run removed the secret it had added at the same moment" in str(caught.value)
+    assert fake.key_ids() == [held["keyId"], theirs["keyId"]]
+    assert fake.calls[0][:2] == ("POST", "/applications(appId='%s')/addPassword" % fake.app["appId"])  # no read before the write
+    # add, the sightings (without wait_timeout one read all the same: the turn is taken on it), remove ours
+    assert [call[0] for call in fake.calls] == ["POST"] + ["GET"] * reads + ["POST"]
+
+
+def test_with_the_callers_secrets_and_none_in_flight_the_run_reads_only_after_adding():
+    fake = FakeApps()
+    held = fake.add(NAME, 5)
+    store = AppSecrets(fake.graph, app_id=fake.app["appId"], sleep=fake.clock.sleep, clock=fake.clock, known=_known(held))
+    outcome = ensure_present(store, params(force=True, held_key_id=held["keyId"]), NOW, False, END)
+    assert outcome["changed"] is True and outcome["result"]["secret"] == fake.secrets[0]
+    assert [item["key_id"] for item in outcome["before"]["secrets"]] == [held["keyId"]]
+    assert [call[0] for call in fake.calls] == ["POST", "GET", "GET", "GET"]  # add, then the 3 sightings (no verify)

@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ahead_of, in_flight
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import credentials_view
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import expiry_warnings, in_use
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import plan_absent, plan_present
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_options import plan_absent, plan_present
 from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import app_result
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_apps import NOW, credential
 

@@ -180,3 +180,15 @@ def test_error_classes():
     assert is_replication_lag(GraphError("Not a valid reference update.", status=400))
     assert is_replication_lag(GraphError("gone", status=404))
     assert not is_replication_lag(GraphError("Permission being assigned already exists on the object.", status=400))
+
+
+def test_a_waiter_ends_by_the_tasks_budget_when_that_comes_first():
+    from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter
+    from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline
+    from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import FakeClock
+    clock = FakeClock()
+    polls = []
+    waiter = Waiter(sleep=clock.sleep, clock=clock, budget=Deadline(10, clock))
+    assert waiter.wait_until(lambda: polls.append(clock()) or False, 60) is False
+    assert polls and polls[-1] <= polls[0] + 10  # the 60 s asked for end at the budget's 10 s
+    assert Waiter(sleep=clock.sleep, clock=clock).deadline(60).seconds == 60  # no budget: the wait's own

@@ -286,3 +286,33 @@ def test_failures_are_reported_per_principal(directory):
                                                      0, waiter(directory))
     assert added == []
     assert failures[0][1].startswith("assigning user u@contoso.example (%s) failed: the app role is not on the service principal" % user["id"])
+
+
+# ---------------------------------------------------------------------------------------------- check mode's placeholder, a new service principal
+PLACEHOLDER = "(known after the real run)"
+
+
+def test_a_service_principal_created_in_this_run_has_its_assignments_not_read(directory):
+    sp = directory.add_sp([USER_ROLE])
+    directory.add_user("adele@contoso.example")
+    found_sp, assignments, dummy = read_state(directory.graph, None, sp["id"], ["adele@contoso.example"], [], 60, waiter(directory), new_sp=True)
+    assert found_sp["id"] == sp["id"] and assignments == [] and directory.http == 1
+    assert sorted(call[1] for call in directory.calls) == ["/servicePrincipals/%s" % sp["id"], "/users"]
+
+
+def test_a_predicted_service_principal_is_not_read_and_new_principals_are_predicted(directory):
+    adele = directory.add_user("adele@contoso.example")
+    found_sp, assignments, lookups = read_state(directory.graph, None, PLACEHOLDER, ["adele@contoso.example", "new@contoso.example", PLACEHOLDER],
+                                                [], 60, waiter(directory))
+    assert found_sp["id"] == PLACEHOLDER and assignments == [] and [call[1] for call in directory.calls] == ["/users"]
+    assert pick_role(found_sp, None) == (DEFAULT_ACCESS, "Default Access") and pick_role(found_sp, "SmartTrace.User") == (PLACEHOLDER, "SmartTrace.User")
+    may_be_new = new_principal_test(["new@contoso.example"])
+    principals, unknown, ambiguous = resolve_principals(["adele@contoso.example", "new@contoso.example", PLACEHOLDER], [], lookups, may_be_new)
+    assert unknown == [] and ambiguous == []
+    expected = [("adele@contoso.example", adele["id"]), ("new@contoso.example", PLACEHOLDER), (PLACEHOLDER, PLACEHOLDER)]
+    assert [(p["name"], p["principal_id"]) for p in principals] == expected
+    add, remove, keep = plan_changes(principals, assignments, DEFAULT_ACCESS, "present", True)
+    assert [item["name"] for item in add] == ["adele@contoso.example", "new@contoso.example", PLACEHOLDER] and remove == [] and keep == []
+    # without the prediction, a name not found stays unknown
+    lookups = read_state(directory.graph, None, PLACEHOLDER, ["nobody@contoso.example"], [], 0, waiter(directory))[2]
+    assert resolve_principals(["nobody@contoso.example"], [], lookups)[1] == [("User", "nobody@contoso.example")]

@@ -11,17 +11,14 @@ import pytest
 from ansible_collections.smarttrace.sso.plugins.module_utils import _secret_expiry
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import days_left, expiry_warnings, in_use, lifetime_problem, parse_date_time
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import (
-    SIGHTINGS,
-    AppSecrets,
+from ansible_collections.smarttrace.sso.plugins.module_utils._secret_options import (
     SecretOptionError,
     check_options,
-    ensure_absent,
-    ensure_present,
     explain_add_error,
     plan_absent,
     plan_present,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import SIGHTINGS, AppSecrets, ensure_absent, ensure_present
 from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_apps import NOW, FakeApps, credential
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import graph_error
@@ -413,7 +410,7 @@ def _token_reply(code=None, status=401):
 
 def _verifier(fake, replies, timeout=120):
     from ansible_collections.smarttrace.sso.plugins.module_utils._auth import build_session
-    from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import SecretVerifier
+    from ansible_collections.smarttrace.sso.plugins.module_utils._secret_verify import SecretVerifier
     from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import mount, scripted
     session = build_session()
     server = mount(session, scripted(*replies))
@@ -434,7 +431,7 @@ def test_verification_waits_out_replication_then_returns_the_secret():
 
 
 def test_a_secret_that_never_works_is_removed_and_the_code_named():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import SecretVerificationError
+    from ansible_collections.smarttrace.sso.plugins.module_utils._secret_verify import SecretVerificationError
     fake = FakeApps()
     old = fake.add("smarttrace", 10)
     verifier, server = _verifier(fake, [_token_reply(7000215)], timeout=20)
@@ -449,7 +446,7 @@ def test_a_secret_that_never_works_is_removed_and_the_code_named():
 
 
 def test_a_refusal_other_than_replication_is_the_verdict_at_once():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import SecretVerificationError
+    from ansible_collections.smarttrace.sso.plugins.module_utils._secret_verify import SecretVerificationError
     fake = FakeApps()
     verifier, server = _verifier(fake, [_token_reply(53003, status=400)])
     with pytest.raises(SecretVerificationError) as caught:
@@ -471,3 +468,58 @@ def test_no_verification_in_check_mode_or_without_a_new_secret():
 def test_verify_is_an_option_of_state_present_only():
     with pytest.raises(SecretOptionError, match="verify is used only with state=present"):
         check_options(params(state="absent", verify=True), NOW)
+
+
+# ---------------------------------------------------------------------------------------------- check mode's placeholder, fewer reads
+def test_the_placeholder_app_id_is_accepted_in_check_mode_only():
+    assert check_options(params(app_id=KNOWN_AFTER_RUN), NOW, check_mode=True) == NOW + datetime.timedelta(days=180)
+    for option in ("app_id", "app_object_id"):
+        with pytest.raises(SecretOptionError) as caught:
+            check_options(params(**{option: KNOWN_AFTER_RUN}), NOW)
+        assert str(caught.value).startswith("%s is '(known after the real run)', check mode's placeholder" % option)
+
+
+def test_an_app_check_mode_would_create_is_predicted_without_a_request():
+    fake = FakeApps()
+    store = AppSecrets(fake.graph, app_id=KNOWN_AFTER_RUN, sleep=fake.clock.sleep, clock=fake.clock)
+    outcome = ensure_present(store, params(app_id=KNOWN_AFTER_RUN, force=True), NOW, True, NOW + datetime.timedelta(days=180))
+    assert fake.calls == [] and outcome["changed"] is True
+    assert outcome["result"]["key_id"] == KNOWN_AFTER_RUN and outcome["result"]["secret"] == KNOWN_AFTER_RUN
+    assert outcome["before"]["secrets"] == [] and [item["key_id"] for item in outcome["after"]["secrets"]] == [KNOWN_AFTER_RUN]
+    assert outcome["before"]["application"] == "the application entra_app would create"
+    outcome = ensure_absent(AppSecrets(fake.graph, app_id=KNOWN_AFTER_RUN), params(app_id=KNOWN_AFTER_RUN, state="absent"), NOW, True)
+    assert fake.calls == [] and outcome["changed"] is False and outcome["result"]["removed_key_ids"] == []
+
+
+def test_a_verified_secret_is_read_once_after_adding():
+    fake = FakeApps()
+    verifier, dummy = _verifier(fake, [_token_reply()])
+    outcome = ensure_present(store_for(fake), params(), NOW, False, NOW + datetime.timedelta(days=180), verifier=verifier)
+    assert outcome["result"]["verification"]["verified"] is True
+    assert [call[0] for call in fake.calls] == ["GET", "POST", "GET"]  # read, addPassword, one sighting
+
+
+def test_current_secrets_that_are_not_secrets_are_named():
+    with pytest.raises(SecretOptionError) as caught:
+        check_options(params(current_secrets=[{"key_id": "x", "display_name": "smarttrace"}]), NOW)
+    assert str(caught.value).startswith("current_secrets[0] must be a secret")
+    with pytest.raises(SecretOptionError) as caught:
+        check_options(params(state="absent", current_secrets=[]), NOW)
+    assert "current_secrets is used only with state=present" in str(caught.value)
+
+
+def test_the_wait_for_a_new_secret_ends_by_the_tasks_budget():
+    from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline
+    fake = FakeApps()
+    started = fake.clock()
+    original_route = fake.route
+
+    def hide_forever(method, rest, query, body):
+        reply = original_route(method, rest, query, body)
+        if rest == "/addPassword":
+            fake.hidden[reply.body["keyId"]] = 10 ** 6
+        return reply
+    fake.route = hide_forever
+    store = store_for(fake, wait_timeout=120, deadline=Deadline(5, fake.clock))
+    outcome = ensure_present(store, params(wait_timeout=120), NOW, False, NOW + datetime.timedelta(days=180))
+    assert outcome["result"]["secret"] == fake.secrets[0] and fake.clock() - started <= 5

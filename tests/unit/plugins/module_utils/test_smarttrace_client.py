@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.smarttrace.sso.plugins.module_utils import _http
 from ansible_collections.smarttrace.sso.plugins.module_utils import _smarttrace_client as st
+from ansible_collections.smarttrace.sso.plugins.module_utils import _smarttrace_integration as si
 from ansible_collections.smarttrace.sso.plugins.module_utils._auth import build_session
 from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SmartTraceError, to_fail_kwargs
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import FakeClock, Reply, mount, request_json, scripted
@@ -41,7 +42,7 @@ def configured(**values):
 def desired(**values):
     params = dict(application_id=APP, tenant_id=TENANT, client_secret=SECRET, client_secret_id=KEY, client_secret_expires_at=None)
     params.update(values)
-    return st.desired_integration(params)
+    return si.desired_integration(params)
 
 
 def error(status, code, message, field=None, headers=None):
@@ -99,93 +100,93 @@ def test_a_secret_id_given_as_the_secret_is_recognized():
 @pytest.mark.parametrize("value, ok", [("2027-01-31T12:00:00Z", True), ("2027-01-31t12:00:00.1234567+01:00", True), ("2027-01-31T12:00:00", False),
                                        ("2027-01-31", False), ("2027-13-01T00:00:00Z", False), ("2027-01-31T24:00:00Z", False), (None, False)])
 def test_date_times(value, ok):
-    assert (st.parse_date_time(value) is not None) is ok
+    assert (si.parse_date_time(value) is not None) is ok
 
 
 def test_same_instant_across_zones():
-    assert st.same_instant("2027-01-31T12:00:00Z", "2027-01-31T13:00:00+01:00")
-    assert st.same_instant("2027-01-31T12:00:00.000Z", "2027-01-31T12:00:00Z")
-    assert not st.same_instant("2027-01-31T12:00:00Z", "2027-01-31T12:00:01Z")
-    assert not st.same_instant("2027-01-31T12:00:00Z", None)
+    assert si.same_instant("2027-01-31T12:00:00Z", "2027-01-31T13:00:00+01:00")
+    assert si.same_instant("2027-01-31T12:00:00.000Z", "2027-01-31T12:00:00Z")
+    assert not si.same_instant("2027-01-31T12:00:00Z", "2027-01-31T12:00:01Z")
+    assert not si.same_instant("2027-01-31T12:00:00Z", None)
 
 
 # ---------------------------------------------------------------------- the decision
 def test_never_configured_needs_a_put_with_every_value_given():
-    plan = st.plan_present(view(), desired(client_secret_expires_at="2027-01-31T12:00:00Z"))
+    plan = si.plan_present(view(), desired(client_secret_expires_at="2027-01-31T12:00:00Z"))
     assert plan.method == "PUT"
     assert plan.body == {"application_id": APP, "tenant_id": TENANT, "client_secret": SECRET, "client_secret_id": KEY,
                          "client_secret_expires_at": "2027-01-31T12:00:00Z"}
     assert plan.after["client_secret_hint"] == "Qx7" and plan.after["enabled"] is True and plan.after["client_secret_set"] is True
-    assert plan.after["updated_at"] == st.KNOWN_AFTER_RUN and SECRET not in json.dumps(plan.after)
+    assert plan.after["updated_at"] == si.KNOWN_AFTER_RUN and SECRET not in json.dumps(plan.after)
 
 
 def test_never_configured_without_a_secret_says_so():
-    with pytest.raises(st.NeedsSecretError, match="holds no client secret for instance acme yet: give client_secret"):
-        st.plan_present(view(), desired(client_secret=None))
+    with pytest.raises(si.NeedsSecretError, match="holds no client secret for instance acme yet: give client_secret"):
+        si.plan_present(view(), desired(client_secret=None))
 
 
 def test_same_values_are_unchanged_without_reading_the_secret():
-    plan = st.plan_present(configured(client_secret_expires_at="2027-01-31T12:00:00Z"),
+    plan = si.plan_present(configured(client_secret_expires_at="2027-01-31T12:00:00Z"),
                            desired(application_id=APP.upper(), client_secret_expires_at="2027-01-31T13:00:00+01:00"))
     assert plan.method is None and plan.body is None
 
 
 def test_without_a_key_id_the_hint_decides():
-    assert st.plan_present(configured(client_secret_id=None), desired(client_secret_id=None)).method is None
-    assert st.plan_present(configured(), desired(client_secret_id=None)).method is None  # the stored key id is not compared
-    assert st.plan_present(configured(), desired(client_secret_id=None, client_secret="Zz9" + SECRET[3:])).method == "PUT"
+    assert si.plan_present(configured(client_secret_id=None), desired(client_secret_id=None)).method is None
+    assert si.plan_present(configured(), desired(client_secret_id=None)).method is None  # the stored key id is not compared
+    assert si.plan_present(configured(), desired(client_secret_id=None, client_secret="Zz9" + SECRET[3:])).method == "PUT"
 
 
 def test_a_different_secret_is_saved_with_put():
     for changed in (dict(client_secret="Zz9" + SECRET[3:]), dict(client_secret_id=OTHER_KEY)):
-        plan = st.plan_present(configured(client_secret_expires_at="2026-06-01T00:00:00Z"), desired(**changed))
+        plan = si.plan_present(configured(client_secret_expires_at="2026-06-01T00:00:00Z"), desired(**changed))
         assert plan.method == "PUT" and plan.body["client_secret"] == changed.get("client_secret", SECRET)
         assert "client_secret_expires_at" not in plan.body and plan.after["client_secret_expires_at"] is None  # the old expiry goes
 
 
 def test_a_key_id_to_record_for_the_held_secret_is_a_put():
-    plan = st.plan_present(configured(client_secret_id=None), desired())
+    plan = si.plan_present(configured(client_secret_id=None), desired())
     assert plan.method == "PUT" and plan.body["client_secret_id"] == KEY
 
 
 def test_other_changes_are_a_minimal_patch():
-    plan = st.plan_present(configured(enabled=False), desired(tenant_id="1" + TENANT[1:], client_secret_expires_at="2027-01-31T12:00:00Z"))
+    plan = si.plan_present(configured(enabled=False), desired(tenant_id="1" + TENANT[1:], client_secret_expires_at="2027-01-31T12:00:00Z"))
     assert plan.method == "PATCH"
     assert plan.body == {"tenant_id": "1" + TENANT[1:], "client_secret_expires_at": "2027-01-31T12:00:00Z", "enabled": True}
     assert plan.after["tenant_id"] == "1" + TENANT[1:] and plan.after["application_id"] == APP
 
 
 def test_ids_change_without_a_secret_is_a_patch():
-    plan = st.plan_present(configured(), desired(client_secret=None, client_secret_id=None, application_id="2" + APP[1:]))
-    assert plan == st.Plan("PATCH", {"application_id": "2" + APP[1:]}, plan.after)
+    plan = si.plan_present(configured(), desired(client_secret=None, client_secret_id=None, application_id="2" + APP[1:]))
+    assert plan == si.Plan("PATCH", {"application_id": "2" + APP[1:]}, plan.after)
 
 
 def test_a_new_key_id_without_its_secret_is_an_error_that_says_so():
-    with pytest.raises(st.NeedsSecretError) as caught:
-        st.plan_present(configured(), desired(client_secret=None, client_secret_id=OTHER_KEY))
+    with pytest.raises(si.NeedsSecretError) as caught:
+        si.plan_present(configured(), desired(client_secret=None, client_secret_id=OTHER_KEY))
     assert str(caught.value) == ("client_secret_id %s is not the key id of the secret SmartTrace holds for instance acme (%s): "
                                  "give client_secret, the Value of secret %s, to replace it" % (OTHER_KEY, KEY, OTHER_KEY))
-    with pytest.raises(st.NeedsSecretError, match="no key id recorded"):
-        st.plan_present(configured(client_secret_id=None), desired(client_secret=None))
+    with pytest.raises(si.NeedsSecretError, match="no key id recorded"):
+        si.plan_present(configured(client_secret_id=None), desired(client_secret=None))
 
 
 def test_absent():
-    assert st.plan_absent(view()).method is None
-    plan = st.plan_absent(configured())
+    assert si.plan_absent(view()).method is None
+    plan = si.plan_absent(configured())
     assert plan.method == "DELETE" and plan.after == view()
-    assert st.plan_absent(view(enabled=True)).method == "DELETE"
+    assert si.plan_absent(view(enabled=True)).method == "DELETE"
 
 
 def test_view_keeps_only_the_documented_fields():
     answer = configured(client_secret=SECRET, password="x")
     del answer["redirect_uri"]
-    result = st.integration_view(answer, "acme")
-    assert sorted(result) == sorted(st.INTEGRATION_FIELDS + ("logout_url",))
+    result = si.integration_view(answer, "acme")
+    assert sorted(result) == sorted(si.INTEGRATION_FIELDS + ("logout_url",))
     assert result["logout_url"] == result["logout_uri"] == "https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme"
     assert result["redirect_uri"] == "https://api.smarttrace.ai/v1/auth/callback/azure/acme"
-    assert st.callback_uris("globex") == ("https://api.smarttrace.ai/v1/auth/callback/azure/globex",
+    assert si.callback_uris("globex") == ("https://api.smarttrace.ai/v1/auth/callback/azure/globex",
                                           "https://api.smarttrace.ai/v1/auth/callback/azure-logout/globex")
-    assert st.diff_view(result)["client_secret_hint"] == "Qx7" and "client_secret_set" not in st.diff_view(result)
+    assert si.diff_view(result)["client_secret_hint"] == "Qx7" and "client_secret_set" not in si.diff_view(result)
 
 
 # ---------------------------------------------------------------------- errors
@@ -209,7 +210,7 @@ def test_error_hints(status, code, field, path, credential, expected):
 def test_error_answer_becomes_a_smarttrace_error_with_its_field():
     api, server, _clock = client(scripted(error(422, "validation_failed", "client_secret must be 16 to 256 characters long", "client_secret")))
     with pytest.raises(SmartTraceError) as caught:
-        api.apply("acme", st.Plan("PUT", {"client_secret": SECRET}, None))
+        api.apply("acme", si.Plan("PUT", {"client_secret": SECRET}, None))
     exc = caught.value
     assert (exc.status, exc.code, exc.field) == (422, "validation_failed", "client_secret")
     assert (exc.method, exc.path) == ("PUT", "/instances/acme/integrations/azure-ad")
@@ -262,7 +263,7 @@ def test_waiting_is_bounded_by_max_wait():
 def test_lost_connections_are_retried_but_not_tls_failures():
     answers = [_http.ConnectionFailed("reset"), Reply(204)]
     api, server, clock = client(lambda request: answers.pop(0))
-    api.apply("acme", st.Plan("DELETE", None, view()))
+    api.apply("acme", si.Plan("DELETE", None, view()))
     assert len(server.requests) == 2 and len(clock.sleeps) == 1
     api, server, _clock = client(lambda request: _http.TLSError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))
     with pytest.raises(SmartTraceError) as caught:
@@ -274,7 +275,7 @@ def test_lost_connections_are_retried_but_not_tls_failures():
 # ---------------------------------------------------------------------- login and requests
 def test_api_token_is_sent_and_writes_send_json():
     api, server, _clock = client(scripted(Reply(200, configured())))
-    api.apply("acme", st.Plan("PATCH", {"tenant_id": TENANT}, None))
+    api.apply("acme", si.Plan("PATCH", {"tenant_id": TENANT}, None))
     request = server.requests[0]
     assert request.headers["Authorization"] == "Bearer " + TOKEN and request.headers["Content-Type"] == "application/json"
     assert request.method == "PATCH" and request.url == API + "/instances/acme/integrations/azure-ad" and request_json(request) == {"tenant_id": TENANT}
@@ -352,5 +353,5 @@ def test_verify_fails_at_once_on_other_errors():
 @pytest.mark.parametrize("value", ["2027-01-31T12:00:00Z", "2027-01-31t12:00:00.1234567+01:00", "2027-01-31T23:59:59-05:30"])
 def test_one_date_time_parser_smarttrace_only_adds_its_format_rule(value):
     from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import parse_date_time
-    assert st.parse_date_time(value) is not None and st.parse_date_time(value) == parse_date_time(value)
-    assert st.parse_date_time(value[:10]) is None and parse_date_time(value[:10]) is not None  # a bare date: a secret's, not SmartTrace's
+    assert si.parse_date_time(value) is not None and si.parse_date_time(value) == parse_date_time(value)
+    assert si.parse_date_time(value[:10]) is None and parse_date_time(value[:10]) is not None  # a bare date: a secret's, not SmartTrace's

@@ -219,3 +219,42 @@ def test_an_empty_api_token_in_the_environment_logs_in_with_username_and_passwor
     sent = [request.headers.get("Authorization") for server in smarttrace.servers for request in server.requests]
     assert sent == [None, "Bearer st_session_from_login"]
     assert "pw-0123456789" not in out and "st_session_from_login" not in out
+
+
+# ---------------------------------------------------------------------- check mode's placeholder, the caller's read
+PLACEHOLDER = "(known after the real run)"
+PREDICTED = dict(CONNECTION, instance="acme", application_id=PLACEHOLDER, tenant_id=TENANT, client_secret=PLACEHOLDER,
+                 client_secret_id=PLACEHOLDER, client_secret_expires_at=PLACEHOLDER)
+
+
+def test_check_mode_takes_the_placeholder_and_predicts_a_new_secret(smarttrace, capsys):
+    smarttrace.integration = configured()
+    result, out = run(smarttrace_integration, dict(PREDICTED, _ansible_check_mode=True, _ansible_diff=True), capsys)
+    assert result["changed"] is True and smarttrace.requests == ["GET /instances/acme/integrations/azure-ad"]
+    after = result["diff"]["after"]
+    assert after["application_id"] == PLACEHOLDER and after["client_secret_hint"] == PLACEHOLDER and after["client_secret_id"] == PLACEHOLDER
+    assert after["client_secret_expires_at"] == PLACEHOLDER and after["tenant_id"] == TENANT and after["enabled"] is True
+    assert result["diff"]["before"]["application_id"] == APP
+
+
+def test_the_placeholder_outside_check_mode_names_each_option(smarttrace, capsys):
+    result, out = run(smarttrace_integration, PREDICTED, capsys)
+    assert result["failed"] and smarttrace.servers == []
+    for option in ("application_id", "client_secret", "client_secret_id", "client_secret_expires_at"):
+        assert "%s is '(known after the real run)', check mode's placeholder" % option in result["msg"]
+
+
+def test_a_given_integration_is_not_read_again(smarttrace, capsys):
+    smarttrace.integration = configured()
+    given = dict(configured(), logout_url=configured().get("logout_uri"))
+    new = dict(PRESENT, client_secret="New" + SECRET[3:], client_secret_id="0d5c7a3e-2f1b-4c6d-8e9f-a0b1c2d3e4f5")
+    result, out = run(smarttrace_integration, dict(new, current_integration=given, _ansible_diff=True), capsys)
+    assert result["changed"] is True and smarttrace.requests == ["PUT /instances/acme/integrations/azure-ad", "POST /instances/acme/integrations/azure-ad/test"]
+    assert result["diff"]["before"]["client_secret_id"] == given["client_secret_id"]
+    assert "New" + SECRET[3:] not in out
+
+
+def test_a_given_integration_of_another_instance_fails_before_any_request(smarttrace, capsys):
+    result, out = run(smarttrace_integration, dict(PRESENT, current_integration=dict(configured(), instance="other")), capsys)
+    assert result["failed"] and smarttrace.servers == []
+    assert "current_integration must be the integration of instance acme" in result["msg"] and "it is of instance other" in result["msg"]

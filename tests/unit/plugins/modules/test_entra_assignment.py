@@ -141,3 +141,23 @@ def test_assignments_lists_what_exists_after_the_task_without_an_extra_request(f
     absent = run(dict(args, state="absent"), capsys)
     assert shown(absent) == [("ServicePrincipal", "Robot", ROLE["id"]), ("User", "Alex", other_role["id"])]
     assert sorted(item["id"] for item in directory.assignments.values()) == sorted(item["assignment_id"] for item in absent["assignments"])
+
+
+PLACEHOLDER = "(known after the real run)"
+
+
+def test_check_mode_takes_the_placeholder_and_predicts_every_principal_added(fake_clock_waiter, capsys):
+    directory = fake_clock_waiter
+    adele = directory.add_user("adele@contoso.example", displayName="Adele")
+    args = dict(service_principal_id=PLACEHOLDER, users=["adele@contoso.example", "new@contoso.example"], new_principals=["new@contoso.example"],
+                _ansible_diff=True, _ansible_check_mode=True)
+    predicted = run(args, capsys)
+    assert predicted["changed"] is True and directory.assignments == {} and predicted["service_principal_id"] == PLACEHOLDER
+    expected = [("adele@contoso.example", adele["id"]), ("new@contoso.example", PLACEHOLDER)]
+    assert [(item["name"], item["principal_id"]) for item in predicted["added"]] == expected
+    assert predicted["diff"]["before"]["assigned"] == [] and len(predicted["diff"]["after"]["assigned"]) == 2
+    assert [call[1] for call in directory.calls] == ["/users"]  # the principals only: the service principal cannot be read
+    failed = run(dict(args, _ansible_check_mode=False), capsys)
+    assert failed["failed"] and failed["problems"] == [
+        "service_principal_id is '(known after the real run)', check mode's placeholder for an app or service principal that does not exist yet: "
+        "outside check mode give the real id (entra_app's result after a real run)"]
