@@ -6,9 +6,9 @@
 DOCUMENTATION = r"""
 module: entra_sso_plan
 short_description: Check the inputs of single sign-on for one SmartTrace instance and plan the run, reading only
-version_added: 0.2.0
+version_added: 0.1.0
 description:
-  - The preflight of the role M(smarttrace.sso.entra_sso) as one task. Never writes anything, also outside check mode.
+  - The preflight of the role C(smarttrace.sso.entra_sso) as one task. Never writes anything, also outside check mode.
   - Checks every input with the rules of the modules that later use it (instance name, Redirect URI and Front-channel
     logout URL, secret lifetime, key id, test users' names and passwords, assignments), before any request.
   - Reads the tenant, the automation identity's permissions, the groups and users to assign and the instance's app in one
@@ -45,7 +45,7 @@ options:
       secret_rotate_before_days: {description: [A secret with fewer days left is replaced.], type: int, default: 30}
       rotate_secret: {description: [Mint a new secret now (a rotation touches only the secret and SmartTrace).], type: bool, default: false}
       test_users:
-        description: [Test users (user_principal_name, password and more); passwords are never returned.]
+        description: ["Test users (user_principal_name, password and more); passwords are never returned."]
         type: list
         elements: dict
         default: []
@@ -135,7 +135,7 @@ plan:
       description: What offboarding deletes (delete_upns) and the test users it keeps, each with a message saying why (kept).
       type: dict
       returned: always
-    messages: {description: What the run says before the first write (an app taken over, permissions not checkable)., type: list, elements: str,
+    messages: {description: "What the run says before the first write (an app taken over, permissions not checkable).", type: list, elements: str,
                returned: always}
 """
 

@@ -5,7 +5,7 @@
 DOCUMENTATION = r"""
 name: guid
 short_description: Whether a value is a GUID, as the modules of smarttrace.sso decide
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - True when the value is a GUID (an object id, an application id, the key id of a client secret), in the one definition the
     modules use; false for anything else, including check mode's placeholder C((known after the real run)) and non-strings.
