@@ -76,11 +76,11 @@ def group_problems(groups):
             continue
         if not group.get("matches"):
             suggestions = group.get("suggestions") or []
-            text = "no group is named %s%s" % (quoted(group["name"]), (" (did you mean %s?)" % " or ".join(quoted(name) for name in suggestions))
-                                                                        if suggestions else "")
+            hint = (" (did you mean %s?)" % " or ".join(quoted(name) for name in suggestions)) if suggestions else ""
+            text = "no group is named %s%s" % (quoted(group["name"]), hint)
         else:
-            text = "%s groups are named %s (ids %s); give the object id of the one to assign" % (group["matches"], quoted(group["name"]),
-                                                                                                ", ".join(group.get("ids") or []))
+            text = "%s groups are named %s (ids %s); give the object id of the one to assign" % (
+                group["matches"], quoted(group["name"]), ", ".join(group.get("ids") or []))
         problems.append("smarttrace_sso_assign_groups: %s." % text)
     return problems
 

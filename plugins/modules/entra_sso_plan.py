@@ -161,9 +161,9 @@ INPUTS = dict(
     app_roles=dict(type="list", elements="dict", default=[]),
     app_role=dict(type="str", default=""),
     secret_display_name=dict(type="str", default="SmartTrace SSO"),
-    secret_expires_in_days=dict(type="int", default=180),
+    secret_expires_in_days=dict(type="int", default=180, no_log=False),
     secret_allow_long_lifetime=dict(type="bool", default=False),
-    secret_rotate_before_days=dict(type="int", default=30),
+    secret_rotate_before_days=dict(type="int", default=30, no_log=False),
     rotate_secret=dict(type="bool", default=False),
     test_users=dict(type="list", elements="dict", default=[]),  # passwords: registered as no_log values below
     assign_users=dict(type="list", elements="str", default=[]),

@@ -25,8 +25,8 @@ DEFAULTS = dict(
     assign_users=[], assign_groups=[], assign_exclusive=False, owners=[], configure_smarttrace=True, handover_dir="~/.smarttrace-sso",
     handover_key_id="", remove_test_users=True,
 )
-ALL_PERMISSIONS = ["AppRoleAssignment.ReadWrite.All", "Application.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All",
-                   "Directory.Read.All", "User.ReadWrite.All"]
+ALL_PERMISSIONS = ("AppRoleAssignment.ReadWrite.All", "Application.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All",
+                   "Directory.Read.All", "User.ReadWrite.All")
 
 
 def inputs(**given):
