@@ -49,7 +49,7 @@ def derive(inputs):
     api_url = re.sub(r"/+$", "", inputs["api_url"] or "")
     present = inputs["state"] == "present"
     rotating = present and bool(inputs["rotate_secret"])
-    test_upns = [str(user.get("user_principal_name", "")) for user in inputs["test_users"]]
+    test_upns = [str(user.get("user_principal_name") or "") for user in inputs["test_users"]]
     return {
         "instance": instance,
         "unique_name": inputs["app_unique_name"] or UNIQUE_NAME_PREFIX + instance,
@@ -137,7 +137,7 @@ def test_user_problems(inputs, derived):
         problems.append("smarttrace_sso_test_users: every user needs user_principal_name (name@verified.domain), each at most once. %s"
                         % (("Not usable: %s." % "; ".join(unusable)) if unusable else "A name is given twice."))
     # the message names users, never a password
-    weak = [str(user.get("user_principal_name")) for user in inputs["test_users"] if user.get("password") and password_problem(str(user["password"]))]
+    weak = [str(user.get("user_principal_name") or "") for user in inputs["test_users"] if user.get("password") and password_problem(str(user["password"]))]
     if weak:
         problems.append("smarttrace_sso_test_users: the password of %s does not meet Entra ID's rules: 8 to 256 ASCII characters with three of "
                         "lower-case letters, upper-case letters, digits and symbols." % ", ".join(weak))

@@ -45,10 +45,23 @@ options:
       secret_rotate_before_days: {description: [A secret with fewer days left is replaced.], type: int, default: 30}
       rotate_secret: {description: [Mint a new secret now (a rotation touches only the secret and SmartTrace).], type: bool, default: false}
       test_users:
-        description: ["Test users (user_principal_name, password and more); passwords are never returned."]
+        description: ["Test users, as M(smarttrace.sso.entra_user) takes them in O(smarttrace.sso.entra_user#module:users); passwords are never returned."]
         type: list
         elements: dict
         default: []
+        suboptions:
+          user_principal_name: {description: [The user principal name.], type: str, aliases: [upn]}
+          display_name: {description: [Display name.], type: str}
+          mail_nickname: {description: [Mail nickname.], type: str}
+          password: {description: [Password (checked against the rule of Entra ID; never returned).], type: str}
+          update_password: {description: [As in M(smarttrace.sso.entra_user).], type: str}
+          force_change_password_next_sign_in: {description: [As in M(smarttrace.sso.entra_user).], type: bool}
+          account_enabled: {description: [As in M(smarttrace.sso.entra_user).], type: bool}
+          given_name: {description: [Given name.], type: str}
+          surname: {description: [Surname.], type: str}
+          usage_location: {description: [Usage location.], type: str}
+          state: {description: [As in M(smarttrace.sso.entra_user).], type: str}
+          created_by: {description: [As in M(smarttrace.sso.entra_user).], type: str}
       assign_users: {description: [Users to assign.], type: list, elements: str, default: []}
       assign_groups: {description: [Groups to assign.], type: list, elements: str, default: []}
       assign_exclusive: {description: [Remove other assignments.], type: bool, default: false}
@@ -165,7 +178,13 @@ INPUTS = dict(
     secret_allow_long_lifetime=dict(type="bool", default=False),
     secret_rotate_before_days=dict(type="int", default=30, no_log=False),
     rotate_secret=dict(type="bool", default=False),
-    test_users=dict(type="list", elements="dict", default=[]),  # passwords: registered as no_log values below
+    # entra_user's entries (the role hands them to it as they are); the password is no_log here too
+    test_users=dict(type="list", elements="dict", default=[], options=dict(
+        user_principal_name=dict(type="str", aliases=["upn"]), display_name=dict(type="str"), mail_nickname=dict(type="str"),
+        password=dict(type="str", no_log=True), update_password=dict(type="str", no_log=False),
+        force_change_password_next_sign_in=dict(type="bool", no_log=False),
+        account_enabled=dict(type="bool"), given_name=dict(type="str"), surname=dict(type="str"), usage_location=dict(type="str"),
+        state=dict(type="str"), created_by=dict(type="str"))),
     assign_users=dict(type="list", elements="str", default=[]),
     assign_groups=dict(type="list", elements="str", default=[]),
     assign_exclusive=dict(type="bool", default=False),
@@ -203,7 +222,6 @@ def smarttrace_client(module):
 def main():
     module = EntraModule(argument_spec=argument_spec())
     inputs = module.params["inputs"]
-    module.no_log_values.update(str(user["password"]) for user in inputs["test_users"] if user.get("password"))
     derived = derive(inputs)
     problems = input_problems(inputs, derived)
     if problems:
