@@ -109,6 +109,7 @@ def cases(endpoint: dict, work: pathlib.Path) -> dict[str, Case]:
             final={"Add a redirect URI, keeping those the app has": "adds a URI to the app that the first example gives "
                    "exactly one (list_mode replace): in one playbook the two would undo each other on every run",
                    "Delete the app registration and its enterprise application": "deletes the app"}),
+        "module:entra_sso_plan": Case(vars={"vault_bsimon_password": BSIMON_PASSWORD}, runs=("check", "real", "rerun")),
         "module:entra_sso_audit_info": Case(setup=SETUP_APP.format(register="setup_app"), runs=("check", "real", "rerun")),
         "module:entra_app_info": Case(setup=SETUP_APP.format(register="setup_app"), runs=("check", "real", "rerun")),
         "module:entra_assignment": Case(

@@ -201,33 +201,33 @@ def _app(found):
 
 
 def test_second_round_reads_the_service_principal_only_when_a_user_has_assignments():
-    from ansible_collections.smarttrace.sso.plugins.modules.entra_tenant_info import second_round
+    from ansible_collections.smarttrace.sso.plugins.module_utils._tenant_reads import second_round
     module = _Module({"/servicePrincipals(appId='a1')": {"id": "sp-own"}})
     users = [{"assignments": [{"resource_id": "sp-own"}, {"resource_id": "sp-other"}]}, {"assignments": []}]
     app = _app(True)
-    second_round(module, "u", None, app, users)
+    second_round(module.graph, "u", None, app, users)
     assert module.graph.rounds == [["/servicePrincipals(appId='a1')?$select=id,appId"]]
     assert app["service_principal_id"] == "sp-own"
     assert [user["assigned_elsewhere"] for user in users] == [[{"resource_id": "sp-other"}], []]
 
     idle = _Module({})
     quiet_users = [{"assignments": []}]
-    second_round(idle, "u", "SmartTrace", _app(True), quiet_users)   # the app exists: no conflict reads either
+    second_round(idle.graph, "u", "SmartTrace", _app(True), quiet_users)   # the app exists: no conflict reads either
     assert idle.graph.rounds == [] and quiet_users[0]["assigned_elsewhere"] == []
 
 
 def test_second_round_reads_conflicts_only_for_a_missing_app_in_one_batch():
-    from ansible_collections.smarttrace.sso.plugins.modules.entra_tenant_info import second_round
+    from ansible_collections.smarttrace.sso.plugins.module_utils._tenant_reads import second_round
     deleted = [{"id": "d1", "appId": "a9", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-acme"},
                {"id": "d2", "appId": "a8", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-globex"}]
     module = _Module({"/directory/deletedItems/microsoft.graph.application": {"value": deleted},
                       "/applications": {"value": [{"id": "x", "appId": "a2", "displayName": "SmartTrace", "uniqueName": None}]}})
     app = _app(False)
-    second_round(module, "smarttrace-sso-acme", "SmartTrace", app, [])
+    second_round(module.graph, "smarttrace-sso-acme", "SmartTrace", app, [])
     assert len(module.graph.rounds) == 1 and len(module.graph.rounds[0]) == 2
     assert [holder["id"] for holder in app["deleted_holders"]] == ["d1"]
     assert [candidate["app_id"] for candidate in app["adoptable"]] == ["a2"]
 
     offboarding = _Module({})
-    second_round(offboarding, "smarttrace-sso-acme", None, _app(False), [])   # no display name given: nothing to check
+    second_round(offboarding.graph, "smarttrace-sso-acme", None, _app(False), [])   # no display name given: nothing to check
     assert offboarding.graph.rounds == []
