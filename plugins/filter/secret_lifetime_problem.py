@@ -48,7 +48,7 @@ _value:
   type: str
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import lifetime_problem
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import lifetime_problem
 
 
 def secret_lifetime_problem(days, allowed=False, option="expires_in_days", allow_option="allow_long_lifetime"):

@@ -57,7 +57,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import Mapping
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._audit import instance_findings
+from ansible_collections.smarttrace.sso.plugins.module_utils._audit.findings import instance_findings
 
 
 def sso_audit_findings(instance, entra, smarttrace, expected=None):

@@ -47,7 +47,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._audit_report import render
+from ansible_collections.smarttrace.sso.plugins.module_utils._audit.report import render
 
 
 def sso_audit_report(rows, format="markdown", generated=""):  # pylint: disable=redefined-builtin

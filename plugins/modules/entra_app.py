@@ -347,8 +347,8 @@ app:
     graph_permissions: [email, openid, profile, User.Read]
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_properties import ARGUMENT_SPEC  # derived from the property table
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_properties import ARGUMENT_SPEC  # derived from the property table
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_registration import (
     OptionError,
     apply,
     plan,
@@ -357,10 +357,10 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration i
     settings,
     validate,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import GUID_RE
-from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import UNKNOWN, app_path
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import GUID_RE
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.concurrent_runs import ConcurrentRunError
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.apps import UNKNOWN, app_path
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
 
 
 def main():
@@ -396,7 +396,7 @@ def main():
 
 def signed_in_as(module):
     """The identity the module signs in as (object id from the token, application id from the options): never removed from owners."""
-    from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import token_claims  # only with owners (docs/performance.md)
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.tenant import token_claims  # only with owners (docs/performance.md)
     claims = token_claims(module.token_provider())
     return {"object_id": claims.get("oid"), "app_id": claims.get("appid") or claims.get("azp") or module.params.get("client_id")}
 

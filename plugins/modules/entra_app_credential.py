@@ -148,7 +148,7 @@ updated_federated_credentials:
   elements: str
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_credentials import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_credentials import (
     DEFAULT_AUDIENCE,
     DEFAULT_CERTIFICATE_NAME,
     AppCredentials,
@@ -158,7 +158,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._app_credentials im
     wanted_certificates,
     wanted_federated,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
 
 ARGUMENT_SPEC = dict(
     app_id=dict(type="str", required=True),

@@ -181,10 +181,10 @@ apps:
       returned: always
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import read_app_infos
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import GUID_RE
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import expiry_warnings, utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_view import read_app_infos
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import GUID_RE
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import expiry_warnings, utc_now
 
 
 def main():

@@ -64,8 +64,8 @@ added:
   elements: str
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._owned_apps import OwnerOptionError, check_options, ensure
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.owned_apps import OwnerOptionError, check_options, ensure
 
 ARGUMENT_SPEC = dict(
     owner_app_id=dict(type="str", required=True),

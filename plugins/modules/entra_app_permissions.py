@@ -132,14 +132,14 @@ removed:
   sample: [Group.ReadWrite.All]
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_permissions import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_permissions import (
     MICROSOFT_GRAPH,
     AppPermissions,
     PermissionsOptionError,
     check_options,
     ensure,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
 
 ARGUMENT_SPEC = dict(
     app_id=dict(type="str", required=True),

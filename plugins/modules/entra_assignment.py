@@ -228,9 +228,9 @@ unchanged:
   elements: dict
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter, fold
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN, is_guid, is_known_after_run
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import Waiter, fold
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN, is_guid, is_known_after_run
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.assignments import (
     AssignmentError,
     apply_changes,
     assignments_after,
@@ -244,8 +244,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments 
     suggest_principals,
     wait_for_principals,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoError
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import SsoError
 
 # An assignment is (principal, app role) on the service principal; nothing else about it is compared.
 # Principals are matched by object ID after resolving names: users by userPrincipalName, groups by displayName.

@@ -311,12 +311,12 @@ app_object_id:
   sample: 5d9c1a0e-3b2f-4c7d-8e6a-1f2b3c4d5e6f
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import utc_now
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_verify import SecretVerificationError, SecretVerifier
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_options import SecretOptionError, check_options, graph_credentials
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import AppSecrets, ensure_absent, ensure_present
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.concurrent_runs import ConcurrentRunError
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_verify import SecretVerificationError, SecretVerifier
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_options import SecretOptionError, check_options, graph_credentials
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secrets import AppSecrets, ensure_absent, ensure_present
 
 ARGUMENT_SPEC = dict(
     app_id=dict(type="str"),

@@ -62,8 +62,8 @@ assigned:
   elements: dict
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._audit_reads import read_audit
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._audit.reads import read_audit
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
 
 
 def main():

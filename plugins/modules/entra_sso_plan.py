@@ -154,13 +154,13 @@ plan:
 
 import os
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import session_for
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import SmartTraceClient
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_module import connection_problems, smarttrace_argument_spec
-from ansible_collections.smarttrace.sso.plugins.module_utils._sso_plan import PlanError, check_findings, decide
-from ansible_collections.smarttrace.sso.plugins.module_utils._sso_plan_inputs import derive, input_problems, read_arguments
-from ansible_collections.smarttrace.sso.plugins.module_utils._tenant_reads import read_failure_text, read_tenant
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import session_for
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.client import SmartTraceClient
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.module import connection_problems, smarttrace_argument_spec
+from ansible_collections.smarttrace.sso.plugins.module_utils._plan.decisions import PlanError, check_findings, decide
+from ansible_collections.smarttrace.sso.plugins.module_utils._plan.inputs import derive, input_problems, read_arguments
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.tenant_reads import read_failure_text, read_tenant
 
 INPUTS = dict(
     instance=dict(type="str", required=True),

@@ -212,8 +212,8 @@ app:
       elements: dict
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._tenant_reads import read_failure_text, read_tenant
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.tenant_reads import read_failure_text, read_tenant
 
 
 def main():

@@ -257,11 +257,11 @@ users:
       returned: when RV(users[].action=kept)
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter, fold
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import UserSync, validate_user
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import SsoError
-from ansible_collections.smarttrace.sso.plugins.module_utils._user_properties import KEY_OPTION, USER_OPTIONS
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import Waiter, fold
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import UserSync, validate_user
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import SsoError
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_properties import KEY_OPTION, USER_OPTIONS
 
 # Options of one user, from the property table (_user_properties): compared with the user (when set): display_name, mail_nickname,
 # given_name, surname, account_enabled, usage_location (upper case), exactly. The password is write-only: sent on create, or always.

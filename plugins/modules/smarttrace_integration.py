@@ -230,9 +230,9 @@ smarttrace_error:
   type: dict
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN, is_known_after_run
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import check_instance
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_integration import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN, is_known_after_run
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.client import check_instance
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.integration import (
     NeedsSecretError,
     desired_integration,
     diff_view,
@@ -240,7 +240,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_integra
     plan_absent,
     plan_present,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_module import SmartTraceModule, check_verify_timeout, verification_failure
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.module import SmartTraceModule, check_verify_timeout, verification_failure
 
 # The integration's properties and how they are compared (see _smarttrace_integration.plan_present):
 #   application_id, tenant_id, client_secret_id   GUIDs, case-insensitive; an id not given is not compared

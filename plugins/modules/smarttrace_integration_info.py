@@ -160,8 +160,8 @@ smarttrace_error:
   type: dict
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_client import check_instance
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_module import SmartTraceModule, check_verify_timeout
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.client import check_instance
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.module import SmartTraceModule, check_verify_timeout
 
 ARGUMENT_SPEC = dict(
     instance=dict(type="str", required=True),

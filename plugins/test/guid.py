@@ -31,7 +31,7 @@ _value:
   type: bool
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import is_guid
 
 
 def guid(value):

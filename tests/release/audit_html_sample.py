@@ -1,8 +1,8 @@
 """Write a sample audit HTML report (healthy, drifted, broken instance) for tests/release/check_audit_html.sh."""
 import sys
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._audit import instance_findings
-from ansible_collections.smarttrace.sso.plugins.module_utils._audit_report import render
+from ansible_collections.smarttrace.sso.plugins.module_utils._audit.findings import instance_findings
+from ansible_collections.smarttrace.sso.plugins.module_utils._audit.report import render
 
 APP_ID = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
 HELD = "aa11bb22-cc33-4d44-8e55-ff6677889900"

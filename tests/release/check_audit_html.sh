@@ -2,7 +2,7 @@
 # Usage: check_audit_html.sh [AUDIT_HTML]
 # Opens the audit's HTML report in a headless Chromium and checks that the browser builds its table: one row per
 # instance, each with its state's class, and nothing fetched from elsewhere. Without AUDIT_HTML, renders a report of
-# three instances (healthy, drifted, broken) with the collection's own renderer (plugins/module_utils/_audit_report.py).
+# three instances (healthy, drifted, broken) with the collection's own renderer (plugins/module_utils/_audit/report.py).
 # Without chromium on PATH it says SKIPPED (CI installs chromium from Debian's packages; make test never installs
 # system packages). A screenshot is left next to the report for a person to look at.
 set -euo pipefail

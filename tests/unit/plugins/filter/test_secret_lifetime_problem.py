@@ -6,7 +6,7 @@
 import pytest
 
 from ansible_collections.smarttrace.sso.plugins.filter import secret_lifetime_problem as plugin
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import RECOMMENDED_MAX_DAYS, lifetime_problem
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import RECOMMENDED_MAX_DAYS, lifetime_problem
 
 
 pytestmark = pytest.mark.usefixtures("undo_controller_mark")

@@ -17,8 +17,8 @@ import string
 import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import Session
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import GraphClient
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, Reply, graph_error, mount
 
 NOW = datetime.datetime(2026, 6, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)

@@ -14,8 +14,8 @@ import re
 import uuid
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import Session
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import GraphClient
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, Reply, graph_error, mount
 
 DOMAINS = ("contoso.onmicrosoft.com", "contoso.example")

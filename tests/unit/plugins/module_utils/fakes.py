@@ -6,7 +6,7 @@
 import json
 from urllib.parse import parse_qs, urlsplit
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import Headers, Response, proxy_for
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import Headers, Response, proxy_for
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT = "00000000-aaaa-bbbb-cccc-000000000001"

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) smarttrace.sso contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""entra_app_credential (_app_credentials.py) and entra_app_owner (_owned_apps.py): what is added or updated, what is
+"""entra_app_credential (_entra/app_credentials.py) and entra_app_owner (_entra/owned_apps.py): what is added or updated, what is
 kept, what is refused before any request."""
 
 import base64
@@ -13,8 +13,8 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _owned_apps
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_credentials import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import owned_apps as _owned_apps
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_credentials import (
     AppCredentials,
     CredentialOptionError,
     check_app_id,
@@ -22,8 +22,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._app_credentials im
     wanted_certificates,
     wanted_federated,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.plugins.modules import entra_app_credential, entra_app_owner, entra_app_permissions
 
 APP_ID = "6d316b4a-7f6b-4793-b318-ad4c1db2b452"

@@ -5,10 +5,10 @@
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _app_owners as owners
-from ansible_collections.smarttrace.sso.plugins.module_utils import _app_registration as reg
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import settings
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import app_owners as owners
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import app_registration as reg
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_view import settings
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
 
 ALICE = {"id": "a11ce000-0000-0000-0000-000000000001", "kind": "user", "name": "alice@contoso.com"}
 BOB = {"id": "b0b00000-0000-0000-0000-000000000002", "kind": "user", "name": "bob@contoso.com"}

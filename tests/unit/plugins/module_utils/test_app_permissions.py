@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) smarttrace.sso contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""entra_app_permissions (_app_permissions.py): what is granted, requested and removed, and the requests it takes."""
+"""entra_app_permissions (_entra/app_permissions.py): what is granted, requested and removed, and the requests it takes."""
 
 import copy
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_permissions import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_permissions import (
     MICROSOFT_GRAPH,
     AppPermissions,
     PermissionsOptionError,
@@ -15,8 +15,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._app_permissions im
     desired_required_access,
     ensure,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN
 
 APP_ID = "6d316b4a-7f6b-4793-b318-ad4c1db2b452"
 GRAPH_SP = "0b2b6a3c-0000-4000-8000-00000000aaaa"

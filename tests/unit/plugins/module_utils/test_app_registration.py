@@ -8,11 +8,11 @@ import datetime
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _app_registration as reg
-from ansible_collections.smarttrace.sso.plugins.module_utils import _entra_apps as apps
-from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import batch_url
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import app_registration as reg
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import apps
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.concurrent_runs import ConcurrentRunError
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import batch_url
 
 GRAPH_SP = {"id": "99999999-0000-0000-0000-000000000001", "appId": apps.GRAPH_APP_ID, "oauth2PermissionScopes": [
     {"id": "37f7f235-527c-4136-accd-4a02d197296e", "value": "openid"},

@@ -5,8 +5,8 @@
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import read_app_infos
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import GRAPH_APP_ID
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_view import read_app_infos
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.apps import GRAPH_APP_ID
 
 APP_ID = "6d316b4a-7f6b-4793-b318-ad4c1db2b452"
 SP_ID = "bc18a40b-55c7-4d9d-8d49-85dc09aedbd0"

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._audit import instance_findings, summary
-from ansible_collections.smarttrace.sso.plugins.module_utils._audit_report import render
+from ansible_collections.smarttrace.sso.plugins.module_utils._audit.findings import instance_findings, summary
+from ansible_collections.smarttrace.sso.plugins.module_utils._audit.report import render
 
 REDIRECT = "https://api.smarttrace.ai/v1/auth/callback/azure/acme"
 LOGOUT = "https://api.smarttrace.ai/v1/auth/callback/azure-logout/acme"

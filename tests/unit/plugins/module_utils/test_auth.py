@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _http
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._common import http as _http
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.auth import (
     AuthConfig,
     TokenProvider,
     build_session,
@@ -28,7 +28,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
     load_certificate_credential,
     select_auth_method,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import AuthenticationError
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import (
     CLIENT,
     LOGIN_ROOT,

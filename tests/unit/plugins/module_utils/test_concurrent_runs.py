@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ConcurrentRunError, ahead_of, in_flight, spared
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_options import SecretOptionError, check_options
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import AppSecrets, ensure_absent, ensure_present
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.concurrent_runs import ConcurrentRunError, ahead_of, in_flight, spared
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_options import SecretOptionError, check_options
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secrets import AppSecrets, ensure_absent, ensure_present
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_apps import NOW, FakeApps, credential, iso
 
 END = NOW + datetime.timedelta(days=180)

@@ -12,11 +12,11 @@ import datetime
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._concurrent_runs import ahead_of, in_flight
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import credentials_view
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import expiry_warnings, in_use
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_options import plan_absent, plan_present
-from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import app_result
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.concurrent_runs import ahead_of, in_flight
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.apps import credentials_view
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import expiry_warnings, in_use
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_options import plan_absent, plan_present
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.tenant import app_result
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_apps import NOW, credential
 
 KEYS = ["%08d-0000-4000-8000-000000000000" % number for number in range(1, 5)]

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import (
     IN_LIMIT,
     TRANSIENT_ROUNDS,
     Waiter,
@@ -23,7 +23,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk imp
     unique,
     write_all,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_directory import FakeDirectory
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import graph_error
 
@@ -183,8 +183,8 @@ def test_error_classes():
 
 
 def test_a_waiter_ends_by_the_tasks_budget_when_that_comes_first():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter
-    from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import Waiter
+    from ansible_collections.smarttrace.sso.plugins.module_utils._common.retry_policy import Deadline
     from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import FakeClock
     clock = FakeClock()
     polls = []

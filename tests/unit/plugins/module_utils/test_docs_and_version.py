@@ -10,8 +10,8 @@ import yaml
 
 from ansible_collections.smarttrace.sso.plugins.doc_fragments.attributes import ModuleDocFragment as Attributes
 from ansible_collections.smarttrace.sso.plugins.doc_fragments.entra import ModuleDocFragment as Entra
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import entra_argument_spec
-from ansible_collections.smarttrace.sso.plugins.module_utils._version import COLLECTION_VERSION
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.auth import entra_argument_spec
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.version import COLLECTION_VERSION
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 

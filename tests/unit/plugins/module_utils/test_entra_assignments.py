@@ -5,8 +5,8 @@
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import Waiter
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.assignments import (
     DEFAULT_ACCESS,
     AssignmentError,
     apply_changes,

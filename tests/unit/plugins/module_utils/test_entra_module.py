@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _entra_module
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import module as _entra_module
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import AuthenticationError, GraphError
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import (
     CLIENT,
     GRAPH_ROOT,

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _entra_module
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import utc_now
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import SIGHTINGS
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import module as _entra_module
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secrets import SIGHTINGS
 from ansible_collections.smarttrace.sso.plugins.modules import entra_secret
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_apps import FakeApps
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import (

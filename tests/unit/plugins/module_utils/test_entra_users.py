@@ -5,10 +5,10 @@
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import Waiter
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import mask_secrets
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import Waiter
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import mask_secrets
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import (
     NICKNAME_RULE,
     PASSWORD_PERMISSION,
     PASSWORD_RULE,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, GraphError, aadsts_code, mask_secrets, to_fail_kwargs
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import AuthenticationError, GraphError, aadsts_code, mask_secrets, to_fail_kwargs
 
 JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoIn0.c2lnbmF0dXJl"
 

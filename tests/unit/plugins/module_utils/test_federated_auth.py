@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.auth import (
     AuthConfig,
     TokenProvider,
     build_session,
@@ -19,7 +19,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._auth import (
     read_federated_token,
     select_auth_method,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import AuthenticationError
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import CLIENT, LOGIN_ROOT, TENANT, FakeClock, FakeLogin, Reply, mount
 
 

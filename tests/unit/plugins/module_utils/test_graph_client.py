@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _http
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, TLSVerificationError
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._common import http as _http
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import Session
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError, TLSVerificationError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import (
     GraphClient,
     conflict_409,
     no_backing_application,
@@ -20,7 +20,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client impor
     owned_by_backing_app_403,
     parse_retry_after,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._version import USER_AGENT
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.version import USER_AGENT
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import (
     GRAPH_ROOT,
     FakeClock,
@@ -563,7 +563,7 @@ def test_rejected_token_twice_or_without_renewal_is_an_error():
     (400, "Request_BadRequest", "One or more property values specified are invalid.", None),
 ])
 def test_message_kind_is_the_one_place_graph_text_is_read(status, code, message, kind):
-    from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import message_kind
+    from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import message_kind
     error = GraphError(message, status=status, code=code)
     assert message_kind(error) == kind
 

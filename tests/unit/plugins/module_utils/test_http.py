@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _http
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import Headers, Session, bypasses_proxy, proxy_for, session_for
+from ansible_collections.smarttrace.sso.plugins.module_utils._common import http as _http
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import Headers, Session, bypasses_proxy, proxy_for, session_for
 
 
 # ---------------------------------------------------------------------- a local HTTPS server

@@ -8,9 +8,9 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _entra_module
-from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import INT_OPTION_BOUNDS, int_option_problems
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_module import connection_problems
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import module as _entra_module
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.int_options import INT_OPTION_BOUNDS, int_option_problems
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.module import connection_problems
 from ansible_collections.smarttrace.sso.plugins.modules import entra_app_info, entra_assignment, entra_secret
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import CLIENT, GRAPH_ROOT, LOGIN_ROOT, SECRET, TENANT
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) smarttrace.sso contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One table of required Microsoft Graph permissions (_permissions.py): the code's Graph paths map to it, and README.md,
+"""One table of required Microsoft Graph permissions (_graph/permissions.py): the code's Graph paths map to it, and README.md,
 docs/automation-identity.md, playbooks/create_automation_identity.yml and the role's preflight check agree with it."""
 
 import glob
@@ -11,8 +11,8 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._permissions import CALLS, PERMISSIONS, names, permission_for
-from ansible_collections.smarttrace.sso.plugins.module_utils._sso_plan import NEEDS, any_of
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.permissions import CALLS, PERMISSIONS, names, permission_for
+from ansible_collections.smarttrace.sso.plugins.module_utils._plan.decisions import NEEDS, any_of
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 PERMISSION_RE = re.compile(r"\b[A-Z][A-Za-z]+\.(?:Read|ReadWrite)\.(?:All|OwnedBy)\b")
@@ -30,7 +30,7 @@ def code_paths():
     paths = set()
     sources = glob.glob(os.path.join(ROOT, "plugins", "module_utils", "**", "*.py"), recursive=True)
     for path in sources + glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")):
-        if path.endswith("_smarttrace_client.py") or path.endswith("_permissions.py"):
+        if path.endswith("_smarttrace/client.py") or path.endswith("_graph/permissions.py"):
             continue  # SmartTrace's API, and the table itself
         text = read(path)
         for collection, rest in re.findall(r'entity_path\("(/[A-Za-z0-9]+)", ([^\n]*)', text):

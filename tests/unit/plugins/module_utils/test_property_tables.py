@@ -7,11 +7,11 @@ modules' DOCUMENTATION agrees with the derived argument spec, and that a propert
 import yaml
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _app_properties as props
-from ansible_collections.smarttrace.sso.plugins.module_utils import _property_table as table
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_plan import desired_properties
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_view import settings
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import app_properties as props
+from ansible_collections.smarttrace.sso.plugins.module_utils._common import property_table as table
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_plan import desired_properties
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_view import settings
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.plugins.modules import entra_app
 
 APP = {"id": "o1", "appId": "a1", "displayName": "X", "uniqueName": "x", "signInAudience": "AzureADMyOrg", "notes": "kept",
@@ -141,8 +141,8 @@ def test_a_plain_property_is_one_row_notes_walk_through():
 # ---------------------------------------------------------------------------------------------- decided on codes, not on words
 
 def test_a_held_unique_name_is_decided_on_the_conflict_detail_not_the_message():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._app_apply import unique_name_held
-    from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_apply import unique_name_held
+    from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
 
     def conflict(target, message="anything at all"):
         detail = {"code": "ObjectConflict"} if target is None else {"code": "ObjectConflict", "target": target}
@@ -153,8 +153,8 @@ def test_a_held_unique_name_is_decided_on_the_conflict_detail_not_the_message():
 
 
 def test_an_app_role_not_disabled_yet_is_recognised_by_the_one_place_that_reads_words():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._app_apply import roles_not_disabled_yet
-    from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_apply import roles_not_disabled_yet
+    from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
     text = "Property value of app role must be disabled first before it can be deleted."
     assert roles_not_disabled_yet(GraphError(text, status=400, code="Request_BadRequest"))
     assert not roles_not_disabled_yet(GraphError(text, status=403, code="Authorization_RequestDenied"))
@@ -169,15 +169,15 @@ def test_entra_user_documentation_and_the_derived_argument_spec_agree():
 
 def test_entra_user_return_documents_exactly_the_view_keys():
     from ansible_collections.smarttrace.sso.plugins.modules import entra_user
-    from ansible_collections.smarttrace.sso.plugins.module_utils._user_properties import USER_PROPERTIES
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_properties import USER_PROPERTIES
     documented = yaml.safe_load(entra_user.RETURN)["users"]["contains"]
     assert set(row.key for row in USER_PROPERTIES if row.key) <= set(documented)
     assert set(documented) - set(row.key for row in USER_PROPERTIES if row.key) == {"action", "changed", "changes", "error", "reason"}
 
 
 def test_a_user_is_compared_created_and_shown_from_its_rows():
-    from ansible_collections.smarttrace.sso.plugins.module_utils import _user_properties as users
-    from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import desired_properties
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra import user_properties as users
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import desired_properties
     entry = dict((name, None) for name in users.USER_OPTIONS)
     entry.update(user_principal_name="b.simon@contoso.example", usage_location="de", account_enabled=False, password="Secret-123")
     assert desired_properties(entry, creating=False) == {"usageLocation": "DE", "accountEnabled": False}
@@ -192,15 +192,15 @@ def test_a_user_is_compared_created_and_shown_from_its_rows():
 
 
 def test_a_upn_conflict_is_decided_on_the_detail_code_and_refusals_through_message_kind():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._entra_users import _is_upn_conflict
-    from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import _is_upn_conflict
+    from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
     assert _is_upn_conflict(GraphError("whatever the words", status=400, code="Request_BadRequest", details=[{"code": "ObjectConflict"}]))
     assert _is_upn_conflict(GraphError("Another object with the same value for property userPrincipalName already exists.", status=400))
     assert not _is_upn_conflict(GraphError("Another object with the same value for property userPrincipalName already exists.", status=409))
 
 
 def test_a_gallery_app_is_predicted_with_the_values_of_a_new_app_and_the_gallerys_home_page():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._app_plan import gallery_app
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_plan import gallery_app
     app = gallery_app({"id": "t1", "homePageUrl": "https://smarttrace.example"}, "SmartTrace (st)")
     assert app["web"] == {"homePageUrl": "https://smarttrace.example", "redirectUris": [],
                           "implicitGrantSettings": {"enableIdTokenIssuance": False, "enableAccessTokenIssuance": False}}

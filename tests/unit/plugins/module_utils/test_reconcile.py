@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._reconcile import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.reconcile import (
     changed_properties,
     deep_merge,
     lists_equal,

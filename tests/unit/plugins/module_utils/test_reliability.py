@@ -5,8 +5,8 @@
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import build_session
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, GraphError, graph_permission_needed
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.auth import build_session
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import AuthenticationError, GraphError, graph_permission_needed
 
 DENIED = b'{"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}}'
 

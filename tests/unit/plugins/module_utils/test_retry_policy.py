@@ -5,11 +5,11 @@
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _retry_policy as policy
-from ansible_collections.smarttrace.sso.plugins.module_utils import _smarttrace_client as st
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError, SmartTraceError
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session, UnsupportedProxy
+from ansible_collections.smarttrace.sso.plugins.module_utils._common import retry_policy as policy
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace import client as st
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError, SmartTraceError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import GraphClient
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import Session, UnsupportedProxy
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, Reply, mount, scripted
 
 
@@ -173,7 +173,7 @@ def test_smarttrace_honours_retry_after_and_its_own_statuses():
 
 def test_the_login_endpoint_does_not_retry_an_unusable_proxy_either():
     from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.test_auth import provider_for
-    from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError
+    from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import AuthenticationError
 
     def refuse(request):
         raise UnsupportedProxy("unusable proxy https://proxy:3129 in HTTPS_PROXY: give the proxy's http:// address")

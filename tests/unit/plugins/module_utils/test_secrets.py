@@ -8,18 +8,18 @@ import json
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _secret_expiry
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_expiry import days_left, expiry_warnings, in_use, lifetime_problem, parse_date_time
-from ansible_collections.smarttrace.sso.plugins.module_utils._secret_options import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import secret_expiry as _secret_expiry
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import days_left, expiry_warnings, in_use, lifetime_problem, parse_date_time
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_options import (
     SecretOptionError,
     check_options,
     explain_add_error,
     plan_absent,
     plan_present,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._secrets import SIGHTINGS, AppSecrets, ensure_absent, ensure_present
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secrets import SIGHTINGS, AppSecrets, ensure_absent, ensure_present
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_apps import NOW, FakeApps, credential
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import graph_error
 
@@ -409,8 +409,8 @@ def _token_reply(code=None, status=401):
 
 
 def _verifier(fake, replies, timeout=120):
-    from ansible_collections.smarttrace.sso.plugins.module_utils._auth import build_session
-    from ansible_collections.smarttrace.sso.plugins.module_utils._secret_verify import SecretVerifier
+    from ansible_collections.smarttrace.sso.plugins.module_utils._graph.auth import build_session
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_verify import SecretVerifier
     from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import mount, scripted
     session = build_session()
     server = mount(session, scripted(*replies))
@@ -431,7 +431,7 @@ def test_verification_waits_out_replication_then_returns_the_secret():
 
 
 def test_a_secret_that_never_works_is_removed_and_the_code_named():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._secret_verify import SecretVerificationError
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_verify import SecretVerificationError
     fake = FakeApps()
     old = fake.add("smarttrace", 10)
     verifier, server = _verifier(fake, [_token_reply(7000215)], timeout=20)
@@ -446,7 +446,7 @@ def test_a_secret_that_never_works_is_removed_and_the_code_named():
 
 
 def test_a_refusal_other_than_replication_is_the_verdict_at_once():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._secret_verify import SecretVerificationError
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_verify import SecretVerificationError
     fake = FakeApps()
     verifier, server = _verifier(fake, [_token_reply(53003, status=400)])
     with pytest.raises(SecretVerificationError) as caught:
@@ -509,7 +509,7 @@ def test_current_secrets_that_are_not_secrets_are_named():
 
 
 def test_the_wait_for_a_new_secret_ends_by_the_tasks_budget():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline
+    from ansible_collections.smarttrace.sso.plugins.module_utils._common.retry_policy import Deadline
     fake = FakeApps()
     started = fake.clock()
     original_route = fake.route

@@ -11,8 +11,8 @@ import yaml
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.smarttrace.sso.plugins.doc_fragments.smarttrace import ModuleDocFragment as SmartTraceFragment
-from ansible_collections.smarttrace.sso.plugins.module_utils import _smarttrace_module
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_module import connection_problems, smarttrace_argument_spec
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace import module as _smarttrace_module
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.module import connection_problems, smarttrace_argument_spec
 from ansible_collections.smarttrace.sso.plugins.modules import smarttrace_integration, smarttrace_integration_info
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import Reply, mount, request_json
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.test_smarttrace_client import (

@@ -7,9 +7,9 @@ import copy
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
-from ansible_collections.smarttrace.sso.plugins.module_utils._sso_plan import PlanError, check_findings, decide
-from ansible_collections.smarttrace.sso.plugins.module_utils._sso_plan_inputs import derive, input_problems, read_arguments
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN
+from ansible_collections.smarttrace.sso.plugins.module_utils._plan.decisions import PlanError, check_findings, decide
+from ansible_collections.smarttrace.sso.plugins.module_utils._plan.inputs import derive, input_problems, read_arguments
 
 KEY = "0b9e8f2a-1c3d-4e5f-8a7b-6c5d4e3f2a1b"
 OTHER_KEY = "1c9e8f2a-1c3d-4e5f-8a7b-6c5d4e3f2a1b"

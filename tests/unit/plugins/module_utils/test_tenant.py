@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.tenant import (
     adoptable_apps_result,
     app_request,
     app_result,
@@ -201,7 +201,7 @@ def _app(found):
 
 
 def test_second_round_reads_the_service_principal_only_when_a_user_has_assignments():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._tenant_reads import second_round
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.tenant_reads import second_round
     module = _Module({"/servicePrincipals(appId='a1')": {"id": "sp-own"}})
     users = [{"assignments": [{"resource_id": "sp-own"}, {"resource_id": "sp-other"}]}, {"assignments": []}]
     app = _app(True)
@@ -217,7 +217,7 @@ def test_second_round_reads_the_service_principal_only_when_a_user_has_assignmen
 
 
 def test_second_round_reads_conflicts_only_for_a_missing_app_in_one_batch():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._tenant_reads import second_round
+    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.tenant_reads import second_round
     deleted = [{"id": "d1", "appId": "a9", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-acme"},
                {"id": "d2", "appId": "a8", "displayName": "SmartTrace", "uniqueName": "smarttrace-sso-globex"}]
     module = _Module({"/directory/deletedItems/microsoft.graph.application": {"value": deleted},

@@ -9,16 +9,16 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.smarttrace.sso.plugins.doc_fragments.entra import ModuleDocFragment as EntraFragment
 from ansible_collections.smarttrace.sso.plugins.doc_fragments.smarttrace import ModuleDocFragment as SmartTraceFragment
-from ansible_collections.smarttrace.sso.plugins.module_utils import _smarttrace_client as st
-from ansible_collections.smarttrace.sso.plugins.module_utils import _time_budget
-from ansible_collections.smarttrace.sso.plugins.module_utils._auth import AuthConfig, TokenProvider, build_session
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._errors import AuthenticationError, GraphError, SmartTraceError
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import GraphClient
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
-from ansible_collections.smarttrace.sso.plugins.module_utils._int_options import int_option_problems
-from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline
-from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace_module import SmartTraceModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace import client as st
+from ansible_collections.smarttrace.sso.plugins.module_utils._common import time_budget as _time_budget
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.auth import AuthConfig, TokenProvider, build_session
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import AuthenticationError, GraphError, SmartTraceError
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import GraphClient
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import Session
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.int_options import int_option_problems
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.retry_policy import Deadline
+from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.module import SmartTraceModule
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, FakeLogin, Reply, mount, scripted
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.test_auth import params as auth_params
 # fake_network is a fixture (used by name as an argument)

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _token_cache
-from ansible_collections.smarttrace.sso.plugins.module_utils._token_cache import PersistentTokenCache, cache_file_name, default_cache_dir
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph import token_cache as _token_cache
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.token_cache import PersistentTokenCache, cache_file_name, default_cache_dir
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import CLIENT, LOGIN_ROOT, SECRET, TENANT
 
 SCOPE = "https://graph.microsoft.com/.default"
@@ -378,7 +378,7 @@ def test_a_folder_of_another_user_is_refused(directory, warnings, monkeypatch):
 def test_waiting_for_the_lock_ends_by_the_tasks_time_budget(directory, warnings):
     import fcntl
     import time
-    from ansible_collections.smarttrace.sso.plugins.module_utils._retry_policy import Deadline
+    from ansible_collections.smarttrace.sso.plugins.module_utils._common.retry_policy import Deadline
     os.makedirs(directory, mode=0o700)
     lock = os.path.join(directory, cache_file_name(AUTHORITY, TENANT, CLIENT)) + ".lock"
     holder = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)

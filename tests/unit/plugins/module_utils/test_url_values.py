@@ -7,12 +7,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._http import Session
-from ansible_collections.smarttrace.sso.plugins.module_utils._app_registration import grant_request
-from ansible_collections.smarttrace.sso.plugins.module_utils._directory_bulk import collection_url, in_filter
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_apps import app_path, find_application, sp_path
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_assignments import assignments_url, sp_path as assignment_sp_path
-from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import Session
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_registration import grant_request
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import collection_url, in_filter
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.apps import app_path, find_application, sp_path
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.assignments import assignments_url, sp_path as assignment_sp_path
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import (
     GraphClient,
     entity_path,
     filter_eq,
@@ -21,8 +21,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph_client impor
     odata_string,
     url_segment,
 )
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import is_guid
-from ansible_collections.smarttrace.sso.plugins.module_utils._tenant import app_request, group_request, user_request
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import is_guid
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.tenant import app_request, group_request, user_request
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import GRAPH_ROOT, FakeClock, Reply, mount, request_json
 
 HOSTILE = "a')/owners?x=('"
@@ -101,7 +101,7 @@ def _client(handler):
 
 
 def test_a_hostile_unique_name_is_sent_to_its_own_path_alone_and_in_batch():
-    from ansible_collections.smarttrace.sso.plugins.module_utils._errors import GraphError
+    from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
     client, server = _client(lambda request: Reply(404, {"error": {"code": "Request_ResourceNotFound", "message": "not found"}}))
     assert find_application(client, unique_name=HOSTILE) is None
     sent = urlsplit(server.requests[0].url)

@@ -8,8 +8,8 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.smarttrace.sso.plugins.module_utils import _entra_module
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra_module import EntraModule
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra import module as _entra_module
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
 from ansible_collections.smarttrace.sso.plugins.modules import entra_user
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_directory import FakeDirectory
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import CLIENT, GRAPH_ROOT, LOGIN_ROOT, SECRET, TENANT

@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._identifiers import KNOWN_AFTER_RUN
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.plugins.test.guid import TestModule as GuidTests, guid
 
 

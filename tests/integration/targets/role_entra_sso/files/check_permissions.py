@@ -2,7 +2,7 @@
 # Copyright (c) smarttrace.sso contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every Microsoft Graph request in a sandbox request log (JSON lines), $batch members included, needs a permission of
-the one table (plugins/module_utils/_permissions.py). Usage: check_permissions.py COLLECTIONS_PATHS LOG [FIRST_LINE]
+the one table (plugins/module_utils/_graph/permissions.py). Usage: check_permissions.py COLLECTIONS_PATHS LOG [FIRST_LINE]
 (COLLECTIONS_PATHS separated by ":"; lines before FIRST_LINE, counted from 0, are other targets' requests). Exit 1 naming
 the requests no row of the table covers."""
 
@@ -12,7 +12,7 @@ import sys
 
 def main(collections_paths, log, first_line=0):
     sys.path[:0] = [path for path in collections_paths.split(":") if path]
-    from ansible_collections.smarttrace.sso.plugins.module_utils._permissions import permission_for
+    from ansible_collections.smarttrace.sso.plugins.module_utils._graph.permissions import permission_for
 
     checked, unmatched, needed = 0, set(), set()
     with open(log, encoding="utf-8") as lines:
