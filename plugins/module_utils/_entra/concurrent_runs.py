@@ -25,7 +25,8 @@ whose PATCH finds the unique name taken deletes the app it has just instantiated
 
 import datetime
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import named, parse_date_time
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import parse_date_time
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import named
 
 ANOTHER_RUN = "another run is configuring this instance"
 ANOTHER_RUN_FIRST = ANOTHER_RUN[0].upper() + ANOTHER_RUN[1:]  # at the start of a message

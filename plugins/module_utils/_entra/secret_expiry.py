@@ -12,15 +12,16 @@ this part: a task's module code is compiled anew from the AnsiballZ payload on e
 
 import datetime
 import math
-import re
+
+# format_date_time and utc_now: also imported from here by the secret modules
+# pylint: disable-next=unused-import
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import UTC, format_date_time, parse_date_time, utc_now  # noqa: F401
 
 DAY = 86400.0
-UTC = datetime.timezone.utc
 CLOCK_SKEW = datetime.timedelta(minutes=5)  # between this host and Microsoft Graph, as Entra ID allows for tokens
 #: The longest lifetime of a client secret without allow_long_lifetime: 24 months, the longest the Entra admin center
 #: offers and Microsoft recommends. One definition for entra_secret and the role (filter smarttrace.sso.secret_lifetime_problem).
 RECOMMENDED_MAX_DAYS = 730
-_DATE_TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?)?$")
 
 
 # ---------------------------------------------------------------------------------------------- lifetime
@@ -33,50 +34,6 @@ def lifetime_problem(days, allowed, option="expires_in_days", allow_option="allo
     return ("%s gives the secret %d days, more than the %d days (24 months) Microsoft recommends and the Entra admin center offers "
             "(a long-lived secret stays usable long after a leak): give at most %d days and rotate, or set %s to true to allow it."
             % (option, whole, RECOMMENDED_MAX_DAYS, RECOMMENDED_MAX_DAYS, allow_option))
-
-
-# ---------------------------------------------------------------------------------------------- time
-def utc_now():
-    """Now, in whole seconds (as Graph keeps dates: a 180-day secret then has 180 days left, not 179.99)."""
-    return datetime.datetime.now(UTC).replace(microsecond=0)
-
-
-def parse_date_time(value):
-    """A Graph or user date/date-time as an aware UTC ``datetime``; None when absent or unreadable.
-
-    Accepts ``2027-01-31`` (midnight UTC), ``2027-01-31T12:00:00Z``, fractions of any length, offsets;
-    a date-time without a zone is taken as UTC. Works on Python 3.8+ (no ``fromisoformat`` quirks).
-    """
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, datetime.date):
-        return datetime.datetime(value.year, value.month, value.day, tzinfo=UTC)
-    match = _DATE_TIME_RE.match(str(value).strip())
-    if not match:
-        return None
-    day, clock, fraction, zone = match.groups()
-    clock = clock or "00:00:00"
-    if len(clock) == 5:
-        clock += ":00"
-    try:
-        moment = datetime.datetime.strptime("%s %s" % (day, clock), "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return None
-    if fraction:
-        moment = moment.replace(microsecond=int((fraction[1:] + "000000")[:6]))
-    offset = datetime.timedelta(0)
-    if zone and zone not in ("Z", "z"):
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return (moment - offset).replace(tzinfo=UTC)
-
-
-def format_date_time(moment):
-    """``2027-01-31T12:00:00Z`` (what Graph accepts and returns)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def seconds_left(credential, now):

@@ -14,7 +14,7 @@ import collections
 import re
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import GUID_RE, KNOWN_AFTER_RUN, is_known_after_run
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import parse_date_time as _parse_date_time
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import parse_date_time as _parse_date_time
 
 # SmartTrace's OIDC callbacks always live on its public API host, whatever api_url is used to configure it.
 REDIRECT_URI = "https://api.smarttrace.ai/v1/auth/callback/azure/%s"
@@ -46,7 +46,7 @@ def parse_date_time(value):
     """An aware ``datetime`` for an RFC 3339 date-time with a time zone (what SmartTrace stores), or None when ``value`` is not one.
 
     The format rule (``DATE_TIME_RE``: a time and a zone required) is SmartTrace's; the parsing is the collection's one
-    parser, ``_secret_expiry.parse_date_time``.
+    parser, ``_common/dates.parse_date_time``.
     """
     if not isinstance(value, str) or not DATE_TIME_RE.match(value):
         return None
