@@ -18,6 +18,14 @@ as the README says: AZURE_*, ENTRA_GRAPH_URL, SMARTTRACE_API_URL/_TOKEN and the 
 SMARTTRACE_CA_PATH (never REQUESTS_CA_BUNDLE). README.md's shell blocks marked ``<!-- docs-test: ... -->`` run with
 ``bash -e`` in a fresh environment (empty HOME, no venv on PATH), as pasted.
 
+docs/*.md (users' pages; docs/guide.md is the ``guide`` case): every yaml and shell block carries a
+``<!-- docs-test: LABEL -->`` line and is ``docs:<file>:<LABEL>`` here, either a case of ``cases`` or an entry of
+``DOCS_SKIPS`` with the reason it cannot run against the sandbox. An unmarked block, a marked block that neither table
+knows, and an entry whose block is gone each fail the run (before anything runs), so nothing is silently untested.
+Besides ``vars``/``setup``/``runs``, a case may give ``env`` (variables a user exports, such as ENTRA_ADMIN_TOKEN),
+``files`` (files the example reads, made in the work folder), ``must_change`` (tasks that must report a change in the
+check run and the real run on a fresh tenant) and ``verify`` (what the tenant must hold after the real run).
+
 Usage: python run_examples.py --endpoint ENDPOINT_JSON --collections PATH --work DIR [--only NAME ...]
 """
 from __future__ import annotations
@@ -89,12 +97,139 @@ class Case:
     changes_on_rerun: dict = dataclasses.field(default_factory=dict)
     final: dict = dataclasses.field(default_factory=dict)
     extra_args: tuple = ()
+    env: dict = dataclasses.field(default_factory=dict)
+    files: tuple = ()  # commands that make the files an example reads, run in the work folder before its runs
+    must_change: tuple = ()
+    verify: object = None  # verify(runner) -> list of problems, after the real run
+
+
+MAKE_CERTIFICATE = REPO / "tests/integration/targets/create_automation_identity/files/make_certificate.py"
+
+
+# docs/*.md's blocks that cannot run against the sandbox, each with the reason; every other marked block is a case.
+LIVE = "needs a real tenant and the live test's credentials (tests/integration/integration_config.yml): make integration-live"
+AWX = "an AWX/AAP credential type (input or injector configuration), pasted into AWX's web form: no AWX here"
+DOCS_SKIPS = {
+    "docs:automation-identity.md:with-the-playbook": "needs az (az account get-access-token as an administrator of a real "
+    "tenant); the playbook it runs is tested with the sandbox's token in tests/integration/targets/create_automation_identity",
+    "docs:automation-identity.md:federated-vars": "a variables file for the block above (create_automation_identity with an "
+    "az token); federated credentials of entra_app_credential run in module:entra_app_credential",
+    "docs:automation-identity.md:github-actions": "a GitHub Actions workflow step (ACTIONS_ID_TOKEN_REQUEST_URL exists only "
+    "in a GitHub-hosted job)",
+    "docs:execution-environment.md:build-image": "ansible-builder build and podman push to a registry: no container engine or "
+    "registry here; the definition is built by make test-ee (ansible-builder create) and make ee-image",
+    "docs:execution-environment.md:test-image": "podman run of the image built above: no container engine here (make ee-image "
+    "runs the role in the image where podman is installed)",
+    "docs:execution-environment.md:base-image": "debootstrap and podman import as root: make ee-image runs exactly these steps "
+    "where podman and debootstrap are installed",
+    "docs:execution-environment.md:ee-image-definition": "an ansible-builder definition, not a playbook: tests/ee/documented_definition.sh "
+    "(make ee-image) builds the image from this very block",
+    "docs:execution-environment.md:ee-build": "ansible-builder build needs a container engine: make ee-image runs it",
+    "docs:execution-environment.md:awx-certificate-input": AWX,
+    "docs:execution-environment.md:awx-certificate-injector": AWX,
+    "docs:execution-environment.md:awx-smarttrace-input": AWX,
+    "docs:execution-environment.md:awx-smarttrace-injector": AWX,
+    "docs:execution-environment.md:module-defaults-play": "a play for an AWX inventory (hosts: smarttrace_instances) with the "
+    "certificate file AWX's credential writes and SmartTrace's real api_url; the same module_defaults run in docs/guide.md (guide)",
+    "docs:secret-rotation.md:rotate-now": "the README walk-through's rotate_secret (readme:walkthrough-rotate) runs that playbook "
+    "on a configured instance; this line alone has no instance configured before it",
+    "docs:secret-rotation.md:handover-vault": "needs acme.yml and a vault password file of the reader's; the hand-over file "
+    "encrypted with the play's vault secret is tested in tests/integration/targets/role_entra_sso (tasks/handover.yml)",
+    "docs:secret-rotation.md:handover-view": "reads the hand-over file the block above writes (skipped with it)",
+    "docs:testing-live.md:live-configure": LIVE,
+    "docs:testing-live.md:live-run": LIVE,
+    "docs:testing-live.md:live-cleanup": LIVE,
+}
+
+
+def admin_token(endpoint: dict) -> str:
+    """An administrator's Graph access token, as az account get-access-token gives one: the sandbox's client credentials."""
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.post("%s/%s/oauth2/v2.0/token" % (endpoint["authority_url"], endpoint["tenant_id"]),
+                              data={"grant_type": "client_credentials", "client_id": endpoint["client_id"],
+                                    "client_secret": endpoint["client_secret"], "scope": "https://graph.microsoft.com/.default"},
+                              verify=endpoint["ca"], timeout=30)
+        answer.raise_for_status()
+        return answer.json()["access_token"]
+
+
+def graph_get(runner, path: str, token: str) -> dict:
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.get(runner.endpoint["graph_url"] + "/v1.0" + path, headers={"Authorization": "Bearer " + token},
+                             verify=runner.endpoint["ca"], timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+
+AUTOMATION_PERMISSIONS = {"Application.ReadWrite.OwnedBy", "AppRoleAssignment.ReadWrite.All", "Directory.Read.All"}
+
+
+def verify_automation_identity(runner) -> list[str]:
+    """docs/automation-identity.md's modules playbook: one single-tenant app with its service principal, exactly the three
+    Graph application permissions granted, and the certificate."""
+    token = admin_token(runner.endpoint)
+    apps = graph_get(runner, "/applications?$filter=displayName eq 'SmartTrace SSO automation'", token)["value"]
+    if len(apps) != 1:
+        return ["%d apps named SmartTrace SSO automation, expected 1" % len(apps)]
+    app, problems = apps[0], []
+    if app.get("signInAudience") != "AzureADMyOrg":
+        problems.append("signInAudience %r, expected AzureADMyOrg" % app.get("signInAudience"))
+    keys = app.get("keyCredentials") or []
+    if [key.get("type") for key in keys] != ["AsymmetricX509Cert"]:
+        problems.append("key credentials %r, expected the one certificate" % [key.get("type") for key in keys])
+    graph = graph_get(runner, "/servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'", token)["value"][0]
+    names = {role["id"]: role["value"] for role in graph.get("appRoles", [])}
+    sps = graph_get(runner, "/servicePrincipals?$filter=appId eq '%s'" % app["appId"], token)["value"]
+    if len(sps) != 1:
+        return problems + ["%d service principals for the app, expected 1" % len(sps)]
+    granted = {names.get(item["appRoleId"], item["appRoleId"])
+               for item in graph_get(runner, "/servicePrincipals/%s/appRoleAssignments" % sps[0]["id"], token)["value"]
+               if item.get("resourceId") == graph["id"]}
+    if granted != AUTOMATION_PERMISSIONS:
+        problems.append("granted Graph application permissions %s, expected %s" % (sorted(granted), sorted(AUTOMATION_PERMISSIONS)))
+    return problems
+
+
+def verify_automation_secret(runner) -> list[str]:
+    """docs/secret-rotation.md's rotation of the automation identity's secret: one secret of that name is left, the new one."""
+    token = admin_token(runner.endpoint)
+    apps = graph_get(runner, "/applications?$filter=displayName eq 'SmartTrace SSO automation'", token)["value"]
+    if len(apps) != 1:
+        return ["%d apps named SmartTrace SSO automation, expected 1" % len(apps)]
+    names = [item.get("displayName") for item in apps[0].get("passwordCredentials") or []]
+    if names != ["smarttrace.sso automation"]:
+        return ["the app's client secrets are named %r, expected the one new secret 'smarttrace.sso automation'" % names]
+    return []
 
 
 def cases(endpoint: dict, work: pathlib.Path) -> dict[str, Case]:
     """Every example and what the test gives it. An example missing here fails the run (see main)."""
     tenant = endpoint["tenant_id"]
     return {
+        "docs:automation-identity.md:modules-playbook": Case(
+            env={"ENTRA_ADMIN_TOKEN": admin_token},
+            files=("{python} %s {work}" % MAKE_CERTIFICATE,),
+            must_change=("App registration and service principal",
+                         "Exactly these Microsoft Graph application permissions, with admin consent",
+                         "Its certificate (the private key stays with you)"),
+            verify=verify_automation_identity,
+            runs=("check", "real", "rerun")),
+        "docs:secret-rotation.md:check-old-secret-gone": Case(
+            setup=SETUP_APP.format(register="setup_app") + SETUP_SECRET.format(app="setup_app", register="setup_secret"),
+            runs=("check", "real", "rerun")),
+        "docs:secret-rotation.md:automation-secret-rotation": Case(
+            setup=SETUP_AUTOMATION_APP,
+            vars={"automation_client_id": "{{ automation_app.app_id }}"},
+            must_change=("New client secret for the automation identity (the old one stays valid)",),
+            verify=verify_automation_secret,
+            changes_on_rerun={"New client secret for the automation identity (the old one stays valid)": "force: true adds a "
+                              "secret on every run, as documented",
+                              "Retire the older ones": "retires the secret the run before added"},
+            # not in check mode: entra_secret refuses check mode's placeholder as keep_key_id (the new secret's key id
+            # is known only after the real run), so --check stops at "Retire the older ones"; helper "retire" owns that
+            runs=("real", "rerun")),
         "module:entra_tenant_info": Case(runs=("check", "real", "rerun")),
         "module:entra_app": Case(
             setup="""
@@ -203,6 +338,7 @@ class Runner:
         self.work = work
         self.home = work / "home"
         self.failures: list[str] = []
+        self.case_env: dict = {}  # the current case's env (Case.env), what the user exported
 
     def env(self) -> dict:
         env = {name: value for name, value in os.environ.items()
@@ -211,6 +347,7 @@ class Runner:
         env.update(HOME=str(self.home), ANSIBLE_COLLECTIONS_PATH=str(self.collections), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="docs_results",
                    ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+        env.update(self.case_env)
         return env
 
     def reset(self) -> None:
@@ -232,6 +369,8 @@ class Runner:
         document = yaml.safe_load(body)
         if example["kind"] == "play":
             plays = document
+            if case.setup:
+                plays[0]["tasks"] = (yaml.safe_load(case.setup) or []) + plays[0].get("tasks", [])
         else:
             plays = [{"name": "docs example " + name, "hosts": "localhost", "connection": "local", "gather_facts": False,
                       "vars": case.vars, "tasks": (yaml.safe_load(case.setup) or []) + document}]
@@ -242,7 +381,7 @@ class Runner:
                 if key in play:
                     play[key] = kept
         named = {task.get("name") for play in plays for key in ("tasks",) for task in play.get(key, [])}
-        for listed in list(case.skip) + list(case.changes_on_rerun) + list(case.final):
+        for listed in list(case.skip) + list(case.changes_on_rerun) + list(case.final) + list(case.must_change):
             if listed not in named and listed not in example["body"]:
                 raise ValueError("%s: the test names the task %r, which the example no longer has" % (name, listed))
         path = self.work / (name.replace(":", "_") + (".final" if final else "") + ".yml")
@@ -280,10 +419,35 @@ class Runner:
             print("  skipped task %r: %s" % (task, reason))
         path = self.playbook(name, example, case)
         self.reset()
+        self.case_env = {variable: value(self.endpoint) if callable(value) else value for variable, value in case.env.items()}
+        try:
+            self.run_modes(name, example, case, path)
+        finally:
+            self.case_env = {}
+
+    def run_modes(self, name: str, example: dict, case: Case, path: pathlib.Path) -> None:
+        for command in case.files:
+            made = subprocess.run(shlex.split(command.format(python=sys.executable, work=self.work)), cwd=self.work,
+                                  capture_output=True, text=True, check=False)
+            if made.returncode != 0:
+                self.fail(name, "making the example's files failed (%s): %s" % (command, made.stderr[-2000:]))
+                return
         for mode in case.runs:
             lines = self.ansible_playbook(name, path, case, mode)
             if lines is None:
                 return
+            if mode in ("check", "real") and case.must_change:
+                changed = {line["task"] for line in lines if line["changed"]}
+                missing = [task for task in case.must_change if task not in changed]
+                if missing:
+                    self.fail(name, "the %s run on a fresh tenant did not change %s" % (mode, ", ".join(map(repr, missing))))
+                    return
+            if mode == "real" and case.verify is not None:
+                problems = case.verify(self)
+                if problems:
+                    self.fail(name, "after the real run: " + "; ".join(problems))
+                    return
+                print("  verified: what the tenant holds after the real run", flush=True)
             if mode == "rerun":
                 changed = sorted({line["task"] for line in lines if line["changed"] and not line["task"].startswith("docs-test setup")
                                   and line["task"] not in case.changes_on_rerun})
@@ -331,11 +495,16 @@ def main(argv=None) -> int:
     runner.home.mkdir(exist_ok=True)
     examples = extract_examples.extract(REPO)
     table = cases(endpoint, runner.work)
+    if not docs_table_agrees(runner.fail, examples, table):
+        args.only = ["(none: fix the docs-test markers or the table first)"]
     for name, example in examples.items():
         if args.only and name not in args.only:
             continue
         if name.startswith("readme:"):
             continue  # README blocks: run_readme below
+        if name in DOCS_SKIPS:
+            print("== %s skipped: %s" % (name, DOCS_SKIPS[name]), flush=True)
+            continue
         if name not in table:
             runner.fail(name, "no case in tests/docs/run_examples.py: say what the example needs, or why it cannot run")
             continue
@@ -345,13 +514,35 @@ def main(argv=None) -> int:
             runner.fail(name, str(exc))
     if args.shell:
         run_readme(runner, examples, args.only)
-    unknown = sorted(set(table) - set(examples) - README_BLOCKS)
+    unknown = sorted(set(table) - set(examples) - README_BLOCKS - {name for name in table if name.startswith("docs:")})
     for name in unknown:
         runner.fail(name, "the test has a case for an example that no longer exists")
     print("docs examples: %d failed" % len(runner.failures) if runner.failures else "docs examples: all passed")
     for failure in runner.failures:
         print("  - " + failure)
     return 1 if runner.failures else 0
+
+
+def docs_table_agrees(fail, examples: dict, table: dict, repo: pathlib.Path = REPO) -> bool:
+    """docs/*.md's marked blocks against the table (cases and DOCS_SKIPS): every block is in exactly one, every entry is a
+    block, and no pasteable block lacks a marker. ``fail(name, text)`` is told each disagreement (tests/docs/test_docs_table.py)."""
+    found = {name for name in examples if name.startswith("docs:")}
+    listed = {name for name in table if name.startswith("docs:")}
+    agrees = True
+    for where in extract_examples.unmarked_docs_blocks(repo):
+        fail(where, "a yaml or shell block without a <!-- docs-test: LABEL --> line: mark it, and give it a case or a "
+                    "DOCS_SKIPS entry with the reason in tests/docs/run_examples.py")
+        agrees = False
+    for name in sorted(found - listed - set(DOCS_SKIPS)):
+        fail(name, "a marked block that tests/docs/run_examples.py neither runs nor skips")
+        agrees = False
+    for name in sorted((listed | set(DOCS_SKIPS)) - found):
+        fail(name, "tests/docs/run_examples.py has an entry for a docs-test block that no longer exists")
+        agrees = False
+    for name in sorted(listed & set(DOCS_SKIPS)):
+        fail(name, "both run and skipped in tests/docs/run_examples.py")
+        agrees = False
+    return agrees
 
 
 # README.md's marked blocks, in the order a reader runs them. The walk-through's commands run in a folder holding the
