@@ -106,12 +106,53 @@ class Case:
 MAKE_CERTIFICATE = REPO / "tests/integration/targets/create_automation_identity/files/make_certificate.py"
 
 
+@dataclasses.dataclass
+class ShellCase:
+    """A shell block of docs/*.md, run twice with bash -e in a folder of its own with the sandbox's connection settings:
+    its playbook runs must all succeed, the first pass's real runs change something, the second pass changes nothing.
+    ``replace``: literal text -> what the test uses (each must be found); ``prepare(runner, folder)`` returns more
+    such replacements (values the sandbox makes, such as an app's id); ``verify(runner)`` after the first pass;
+    ``rerun_from``: the second pass runs the block from this line on (with the reason why not the lines before)."""
+    replace: dict = dataclasses.field(default_factory=dict)
+    rerun_from: tuple = ()  # (line, reason)
+    prepare: object = None
+    verify: object = None
+
+
+def shell_cases() -> dict[str, ShellCase]:
+    return {
+        "docs:automation-identity.md:with-the-playbook": ShellCase(
+            replace={
+                # az login as an administrator of a real tenant: the sandbox's token endpoint gives the token instead
+                "$(az account get-access-token --resource-type ms-graph --query accessToken -o tsv)": "$(cat admin-token)",
+                # the playbook's Graph root and CA are variables (no environment fallback): the sandbox's, from a file
+                "ansible-playbook smarttrace.sso.create_automation_identity": "ansible-playbook smarttrace.sso.create_automation_identity "
+                "-e @sandbox.yml"},
+            prepare=prepare_automation_identity_shell,
+            rerun_from=("# An administrator's Graph token", "openssl would make a new certificate, which the playbook rightly "
+                        "registers: a re-run keeps the certificate it has"),
+            verify=lambda runner: verify_automation_identity(runner, AUTOMATION_PERMISSIONS | {"User.ReadWrite.All"}, owner_of="SmartTrace")),
+    }
+
+
+def prepare_automation_identity_shell(runner, folder: pathlib.Path) -> dict:
+    """The token file, the sandbox's Graph root and CA, and an existing SmartTrace app the identity is to own."""
+    token = admin_token(runner.endpoint)
+    (folder / "admin-token").write_text(token, encoding="utf-8")
+    (folder / "sandbox.yml").write_text(yaml.safe_dump({"smarttrace_sso_graph_url": runner.endpoint["graph_url"],
+                                                        "smarttrace_sso_ca_path": runner.endpoint["ca"]}), encoding="utf-8")
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.post(runner.endpoint["graph_url"] + "/v1.0/applications", json={"displayName": "SmartTrace"},
+                              headers={"Authorization": "Bearer " + token}, verify=runner.endpoint["ca"], timeout=30)
+        answer.raise_for_status()
+    return {"<app id of an existing SmartTrace app>": answer.json()["appId"]}
+
+
 # docs/*.md's blocks that cannot run against the sandbox, each with the reason; every other marked block is a case.
 LIVE = "needs a real tenant and the live test's credentials (tests/integration/integration_config.yml): make integration-live"
 AWX = "an AWX/AAP credential type (input or injector configuration), pasted into AWX's web form: no AWX here"
 DOCS_SKIPS = {
-    "docs:automation-identity.md:with-the-playbook": "needs az (az account get-access-token as an administrator of a real "
-    "tenant); the playbook it runs is tested with the sandbox's token in tests/integration/targets/create_automation_identity",
     "docs:automation-identity.md:federated-vars": "a variables file for the block above (create_automation_identity with an "
     "az token); federated credentials of entra_app_credential run in module:entra_app_credential",
     "docs:automation-identity.md:github-actions": "a GitHub Actions workflow step (ACTIONS_ID_TOKEN_REQUEST_URL exists only "
@@ -166,9 +207,9 @@ def graph_get(runner, path: str, token: str) -> dict:
 AUTOMATION_PERMISSIONS = {"Application.ReadWrite.OwnedBy", "AppRoleAssignment.ReadWrite.All", "Directory.Read.All"}
 
 
-def verify_automation_identity(runner) -> list[str]:
-    """docs/automation-identity.md's modules playbook: one single-tenant app with its service principal, exactly the three
-    Graph application permissions granted, and the certificate."""
+def verify_automation_identity(runner, permissions=frozenset(AUTOMATION_PERMISSIONS), owner_of=None) -> list[str]:
+    """docs/automation-identity.md's modules playbook (and playbook): one single-tenant app with its service principal,
+    exactly these Graph application permissions granted, the certificate, and (owner_of) an owner of that app."""
     token = admin_token(runner.endpoint)
     apps = graph_get(runner, "/applications?$filter=displayName eq 'SmartTrace SSO automation'", token)["value"]
     if len(apps) != 1:
@@ -187,8 +228,13 @@ def verify_automation_identity(runner) -> list[str]:
     granted = {names.get(item["appRoleId"], item["appRoleId"])
                for item in graph_get(runner, "/servicePrincipals/%s/appRoleAssignments" % sps[0]["id"], token)["value"]
                if item.get("resourceId") == graph["id"]}
-    if granted != AUTOMATION_PERMISSIONS:
-        problems.append("granted Graph application permissions %s, expected %s" % (sorted(granted), sorted(AUTOMATION_PERMISSIONS)))
+    if granted != set(permissions):
+        problems.append("granted Graph application permissions %s, expected %s" % (sorted(granted), sorted(permissions)))
+    if owner_of:
+        owned = graph_get(runner, "/applications?$filter=displayName eq '%s'" % owner_of, token)["value"]
+        owners = {owner.get("id") for app in owned for owner in graph_get(runner, "/applications/%s/owners" % app["id"], token)["value"]}
+        if len(owned) != 1 or sps[0]["id"] not in owners:
+            problems.append("the identity's service principal is not an owner of the one app %s" % owner_of)
     return problems
 
 
@@ -494,7 +540,8 @@ def main(argv=None) -> int:
     runner = Runner(endpoint, args.collections.resolve(), args.work.resolve())
     runner.home.mkdir(exist_ok=True)
     examples = extract_examples.extract(REPO)
-    table = cases(endpoint, runner.work)
+    shells = shell_cases()
+    table = dict(cases(endpoint, runner.work), **shells)
     if not docs_table_agrees(runner.fail, examples, table):
         args.only = ["(none: fix the docs-test markers or the table first)"]
     for name, example in examples.items():
@@ -504,6 +551,9 @@ def main(argv=None) -> int:
             continue  # README blocks: run_readme below
         if name in DOCS_SKIPS:
             print("== %s skipped: %s" % (name, DOCS_SKIPS[name]), flush=True)
+            continue
+        if name in shells:
+            run_docs_shell(runner, name, example, shells[name])
             continue
         if name not in table:
             runner.fail(name, "no case in tests/docs/run_examples.py: say what the example needs, or why it cannot run")
@@ -543,6 +593,51 @@ def docs_table_agrees(fail, examples: dict, table: dict, repo: pathlib.Path = RE
         fail(name, "both run and skipped in tests/docs/run_examples.py")
         agrees = False
     return agrees
+
+
+def run_docs_shell(runner: Runner, name: str, example: dict, case: ShellCase) -> None:
+    print("== %s (bash -e, twice)" % name, flush=True)
+    folder = runner.work / name.replace(":", "_")
+    folder.mkdir(exist_ok=True)
+    runner.reset()
+    replace = dict(case.replace)
+    if case.prepare is not None:
+        replace.update(case.prepare(runner, folder))
+    body = example["body"]
+    for old, new in replace.items():
+        if old not in body:
+            runner.fail(name, "the test replaces %r, which the block no longer holds: update tests/docs/run_examples.py" % old)
+            return
+        body = body.replace(old, new)
+    if case.rerun_from and case.rerun_from[0] not in body:
+        runner.fail(name, "the test re-runs the block from %r, a line it no longer holds" % case.rerun_from[0])
+        return
+    for number in (1, 2):
+        if number == 2 and case.rerun_from:
+            body = body[body.index(case.rerun_from[0]):]
+            print("  pass 2 from %r: %s" % (case.rerun_from[0], case.rerun_from[1]), flush=True)
+        commands = len(re.findall(r"^ansible-playbook ", body, re.M))
+        started = time.monotonic()
+        done = subprocess.run(["bash", "-e", "-c", body], env=runner.env(), cwd=folder, capture_output=True, text=True,
+                              timeout=900, check=False)
+        log = folder / ("pass%d.log" % number)
+        log.write_text(done.stdout + done.stderr, encoding="utf-8")
+        if done.returncode != 0:
+            runner.fail(name, "pass %d failed (exit %d, log %s): %s" % (number, done.returncode, log, (done.stdout + done.stderr)[-3000:]))
+            return
+        recaps = [int(changed) for changed in re.findall(r"^localhost\s*:.*\bchanged=(\d+)", done.stdout, re.M)]
+        expected_change = number == 1
+        if len(recaps) != commands or any(bool(changed) != expected_change for changed in recaps):
+            runner.fail(name, "pass %d: expected %d playbook runs that %s, got changed= %s (log %s)" % (
+                number, commands, "change something" if expected_change else "change nothing", recaps, log))
+            return
+        print("  pass %d ok in %4.1f s: changed= %s" % (number, time.monotonic() - started, recaps), flush=True)
+        if number == 1 and case.verify is not None:
+            problems = case.verify(runner)
+            if problems:
+                runner.fail(name, "after the first pass: " + "; ".join(problems))
+                return
+            print("  verified: what the tenant holds after the first pass", flush=True)
 
 
 # README.md's marked blocks, in the order a reader runs them. The walk-through's commands run in a folder holding the

@@ -26,7 +26,7 @@ class AnyEndpoint(collections.defaultdict):
 
 
 def table():
-    return run_examples.cases(AnyEndpoint(), pathlib.Path("/nonexistent"))
+    return dict(run_examples.cases(AnyEndpoint(), pathlib.Path("/nonexistent")), **run_examples.shell_cases())
 
 
 def disagreements(repo: pathlib.Path) -> list[str]:
