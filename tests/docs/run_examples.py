@@ -115,12 +115,22 @@ class ShellCase:
     ``rerun_from``: the second pass runs the block from this line on (with the reason why not the lines before)."""
     replace: dict = dataclasses.field(default_factory=dict)
     rerun_from: tuple = ()  # (line, reason)
+    file: str = ""  # a file block: written to this name, then ``command`` (which the page must hold) is the block run
+    command: str = ""
     prepare: object = None
     verify: object = None
 
 
 def shell_cases() -> dict[str, ShellCase]:
     return {
+        # a file the page tells the reader to pass with the command in its next line: written as FILE, then that command
+        "docs:automation-identity.md:federated-vars": ShellCase(
+            file="federated.yml",
+            command="ansible-playbook smarttrace.sso.create_automation_identity -e @federated.yml",
+            replace={"ansible-playbook smarttrace.sso.create_automation_identity": "export ENTRA_ADMIN_TOKEN=\"$(cat admin-token)\"\n"
+                     "ansible-playbook smarttrace.sso.create_automation_identity -e @sandbox.yml"},
+            prepare=prepare_admin_files,
+            verify=verify_federated),
         "docs:automation-identity.md:with-the-playbook": ShellCase(
             replace={
                 # az login as an administrator of a real tenant: the sandbox's token endpoint gives the token instead
@@ -135,12 +145,32 @@ def shell_cases() -> dict[str, ShellCase]:
     }
 
 
-def prepare_automation_identity_shell(runner, folder: pathlib.Path) -> dict:
-    """The token file, the sandbox's Graph root and CA, and an existing SmartTrace app the identity is to own."""
+def verify_federated(runner) -> list[str]:
+    """federated.yml: the automation app holds the federated credential github-prod, exactly as the file gives it."""
+    token = admin_token(runner.endpoint)
+    apps = graph_get(runner, "/applications?$filter=displayName eq 'SmartTrace SSO automation'", token)["value"]
+    if len(apps) != 1:
+        return ["%d apps named SmartTrace SSO automation, expected 1" % len(apps)]
+    found = [(item["name"], item["issuer"], item["subject"], item.get("audiences"))
+             for item in graph_get(runner, "/applications/%s/federatedIdentityCredentials" % apps[0]["id"], token)["value"]]
+    wanted = [("github-prod", "https://token.actions.githubusercontent.com", "repo:contoso/smarttrace-sso:environment:prod",
+               ["api://AzureADTokenExchange"])]
+    return [] if found == wanted else ["federated identity credentials %r, expected %r" % (found, wanted)]
+
+
+def prepare_admin_files(runner, folder: pathlib.Path) -> dict:
+    """The administrator's token in a file (what az would print), the sandbox's Graph root and CA for the playbook."""
     token = admin_token(runner.endpoint)
     (folder / "admin-token").write_text(token, encoding="utf-8")
     (folder / "sandbox.yml").write_text(yaml.safe_dump({"smarttrace_sso_graph_url": runner.endpoint["graph_url"],
                                                         "smarttrace_sso_ca_path": runner.endpoint["ca"]}), encoding="utf-8")
+    return {}
+
+
+def prepare_automation_identity_shell(runner, folder: pathlib.Path) -> dict:
+    """prepare_admin_files, and an existing SmartTrace app the identity is to own."""
+    prepare_admin_files(runner, folder)
+    token = admin_token(runner.endpoint)
     with requests.Session() as session:
         session.trust_env = False
         answer = session.post(runner.endpoint["graph_url"] + "/v1.0/applications", json={"displayName": "SmartTrace"},
@@ -153,8 +183,6 @@ def prepare_automation_identity_shell(runner, folder: pathlib.Path) -> dict:
 LIVE = "needs a real tenant and the live test's credentials (tests/integration/integration_config.yml): make integration-live"
 AWX = "an AWX/AAP credential type (input or injector configuration), pasted into AWX's web form: no AWX here"
 DOCS_SKIPS = {
-    "docs:automation-identity.md:federated-vars": "a variables file for the block above (create_automation_identity with an "
-    "az token); federated credentials of entra_app_credential run in module:entra_app_credential",
     "docs:automation-identity.md:github-actions": "a GitHub Actions workflow step (ACTIONS_ID_TOKEN_REQUEST_URL exists only "
     "in a GitHub-hosted job)",
     "docs:execution-environment.md:build-image": "ansible-builder build and podman push to a registry: no container engine or "
@@ -604,6 +632,13 @@ def run_docs_shell(runner: Runner, name: str, example: dict, case: ShellCase) ->
     if case.prepare is not None:
         replace.update(case.prepare(runner, folder))
     body = example["body"]
+    if case.file:
+        page = (REPO / "docs" / name.split(":")[1]).read_text(encoding="utf-8")
+        if case.command not in page:
+            runner.fail(name, "the test runs %r with the file, which the page no longer says" % case.command)
+            return
+        (folder / case.file).write_text(body, encoding="utf-8")
+        body = case.command + "\n"
     for old, new in replace.items():
         if old not in body:
             runner.fail(name, "the test replaces %r, which the block no longer holds: update tests/docs/run_examples.py" % old)
