@@ -101,6 +101,7 @@ class Case:
     files: tuple = ()  # commands that make the files an example reads, run in the work folder before its runs
     must_change: tuple = ()
     verify: object = None  # verify(runner) -> list of problems, after the real run
+    inventory: str = ""  # an inventory (YAML) the play's hosts are in, written to the work folder
 
 
 MAKE_CERTIFICATE = REPO / "tests/integration/targets/create_automation_identity/files/make_certificate.py"
@@ -198,8 +199,6 @@ DOCS_SKIPS = {
     "docs:execution-environment.md:awx-certificate-injector": AWX,
     "docs:execution-environment.md:awx-smarttrace-input": AWX,
     "docs:execution-environment.md:awx-smarttrace-injector": AWX,
-    "docs:execution-environment.md:module-defaults-play": "a play for an AWX inventory (hosts: smarttrace_instances) with the "
-    "certificate file AWX's credential writes and SmartTrace's real api_url; the same module_defaults run in docs/guide.md (guide)",
     "docs:secret-rotation.md:rotate-now": "the README walk-through's rotate_secret (readme:walkthrough-rotate) runs that playbook "
     "on a configured instance; this line alone has no instance configured before it",
     "docs:secret-rotation.md:handover-vault": "needs acme.yml and a vault password file of the reader's; the hand-over file "
@@ -289,6 +288,14 @@ def cases(endpoint: dict, work: pathlib.Path) -> dict[str, Case]:
                          "Exactly these Microsoft Graph application permissions, with admin consent",
                          "Its certificate (the private key stays with you)"),
             verify=verify_automation_identity,
+            runs=("check", "real", "rerun")),
+        "docs:execution-environment.md:module-defaults-play": Case(
+            # AWX's inventory: one host per facility in the group, each with its instance, run locally
+            inventory="all:\n  children:\n    smarttrace_instances:\n      hosts:\n        acme:\n          smarttrace_sso_instance: acme\n"
+                      "          ansible_python_interpreter: %s\n" % sys.executable,
+            vars={"entra_tenant_id": tenant, "entra_client_id": endpoint["client_id"]},
+            env={"AZURE_CLIENT_CERTIFICATE_PATH": endpoint["client_certificate_path"]},  # what AWX's credential type injects
+            replace={"api_url: https://api.smarttrace.ai/v1": "api_url: " + endpoint["smarttrace_url"]},
             runs=("check", "real", "rerun")),
         "docs:secret-rotation.md:check-old-secret-gone": Case(
             setup=SETUP_APP.format(register="setup_app") + SETUP_SECRET.format(app="setup_app", register="setup_secret"),
@@ -466,6 +473,10 @@ class Runner:
         results = self.work / ("%s.%s.jsonl" % (path.stem, mode))
         results.unlink(missing_ok=True)
         command = [shutil.which("ansible-playbook") or "ansible-playbook", str(path), *case.extra_args]
+        if case.inventory:
+            inventory = self.work / (path.stem + ".inventory.yml")
+            inventory.write_text(case.inventory, encoding="utf-8")
+            command += ["-i", str(inventory)]
         if example_kind_is_play(path) and case.vars:
             vars_file = self.work / (path.stem + ".vars.json")
             vars_file.write_text(json.dumps(case.vars), encoding="utf-8")
