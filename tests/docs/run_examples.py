@@ -125,6 +125,9 @@ class ShellCase:
 
 def shell_cases() -> dict[str, ShellCase]:
     return {
+        "docs:secret-rotation.md:handover-vault": ShellCase(prepare=prepare_handover),
+        # reads what handover-vault wrote to HOME (runs after it): ansible-vault view fails on a file that is not encrypted
+        "docs:secret-rotation.md:handover-view": ShellCase(verify=verify_handover_view),
         "docs:secret-rotation.md:rotate-now": ShellCase(
             prepare=configure_acme,
             verify=verify_rotated,
@@ -162,6 +165,31 @@ def verify_federated(runner) -> list[str]:
     wanted = [("github-prod", "https://token.actions.githubusercontent.com", "repo:contoso/smarttrace-sso:environment:prod",
                ["api://AzureADTokenExchange"])]
     return [] if found == wanted else ["federated identity credentials %r, expected %r" % (found, wanted)]
+
+
+def prepare_handover(runner, folder: pathlib.Path) -> dict:
+    """README's acme.yml and vault.yml (encrypted with the reader's vault password file, ~/.smarttrace-vault-pass)."""
+    (folder / "acme.yml").write_text(extract_examples.readme_blocks(REPO)["readme:acme.yml"]["body"], encoding="utf-8")
+    password_file = runner.home / ".smarttrace-vault-pass"
+    password_file.write_text("docs-examples-vault-password\n", encoding="utf-8")
+    (folder / "vault.yml").write_text("vault_bsimon_password: %s\n" % json.dumps(BSIMON_PASSWORD), encoding="utf-8")
+    done = subprocess.run([shutil.which("ansible-vault") or "ansible-vault", "encrypt", "--vault-password-file", str(password_file),
+                           str(folder / "vault.yml")], env=runner.env(), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError("ansible-vault encrypt failed: " + done.stderr)
+    return {}
+
+
+def verify_handover_view(runner) -> list[str]:
+    """The hand-over file on disk is vault-encrypted, and ansible-vault view showed the values to paste."""
+    handover = runner.home / ".smarttrace-sso" / "acme.smarttrace-sso.txt"
+    shown = (runner.work / "docs_secret-rotation.md_handover-view" / "pass1.log").read_text(encoding="utf-8")
+    problems = []
+    if not handover.is_file() or not handover.read_text(encoding="utf-8").startswith("$ANSIBLE_VAULT;"):
+        problems.append("%s is not a vault-encrypted file" % handover)
+    if "APPLICATION (CLIENT) SECRET:" not in shown or "APPLICATION ID:" not in shown:
+        problems.append("ansible-vault view did not show the values to paste")
+    return problems
 
 
 def configure_acme(runner, folder: pathlib.Path) -> dict:
@@ -230,9 +258,6 @@ DOCS_SKIPS = {
     "docs:execution-environment.md:awx-certificate-injector": AWX,
     "docs:execution-environment.md:awx-smarttrace-input": AWX,
     "docs:execution-environment.md:awx-smarttrace-injector": AWX,
-    "docs:secret-rotation.md:handover-vault": "needs acme.yml and a vault password file of the reader's; the hand-over file "
-    "encrypted with the play's vault secret is tested in tests/integration/targets/role_entra_sso (tasks/handover.yml)",
-    "docs:secret-rotation.md:handover-view": "reads the hand-over file the block above writes (skipped with it)",
     "docs:testing-live.md:live-configure": LIVE,
     "docs:testing-live.md:live-run": LIVE,
     "docs:testing-live.md:live-cleanup": LIVE,
