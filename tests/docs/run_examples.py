@@ -19,8 +19,9 @@ SMARTTRACE_CA_PATH (never REQUESTS_CA_BUNDLE). README.md's shell blocks marked `
 ``bash -e`` in a fresh environment (empty HOME, no venv on PATH), as pasted.
 
 docs/*.md (users' pages; docs/guide.md is the ``guide`` case): every yaml and shell block carries a
-``<!-- docs-test: LABEL -->`` line and is ``docs:<file>:<LABEL>`` here, either a case of ``cases`` or an entry of
-``DOCS_SKIPS`` with the reason it cannot run against the sandbox. An unmarked block, a marked block that neither table
+``<!-- docs-test: LABEL -->`` line and is ``docs:<file>:<LABEL>`` here: a case of ``cases`` (yaml), of ``shell_cases``
+(shell blocks and files a command takes, run twice with bash -e) or an entry of ``DOCS_SKIPS`` with the reason it cannot
+run against the sandbox. An unmarked block, a marked block that neither table
 knows, and an entry whose block is gone each fail the run (before anything runs), so nothing is silently untested.
 Besides ``vars``/``setup``/``runs``, a case may give ``env`` (variables a user exports, such as ENTRA_ADMIN_TOKEN),
 ``files`` (files the example reads, made in the work folder), ``must_change`` (tasks that must report a change in the
