@@ -47,7 +47,7 @@ help:
 	@echo "make sandbox         run the sandbox in the foreground (state in $(SANDBOX_STATE)/, flags in SANDBOX_FLAGS)"
 	@echo "make sandbox-start   install the collection, start the sandbox in the background, write $(SANDBOX_STATE)/env.sh (README)"
 	@echo "make sandbox-stop    stop the sandbox make sandbox-start started"
-	@echo "make docs-examples   run every documented example (modules' EXAMPLES, role README, docs/guide.md, README) against the sandbox"
+	@echo "make docs-examples   run every documented example (modules' EXAMPLES, role README, docs/*.md, README) against the sandbox"
 	@echo "make build           build the Galaxy artifact"
 	@echo "make test-artifact   build the artifact, check it is clean, install it into an empty path, run the demo from it"
 	@echo "make test-ee         ansible-builder create on docs/execution-environment.yml, introspection of the artifact"
@@ -348,6 +348,7 @@ sandbox-stop:
 # README's shell blocks pasted into a fresh bash (empty HOME, system PATH), with their sandbox in $(DOCS_EXAMPLES)/rehearse.
 DOCS_EXAMPLES := $(BUILD)/docs-examples
 docs-examples: build
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/docs
 	rm -rf $(DOCS_EXAMPLES) && mkdir -p $(DOCS_EXAMPLES)
 	$(BIN)/ansible-galaxy collection install --force -p $(DOCS_EXAMPLES)/collections $(BUILD)/dist/smarttrace-sso-*.tar.gz >/dev/null
 	PATH=$(BIN):$$PATH PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(DOCS_EXAMPLES)/sandbox -- \

@@ -5,7 +5,10 @@
 * ``guide``: docs/guide.md's playbook: its first ```yaml block (the play) with every later ```yaml block (tasks)
   put where the play says ``# the steps below``;
 * ``readme:<label>``: README.md's fenced blocks that follow a ``<!-- docs-test: <label> -->`` line (shell blocks are
-  run with bash, YAML blocks written to the file their label names).
+  run with bash, YAML blocks written to the file their label names);
+* ``docs:<file>:<label>``: the yaml and shell blocks of docs/*.md (docs/guide.md is ``guide``), each marked with a
+  ``<!-- docs-test: <label> -->`` line (one of the two lines before its fence); an unmarked one is listed by
+  ``unmarked_docs_blocks`` so that the test can fail on it (every block a user can paste is run, or skipped with a reason).
 
 Usage: python extract_examples.py [--repo DIR] [OUTDIR]: writes one file per example and manifest.json to OUTDIR
 (without OUTDIR: prints the manifest). tests/docs/run_examples.py runs them against the sandbox.
@@ -31,8 +34,8 @@ def fenced_blocks(text: str) -> list[dict]:
         indent = match.group("indent")
         lines = match.group("body").splitlines(keepends=True)
         body = "".join(line[len(indent):] if line.startswith(indent) else line for line in lines)
-        before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        marker = MARKER.search(before)
+        before = text[:match.start()].rstrip("\n").rsplit("\n", 2)[-2:]  # the marker's line, or the line before it
+        marker = MARKER.search(before[-1]) or (MARKER.search(before[0]) if len(before) == 2 else None)
         blocks.append({"language": (match.group("info").split() or [""])[0], "body": body, "offset": match.start(),
                        "label": marker.group("label") if marker else None})
     return blocks
@@ -77,6 +80,35 @@ def readme_blocks(repo: pathlib.Path) -> dict[str, dict]:
     return blocks
 
 
+PASTEABLE = ("yaml", "yml", "sh", "bash", "shell")
+# Pages for contributors, not users: their snippets are fragments of the code and test conventions they describe.
+CONTRIBUTOR_DOCS = ("architecture.md", "performance.md")
+
+
+def docs_blocks(repo: pathlib.Path) -> tuple[dict[str, dict], list[str]]:
+    """docs/*.md's yaml and shell blocks (not guide.md's): the marked ones by name, and where the unmarked ones are."""
+    blocks, unmarked = {}, []
+    for path in sorted((repo / "docs").glob("*.md")):
+        if path.name in ("guide.md",) + CONTRIBUTOR_DOCS:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for block in fenced_blocks(text):
+            if block["language"] not in PASTEABLE:
+                continue
+            if not block["label"]:
+                unmarked.append("docs/%s line %d" % (path.name, text.count("\n", 0, block["offset"]) + 1))
+                continue
+            name = "docs:%s:%s" % (path.name, block["label"])
+            if name in blocks:
+                raise ValueError("docs/%s: two blocks are marked docs-test: %s" % (path.name, block["label"]))
+            blocks[name] = {"language": block["language"], "body": block["body"]}
+    return blocks, unmarked
+
+
+def unmarked_docs_blocks(repo: pathlib.Path) -> list[str]:
+    return docs_blocks(repo)[1]
+
+
 def extract(repo: pathlib.Path) -> dict[str, dict]:
     """Every example: name -> {kind, language, body}."""
     examples = {}
@@ -90,6 +122,13 @@ def extract(repo: pathlib.Path) -> dict[str, dict]:
     for name, block in readme_blocks(repo).items():
         examples[name] = {"kind": "shell" if block["language"] in ("sh", "bash", "shell") else "file",
                           "language": block["language"], "body": block["body"]}
+    for name, block in docs_blocks(repo)[0].items():
+        body = block["body"]
+        if block["language"] in ("sh", "bash", "shell"):
+            kind = "shell"
+        else:
+            kind = "play" if body.lstrip().startswith("- name:") and "\n  hosts:" in body else "tasks" if body.lstrip().startswith("- ") else "file"
+        examples[name] = {"kind": kind, "language": block["language"], "body": body}
     return examples
 
 
