@@ -154,6 +154,16 @@ options:
     type: str
     choices: [exact, append, remove]
     default: exact
+  likely_new:
+    description:
+      - An optimisation hint that never changes the outcome. V(true) says the app probably does not exist yet, for example
+        because an earlier read in the play found none (the role smarttrace.sso.entra_sso sets it so).
+      - With O(gallery_template), the gallery application is then looked up in the same request as the app, which saves
+        one round trip when the app is created. The module still reads the app and decides on what it finds. When the app
+        exists after all, the template's answer is not used (an error in it is ignored) and the hint cost one sub-request.
+      - With V(false), the template is looked up only when the app must be created.
+    type: bool
+    default: false
   state:
     description:
       - V(present) creates or updates the app and makes sure its service principal exists.
@@ -380,7 +390,9 @@ def main():
                           owners=current.owners if current.app is not None else None, sp_owners=current.sp_owners if current.sp is not None else None)
         if current.app is None and params["app_id"]:
             raise OptionError("app_id: no app registration has the Application (client) ID %s; remove app_id to create the app" % params["app_id"])
-        template = resolve_template(module.graph, params["gallery_template"]) if current.app is None and params["gallery_template"] else None
+        template = None
+        if current.app is None and params["gallery_template"]:  # read with the app (likely_new) or now
+            template = resolve_template(module.graph, params["gallery_template"], current.template_answer)
         todo = plan(params, current, template)
         app, sp = todo.app, todo.sp
         if todo.changes and not module.check_mode:

@@ -101,6 +101,7 @@ APP_PROPERTIES = (
          view=_optional("owners", owner_names)),
     Prop(None, None, None, key="service_principal_owners", view=_optional("sp_owners", owner_names)),
     Prop("list_mode", spec=dict(choices=list(LIST_MODES), default="exact"), key=None),
+    Prop("likely_new", type="bool", spec=dict(default=False), key=None),  # a hint for read_current's $batch, never the outcome
     Prop("state", spec=dict(choices=["present", "absent"], default="present"), key=None),
 )
 

@@ -4,8 +4,8 @@
 """``entra_app``: from the module's options to Graph writes, and the app's settings as the module shows them.
 
 The steps, each a function, each concern a file: ``validate`` (``_app_validate``: every option, before any request) ->
-``read_current`` (here: one ``$batch``: the app, its service principal, the Microsoft Graph service principal; then,
-only for ``admin_consent``, the tenant-wide grant) -> ``plan`` (``_app_plan``: what differs, from the property table
+``read_current`` (here: one ``$batch``: the app, its service principal, the Microsoft Graph service principal, and with
+``likely_new`` the gallery template; then, only for ``admin_consent``, the tenant-wide grant) -> ``plan`` (``_app_plan``: what differs, from the property table
 ``_app_properties``; nothing when nothing differs) -> ``apply`` (``_app_apply``, skipped in check mode) -> ``settings``
 (``_app_view``: the flat view returned and shown in the diff). This module re-exports them for ``entra_app``.
 
@@ -40,9 +40,14 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_plan imp
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_properties import LIST_MODES, SIGN_IN_AUDIENCES
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_validate import OptionError, derived_unique_name, validate
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_view import settings
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import GUID_RE
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra import app_owners as owners_
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import entity_path
+
+
+#: Current.template_answer when the gallery template was not read with the app
+NOT_READ = object()
 
 
 class Current:
@@ -56,6 +61,8 @@ class Current:
         self.app, self.sp, self.graph_sp, self.grant, self.grant_read = app, sp, graph_sp, grant, grant_read
         self.owners = self.sp_owners = self.wanted_owners = None
         self.keep_owner_ids = frozenset()
+        #: the gallery template's answer from the same ``$batch`` (``likely_new``), else NOT_READ: resolve_template reads it then
+        self.template_answer = NOT_READ
 
 
 def read_current(graph, params, caller=None):
@@ -81,11 +88,17 @@ def read_current(graph, params, caller=None):
             requests.append(("/servicePrincipals", dict(select(SP_SELECT), **dict(expand, **{"$filter": "displayName eq %s" % odata_string(display_name)}))))
         graph_index = len(requests)
         requests.append((sp_path(app_id=GRAPH_APP_ID), select(GRAPH_SP_SELECT)))
+    template_index = None
+    if present and not app_id and params.get("gallery_template") and params.get("likely_new"):
+        template_index = len(requests)  # the caller expects a new app: the template it needs travels with the app's read
+        requests.append(template_request(params["gallery_template"]))
     owners_index = len(requests)
     if with_owners:
         requests.extend(owners_.resolution_requests(params["owners"]))
-    answers = read_many(graph, requests)
+    answers = read_many(graph, requests, keep_errors=() if template_index is None else (template_index,))
     current = read_answers(graph, params, answers, sp_index, graph_index)
+    if template_index is not None:
+        current.template_answer = answers[template_index]  # an error in it matters only if the app must be created
     if with_owners:
         read_owners(graph, params, current, answers[owners_index:], caller or {})
     return current
@@ -134,20 +147,41 @@ def read_answers(graph, params, answers, sp_index, graph_index):
     return current
 
 
-def resolve_template(graph, template):
-    """The gallery application (``id``, ``displayName``, ``homePageUrl``) by name (``SmartTrace``) or template id; exactly one must match."""
-    fields = {"$select": "id,displayName,homePageUrl"}
+TEMPLATE_FIELDS = {"$select": "id,displayName,homePageUrl"}
+
+
+def template_request(template):
+    """The GET (path, params) that finds the gallery application by template id or by name."""
     if GUID_RE.match(template):
-        found = graph.get_or_none(entity_path("/applicationTemplates", template.lower()), params=fields)
-        found = [found] if found else []
-    else:
-        found = graph.list_all("/applicationTemplates", params=dict(fields, **{"$filter": "displayName eq %s" % odata_string(template)}))
+        return entity_path("/applicationTemplates", template.lower()), dict(TEMPLATE_FIELDS)
+    return "/applicationTemplates", dict(TEMPLATE_FIELDS, **{"$filter": "displayName eq %s" % odata_string(template)})
+
+
+def resolve_template(graph, template, answer=NOT_READ):
+    """The gallery application (``id``, ``displayName``, ``homePageUrl``) by name (``SmartTrace``) or template id; exactly one must match.
+
+    ``answer`` is the template's answer already read in ``read_current``'s ``$batch`` (``likely_new``): it is used as the
+    separate GET's would be (a 404 by id is no template, any other error raises); a name matching more than one page of
+    templates is read again whole. NOT_READ: the template is read here.
+    """
+    path, params = template_request(template)
+    by_id = bool(GUID_RE.match(template))
+    if isinstance(answer, GraphError) and by_id and answer.status == 404:
+        answer = None
+    if isinstance(answer, GraphError):
+        raise answer
+    if answer is NOT_READ or not by_id and (answer is None or "@odata.nextLink" in answer):
+        if by_id:
+            answer = graph.get_or_none(path, params=params)
+        else:
+            answer = {"value": graph.list_all(path, params=params)}
+    found = ([answer] if answer else []) if by_id else answer.get("value") or []
     if len(found) != 1:
         raise OptionError("gallery_template: %s gallery application is %s %r; give its exact name or its template id"
-                          % ("no" if not found else "more than one", "identified by" if GUID_RE.match(template) else "named", template))
+                          % ("no" if not found else "more than one", "identified by" if by_id else "named", template))
     return found[0]
 
 
-__all__ = ["AmbiguousApplicationError", "OptionError", "validate", "read_current", "resolve_template", "plan", "apply", "settings",
+__all__ = ["AmbiguousApplicationError", "OptionError", "validate", "read_current", "resolve_template", "template_request", "plan", "apply", "settings",
            "derived_unique_name", "LIST_MODES", "SIGN_IN_AUDIENCES", "Current", "Plan", "create_app", "grant_request", "merged_roles",
            "plan_owners", "required_resource_access", "roles_to_disable", "scope_ids"]

@@ -80,22 +80,29 @@ def select(properties):
 
 # ---------------------------------------------------------------------------------------------- reads
 
-def read_many(graph, requests):
+def read_many(graph, requests, keep_errors=()):
     """Send independent GETs, in one ``$batch`` when there are several; a 404 answers None, other errors raise.
 
-    ``requests`` are ``(path, params)`` or ``(path, params, headers)``; the result is a list in the same order.
+    ``requests`` are ``(path, params)`` or ``(path, params, headers)``; the result is a list in the same order. The answers
+    at the positions ``keep_errors`` are returned as they are, a ``GraphError`` included (the caller decides whether it
+    needs that answer at all).
     """
     if not requests:
         return []
     requests = [tuple(request) + (None,) * (3 - len(request)) for request in requests]
     if len(requests) == 1:
         path, params, headers = requests[0]
-        return [graph.get_or_none(path, params=params, headers=headers)]
+        try:
+            return [graph.get_or_none(path, params=params, headers=headers)]
+        except GraphError as error:
+            if 0 not in keep_errors:
+                raise
+            return [error]
     answers = graph.batch([dict({"method": "GET", "url": path, "params": params}, **({"headers": headers} if headers else {}))
                            for path, params, headers in requests])
     results = []
-    for answer in answers:
-        if isinstance(answer, GraphError):
+    for index, answer in enumerate(answers):
+        if isinstance(answer, GraphError) and index not in keep_errors:
             if answer.status == 404:
                 answer = None
             else:

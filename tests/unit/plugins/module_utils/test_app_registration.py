@@ -416,3 +416,105 @@ def test_a_gallery_app_whose_unique_name_another_run_took_is_deleted_and_the_run
     assert str(caught.value).startswith("Another run is configuring this instance: its run added the app registration with the unique name "
                                         "'st-acme' first. This run deleted the gallery app it had added")
     assert "a deleted app registration holds that unique name: restore or permanently delete it" in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------- gallery template with the app's read (likely_new)
+
+TEMPLATE = {"id": "t-id", "displayName": "SmartTrace", "homePageUrl": None}
+TEMPLATE_ID = "5c2a9f3e-8b1d-4e6a-9c07-3f4d2b1a8e65"
+TEMPLATE_BY_NAME = "/applicationTemplates?$select=id,displayName,homePageUrl&$filter=displayName%20eq%20'SmartTrace'"
+
+
+class TemplateGraph(GalleryGraph):
+    """GalleryGraph that also pages collections (the separate template lookup)."""
+
+    def list_all(self, path, params=None, **kwargs):
+        return self._next(("LIST", batch_url(path, params), None, None))["value"]
+
+
+def no_app_answers(*template_answer):
+    """The first $batch of a gallery app that does not exist: by uniqueName, by display name, its service principal, Graph's."""
+    return [None, {"value": []}, {"value": []}, GRAPH_SP] + list(template_answer)
+
+
+def test_a_likely_new_gallery_app_reads_its_template_with_the_app_then_is_added_under_its_claim_name_then_named():
+    wanted = params(unique_name="st-acme", gallery_template="SmartTrace", redirect_uris=["https://a.example/cb"], likely_new=True)
+    added = {"application": {"id": "o-mine", "appId": "a-mine", "displayName": "SmartTrace (st-acme)", "uniqueName": None},
+             "servicePrincipal": {"id": "sp-mine", "appId": "a-mine", "displayName": "SmartTrace (st-acme)", "tags": [apps.ENTERPRISE_APP_TAG]}}
+    graph = TemplateGraph(no_app_answers({"value": [TEMPLATE]}), added, None, None)
+    found = reg.read_current(graph, wanted)
+    template = reg.resolve_template(graph, "SmartTrace", found.template_answer)
+    app, sp = reg.apply(graph, wanted, found, reg.plan(wanted, found, template))
+    assert template == TEMPLATE
+    assert graph.calls[0][0] == "BATCH" and graph.calls[0][1][-1] == TEMPLATE_BY_NAME and len(graph.calls[0][1]) == 5
+    assert [call[:2] for call in graph.calls[1:]] == [("CREATE", "/applicationTemplates/t-id/instantiate"), ("PATCH", "/applications/o-mine"),
+                                                      ("PATCH", "/servicePrincipals/sp-mine")]
+    assert graph.calls[1][2] == {"displayName": "SmartTrace (st-acme)"}
+    assert app["displayName"] == sp["displayName"] == "SmartTrace" and app["uniqueName"] == "st-acme"
+
+
+def test_without_the_hint_the_template_is_read_only_when_the_app_must_be_created():
+    wanted = params(unique_name="st-acme", gallery_template="SmartTrace")
+    graph = TemplateGraph(no_app_answers(), {"value": [TEMPLATE]})
+    found = reg.read_current(graph, wanted)
+    assert len(graph.calls[0][1]) == 4 and not any("applicationTemplates" in url for url in graph.calls[0][1])
+    assert reg.resolve_template(graph, "SmartTrace", found.template_answer) == TEMPLATE
+    assert graph.calls[1] == ("LIST", TEMPLATE_BY_NAME, None, None)
+
+
+def test_the_hint_never_changes_the_outcome_for_an_app_that_exists():
+    denied = GraphError("Insufficient privileges to complete the operation.", status=403, code="Authorization_RequestDenied")
+    wanted = params(unique_name="st", gallery_template="SmartTrace", likely_new=True)
+    graph = TemplateGraph([existing_app(), {"value": []}, {"value": [SP]}, GRAPH_SP, denied])
+    found = reg.read_current(graph, wanted)
+    assert found.app["id"] == existing_app()["id"] and found.sp == SP and len(graph.calls) == 1
+
+
+def test_an_error_of_the_template_read_with_the_app_is_raised_when_the_app_must_be_created():
+    denied = GraphError("Insufficient privileges to complete the operation.", status=403, code="Authorization_RequestDenied")
+    graph = TemplateGraph(no_app_answers(denied))
+    found = reg.read_current(graph, params(unique_name="st-acme", gallery_template="SmartTrace", likely_new=True))
+    with pytest.raises(GraphError) as caught:
+        reg.resolve_template(graph, "SmartTrace", found.template_answer)
+    assert caught.value is denied and len(graph.calls) == 1
+
+
+@pytest.mark.parametrize("template, batch_answer, alone_answer, message", [
+    ("SmartTrace", {"value": []}, {"value": []}, "gallery_template: no gallery application is named 'SmartTrace'; give its exact name or its template id"),
+    ("SmartTrace", {"value": [TEMPLATE, dict(TEMPLATE, id="t-2")]}, {"value": [TEMPLATE, dict(TEMPLATE, id="t-2")]},
+     "gallery_template: more than one gallery application is named 'SmartTrace'; give its exact name or its template id"),
+    (TEMPLATE_ID, GraphError("not found", status=404, code="Request_ResourceNotFound"), GraphError("not found", status=404),
+     "gallery_template: no gallery application is identified by '%s'; give its exact name or its template id" % TEMPLATE_ID),
+])
+def test_the_template_read_with_the_app_fails_as_the_separate_read_does(template, batch_answer, alone_answer, message):
+    messages = []
+    for hint, answers in ((True, [no_app_answers(batch_answer)]), (False, [no_app_answers(), alone_answer])):
+        graph = TemplateGraph(*answers)
+        found = reg.read_current(graph, params(unique_name="st-acme", gallery_template=template, likely_new=hint))
+        with pytest.raises(reg.OptionError) as caught:
+            reg.resolve_template(graph, template, found.template_answer)
+        messages.append(str(caught.value))
+        assert len(graph.calls) == (1 if hint else 2)
+    assert messages == [message, message]
+
+
+def test_a_template_read_by_id_with_the_app_is_used_as_the_separate_get_would_be():
+    template = dict(TEMPLATE, id=TEMPLATE_ID)
+    graph = TemplateGraph(no_app_answers(template))
+    found = reg.read_current(graph, params(unique_name="st-acme", gallery_template=TEMPLATE_ID.upper(), likely_new=True))
+    assert graph.calls[0][1][-1] == "/applicationTemplates/%s?$select=id,displayName,homePageUrl" % TEMPLATE_ID
+    assert reg.resolve_template(graph, TEMPLATE_ID.upper(), found.template_answer) == template and len(graph.calls) == 1
+
+
+def test_templates_on_more_than_one_page_are_read_whole():
+    graph = TemplateGraph({"value": [TEMPLATE], "@odata.nextLink": "https://graph.microsoft.com/v1.0/applicationTemplates?$skiptoken=x"},
+                          {"value": [TEMPLATE, dict(TEMPLATE, id="t-2")]})
+    with pytest.raises(reg.OptionError, match="more than one gallery application is named 'SmartTrace'"):
+        reg.resolve_template(graph, "SmartTrace", graph.answers.pop(0))
+    assert graph.calls == [("LIST", TEMPLATE_BY_NAME, None, None)]
+
+
+def test_read_many_returns_the_errors_it_is_told_to_keep():
+    denied = GraphError("denied", status=403)
+    assert apps.read_many(ScriptedGraph([{"id": "1"}, denied]), [("/a", None), ("/b", None)], keep_errors=(1,)) == [{"id": "1"}, denied]
+    assert apps.read_many(ScriptedGraph(denied), [("/b", None)], keep_errors=(0,)) == [denied]
