@@ -105,6 +105,9 @@ options:
       - With O(state=absent), keep the secret with this key ID and remove every other secret of this O(display_name).
       - Use it once the new secret (the RV(key_id) returned when it was added) is in use by its consumer.
       - The module fails, removing nothing, when this secret does not exist or has expired.
+      - In check mode also V((known after the real run\)), the RV(key_id) that O(state=present) returns for a secret it would add;
+        the module then predicts what the real run retires, every other secret of this O(display_name) (the new one is the newest,
+        so O(in_flight_timeout) spares none). Outside check mode that placeholder is an error naming this option.
     type: str
   in_flight_timeout:
     description:

@@ -141,8 +141,6 @@ plan:
     healthy_secrets: {description: Those that stay valid longer than the rotation threshold., type: list, elements: dict, returned: always}
     held_key_id: {description: "The key id of the secret SmartTrace holds and that works; '' when none.", type: str, returned: always}
     mint: {description: Whether a new client secret is minted., type: bool, returned: always}
-    predict: {description: Check mode with the app still to create (later steps predict)., type: bool, returned: always}
-    assign_predict: {description: Check mode with the app or a user to assign still to create., type: bool, returned: always}
     remove_integration: {description: Whether offboarding removes SmartTrace's integration., type: bool, returned: always}
     offboard:
       description: What offboarding deletes (delete_upns) and the test users it keeps, each with a message saying why (kept).
@@ -246,7 +244,7 @@ def main():
         check_findings(inputs, derived, tenant, integration)
     except PlanError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_with(False, plan=decide(inputs, derived, tenant, integration, verification, module.check_mode))
+    module.exit_with(False, plan=decide(inputs, derived, tenant, integration, verification))
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ class SecretOptionError(ValueError):
 def check_options(params, now, check_mode=False):
     """Validate the entra_secret options before any request; return the wanted end date (None for absent).
 
-    In check mode, ``app_id`` / ``app_object_id`` may be check mode's placeholder (an app entra_app would create); outside
-    it the placeholder is refused. Raises ``SecretOptionError`` naming the option and the fix.
+    In check mode, ``app_id`` / ``app_object_id`` may be check mode's placeholder (an app entra_app would create), and so may
+    ``keep_key_id`` (the secret state=present would add); outside it the placeholder is refused. Raises ``SecretOptionError`` naming the option and the fix.
     """
     state = params["state"]
     for name in ("app_id", "app_object_id"):
@@ -43,9 +43,12 @@ def check_options(params, now, check_mode=False):
             raise SecretOptionError("%s is %r, check mode's placeholder for an app that does not exist yet: outside check mode give the "
                                     "app registration's real %s (entra_app's result after a real run)." % (
                                         name, params[name], "Application (client) ID" if name == "app_id" else "Object ID"))
+    if is_known_after_run(params.get("keep_key_id")) and not check_mode:
+        raise SecretOptionError("keep_key_id is %r, check mode's placeholder for a secret that is not added yet: outside check mode give "
+                                "the real key_id that entra_secret (state=present) returned when it added the secret." % params["keep_key_id"])
     for name in ("app_id", "app_object_id", "key_id", "keep_key_id", "held_key_id"):
         value = params.get(name)
-        if name in ("app_id", "app_object_id") and is_known_after_run(value):
+        if name in ("app_id", "app_object_id", "keep_key_id") and is_known_after_run(value):
             continue
         if value is not None and not GUID_RE.match(value) and not (name == "held_key_id" and value == ""):
             raise SecretOptionError("%s must be a GUID such as 00000000-0000-0000-0000-000000000000, got %r%s." % (
@@ -167,6 +170,8 @@ def plan_absent(credentials, display_name, now, key_id=None, keep_key_id=None):
                 raise SecretOptionError("key_id %s belongs to the secret named %r, not %r: nothing was removed. Give the display_name of that "
                                         "secret, or the key_id of a secret named %r." % (key_id, owner, display_name, display_name))
         return [credential for credential in mine if credential["keyId"].lower() == key_id.lower()]
+    if is_known_after_run(keep_key_id):  # check mode: the secret to keep is the one state=present would add, so every other goes
+        return list(mine)
     if keep_key_id:
         keep = [credential for credential in mine if credential["keyId"].lower() == keep_key_id.lower()]
         if not keep:

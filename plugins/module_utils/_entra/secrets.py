@@ -319,6 +319,13 @@ def ensure_absent(store, params, now, check_mode):
             warnings.append("Kept %s: newer than keep_key_id %s and added less than in_flight_timeout=%d s ago, so another run may be handing "
                             "it over." % (", ".join("key id %s" % c["keyId"] for c in flying), keep["keyId"], params["in_flight_timeout"]))
     doomed_ids = [c["keyId"] for c in doomed]
+    if is_known_after_run(params.get("keep_key_id")):
+        # check mode, the secret to keep still to add: the real run reads it among these, keeps it and removes the others
+        added = {"keyId": KNOWN_AFTER_RUN, "displayName": display_name, "hint": KNOWN_AFTER_RUN, "startDateTime": KNOWN_AFTER_RUN,
+                 "endDateTime": KNOWN_AFTER_RUN}
+        outcome = _outcome(store, bool(doomed_ids), display_name, mine + [added], [added], now, rotate, removed_key_ids=doomed_ids)
+        outcome["warnings"] = []  # the secret in use would be the new one: its dates are not known, so nothing is close to expiry
+        return outcome
     if check_mode or not doomed_ids:
         after = [c for c in mine if c["keyId"] not in doomed_ids]
         return _outcome(store, bool(doomed_ids), display_name, mine, after, now, rotate, warnings, removed_key_ids=doomed_ids)

@@ -231,15 +231,13 @@ def unique(items):
     return result
 
 
-def decide(inputs, derived, tenant, integration, verification, check_mode):
+def decide(inputs, derived, tenant, integration, verification):
     """The plan (after ``check_findings``): the derived names, what the reads found and the decisions."""
     present = inputs["state"] == "present"
     app = tenant["app"]
     ours = [secret for secret in app["secrets"] if secret.get("display_name") == inputs["secret_display_name"]]
     healthy = [secret for secret in ours if secret.get("days_left") is not None and secret["days_left"] > inputs["secret_rotate_before_days"]]
     held = held_key_id(inputs, tenant, integration, verification, healthy)
-    found_upns = [(user["name"] or "").lower() for user in tenant["users"] if user["found"]]
-    new_test_upns = [upn.lower() for upn in derived["test_upns"] if upn.lower() not in found_upns]
     if inputs["configure_smarttrace"]:
         mint = present and (bool(inputs["rotate_secret"]) or not held)
     else:
@@ -255,8 +253,6 @@ def decide(inputs, derived, tenant, integration, verification, check_mode):
         "healthy_secrets": healthy,
         "held_key_id": held,
         "mint": mint,
-        "predict": bool(check_mode and not app["found"]),
-        "assign_predict": bool(check_mode and (not app["found"] or set(name.lower() for name in inputs["assign_users"]) & set(new_test_upns))),
         "remove_integration": bool(not present and inputs["configure_smarttrace"]
                                    and (integration.get("enabled") or integration.get("client_secret_set") or integration.get("application_id") is not None)),
         "offboard": offboarding(inputs, derived, tenant) if not present else {"delete_upns": [], "kept": []},

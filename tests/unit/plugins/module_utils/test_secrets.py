@@ -491,6 +491,39 @@ def test_an_app_check_mode_would_create_is_predicted_without_a_request():
     assert fake.calls == [] and outcome["changed"] is False and outcome["result"]["removed_key_ids"] == []
 
 
+def test_the_placeholder_keep_key_id_is_accepted_in_check_mode_only():
+    assert check_options(params(state="absent", keep_key_id=KNOWN_AFTER_RUN), NOW, check_mode=True) is None
+    with pytest.raises(SecretOptionError) as caught:
+        check_options(params(state="absent", keep_key_id=KNOWN_AFTER_RUN), NOW)
+    assert str(caught.value).startswith("keep_key_id is '(known after the real run)', check mode's placeholder for a secret")
+    with pytest.raises(SecretOptionError, match="key_id must be a GUID"):  # only keep_key_id stands for a secret to add
+        check_options(params(state="absent", key_id=KNOWN_AFTER_RUN), NOW, check_mode=True)
+
+
+def test_retiring_against_a_secret_check_mode_would_add_predicts_the_real_run():
+    fake = FakeApps()
+    old1, old2, other = fake.add("s", 3), fake.add("s", 100, started_days_ago=0), fake.add("other", 2)
+    wanted = params(state="absent", display_name="s", keep_key_id=KNOWN_AFTER_RUN, in_flight_timeout=3600)
+    outcome = ensure_absent(store_for(fake), wanted, NOW, True)
+    # the newest secret of the name goes too: the one to add is newer, so no secret is in flight ahead of it
+    assert outcome["changed"] is True and sorted(outcome["result"]["removed_key_ids"]) == sorted([old1["keyId"], old2["keyId"]])
+    assert fake.key_ids() == [old1["keyId"], old2["keyId"], other["keyId"]] and fake.http == 1  # one read, no write
+    assert [item["key_id"] for item in outcome["before"]["secrets"]] == [old1["keyId"], old2["keyId"], KNOWN_AFTER_RUN]
+    assert [item["key_id"] for item in outcome["after"]["secrets"]] == [KNOWN_AFTER_RUN]
+    assert outcome["result"]["key_id"] == KNOWN_AFTER_RUN and outcome["warnings"] == []
+    # none of the name: nothing to retire, as in the real run
+    outcome = ensure_absent(store_for(fake), params(state="absent", display_name="t", keep_key_id=KNOWN_AFTER_RUN), NOW, True)
+    assert outcome["changed"] is False and outcome["result"]["removed_key_ids"] == []
+
+
+def test_retiring_on_an_app_check_mode_would_create_reads_nothing():
+    fake = FakeApps()
+    wanted = params(app_id=KNOWN_AFTER_RUN, state="absent", keep_key_id=KNOWN_AFTER_RUN)
+    assert check_options(wanted, NOW, check_mode=True) is None
+    outcome = ensure_absent(AppSecrets(fake.graph, app_id=KNOWN_AFTER_RUN), wanted, NOW, True)
+    assert fake.calls == [] and outcome["changed"] is False and outcome["result"]["removed_key_ids"] == []
+
+
 def test_a_verified_secret_is_read_once_after_adding():
     fake = FakeApps()
     verifier, dummy = _verifier(fake, [_token_reply()])

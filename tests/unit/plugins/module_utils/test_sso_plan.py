@@ -61,11 +61,11 @@ def problems(**given):
     return " ".join(input_problems(values, derive(values)))
 
 
-def plan(values, found, read=None, verification=None, check_mode=False):
+def plan(values, found, read=None, verification=None):
     derived = derive(values)
     read = integration() if read is None else read
     check_findings(values, derived, found, read)
-    return decide(values, derived, found, read, verification, check_mode)
+    return decide(values, derived, found, read, verification)
 
 
 def finding(values, found, read=None):
@@ -292,15 +292,11 @@ def test_offboarding_never_mints():
     assert not plan(inputs(state="absent"), tenant(), read={})["mint"]
 
 
-def test_check_mode_predicts_what_depends_on_a_new_app_or_user():
+def test_the_plan_names_check_modes_placeholder_for_the_steps_that_predict():
     values = inputs(test_users=[{"user_principal_name": UPN, "password": PASSWORD}], assign_users=[UPN])
-    new_user = plan(values, tenant(users=[user(UPN, False)]), check_mode=True)
-    assert new_user["assign_predict"] and not new_user["predict"]
-    existing = plan(values, tenant(users=[user(UPN)]), check_mode=True)
-    assert not existing["assign_predict"]
-    new_app = plan(values, tenant(app_found=False, users=[user(UPN)], deleted_holders=[], adoptable=[]), check_mode=True)
-    assert new_app["predict"] and new_app["assign_predict"] and new_app["known_after_run"] == KNOWN_AFTER_RUN
-    assert not plan(values, tenant(app_found=False, users=[user(UPN)], deleted_holders=[], adoptable=[]))["predict"]
+    new_app = plan(values, tenant(app_found=False, users=[user(UPN)], deleted_holders=[], adoptable=[]))
+    assert new_app["known_after_run"] == KNOWN_AFTER_RUN and not new_app["app_found"] and new_app["mint"]
+    assert "predict" not in new_app and "assign_predict" not in new_app  # the modules predict; the role has no stand-ins left
 
 
 def test_offboarding_deletes_only_its_unshared_test_users_and_says_why_it_keeps_the_others():
