@@ -12,12 +12,12 @@ UTC = datetime.timezone.utc
 _DATE_TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?)?$")
 
 
-def utc_now():
+def utc_now() -> datetime.datetime:
     """Now, in whole seconds (as Graph keeps dates: a 180-day secret then has 180 days left, not 179.99)."""
     return datetime.datetime.now(UTC).replace(microsecond=0)
 
 
-def parse_date_time(value):
+def parse_date_time(value: object) -> "datetime.datetime | None":
     """A Graph or user date/date-time as an aware UTC ``datetime``; None when absent or unreadable.
 
     Accepts ``2027-01-31`` (midnight UTC), ``2027-01-31T12:00:00Z``, fractions of any length, offsets;
@@ -50,6 +50,6 @@ def parse_date_time(value):
     return (moment - offset).replace(tzinfo=UTC)
 
 
-def format_date_time(moment):
+def format_date_time(moment: datetime.datetime) -> str:
     """``2027-01-31T12:00:00Z`` (what Graph accepts and returns)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

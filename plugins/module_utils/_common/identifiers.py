@@ -14,11 +14,11 @@ GUID_RE = re.compile(GUID_PATTERN.replace("$", r"\Z"))
 KNOWN_AFTER_RUN = "(known after the real run)"
 
 
-def is_guid(value):
+def is_guid(value: object) -> bool:
     """True for a GUID (an object id, a client id, a tenant id, a key id)."""
     return isinstance(value, str) and bool(GUID_RE.match(value))
 
 
-def is_known_after_run(value):
+def is_known_after_run(value: object) -> bool:
     """True for check mode's placeholder of a value only a real run can know."""
     return value == KNOWN_AFTER_RUN

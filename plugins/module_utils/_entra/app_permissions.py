@@ -16,7 +16,6 @@ differ; other APIs' entries and the API's delegated ``Scope`` entries are kept),
 
 import difflib
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import (
     entity_path,
     key_path,
@@ -25,6 +24,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client impor
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN, is_guid, is_known_after_run
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.retry_policy import Deadline, wait_until
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.batch import found_or_none
 
 MICROSOFT_GRAPH = "00000003-0000-0000-c000-000000000000"
 API_SELECT = "id,appId,displayName,appRoles"
@@ -136,13 +136,13 @@ class AppPermissions:
             requests_ += [{"url": key_path("/applications", "appId", self.app_id), "params": {"$select": APP_SELECT}},
                           {"url": key_path("/servicePrincipals", "appId", self.app_id), "params": {"$select": SP_SELECT}}]
         answers = self.graph.batch(requests_)
-        self.api_sp = _found(answers[0])
+        self.api_sp = found_or_none(answers[0])
         if self.api_sp is None:
             raise PermissionsOptionError("api: no service principal with application (client) ID %s in this tenant; give the API's "
                                          "application ID (Microsoft Graph is %s)" % (self.api_app_id, MICROSOFT_GRAPH))
         if placeholder:
             return
-        self.app, self.sp = _found(answers[1]), _found(answers[2])
+        self.app, self.sp = found_or_none(answers[1]), found_or_none(answers[2])
         if self.app is None:
             self.app = self._wait_for(key_path("/applications", "appId", self.app_id), APP_SELECT)
         if self.app is None:
@@ -176,15 +176,6 @@ class AppPermissions:
                             retry_on=GRANT_RETRY_ON, idempotent=False)
         for assignment in to_remove:
             self.graph.delete(entity_path("/servicePrincipals", self.api_sp["id"], "appRoleAssignedTo", assignment["id"]), missing_ok=True)
-
-
-def _found(answer):
-    """A ``$batch`` answer: the object, None for 404; another error is raised."""
-    if isinstance(answer, GraphError):
-        if answer.status == 404:
-            return None
-        raise answer
-    return answer
 
 
 def ensure(store, params, check_mode):

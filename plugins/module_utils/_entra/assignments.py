@@ -40,6 +40,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client impor
 )
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN, is_guid, is_known_after_run
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.batch import found_or_none
 
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
 SP_SELECT = ("id", "appId", "displayName", "appRoles")
@@ -85,7 +86,7 @@ def read_state(graph, app_id, object_id, users, groups, wait, waiter, new_sp=Fal
     if object_id and not new_sp:
         extra.append({"method": "GET", "url": assignments_url(object_id)})
     found, answers = find_many_with(graph, queries, extra)
-    sp = _entity_or_none(answers[0])
+    sp = found_or_none(answers[0])
     if sp is None:
         sp = read_resource(graph, app_id, object_id, wait, waiter, known_missing=True)
     if new_sp:
@@ -103,14 +104,6 @@ def sp_path(app_id, object_id):
 
 def assignments_url(sp_id):
     return "%s?$select=%s&$top=999" % (entity_path("/servicePrincipals", sp_id, "appRoleAssignedTo"), ",".join(ASSIGNMENT_SELECT))
-
-
-def _entity_or_none(answer):
-    if isinstance(answer, GraphError):
-        if answer.status == 404:
-            return None
-        raise answer
-    return answer
 
 
 def read_resource(graph, app_id, object_id, timeout, waiter, known_missing=False):

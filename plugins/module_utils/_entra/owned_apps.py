@@ -18,6 +18,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client impor
     not_found,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN, is_guid, is_known_after_run
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.batch import found_or_none
 
 
 class OwnerOptionError(ValueError):
@@ -45,13 +46,13 @@ def ensure(graph, owner_app_id, app_ids, check_mode):
     answers = graph.batch(requests_) if requests_ else []
     owner_id = KNOWN_AFTER_RUN
     if not placeholder:
-        owner = _found(answers.pop(0))
+        owner = found_or_none(answers.pop(0))
         if owner is None:
             raise OwnerOptionError("owner_app_id: no service principal with application (client) ID %s in this tenant" % owner_app_id)
         owner_id = owner["id"]
     missing, missing_apps, object_ids = list(new_apps), [], {}
     for app_id, answer in zip(existing, answers):
-        app = _found(answer)
+        app = found_or_none(answer)
         if app is None:
             missing_apps.append(app_id)
             continue
@@ -85,11 +86,3 @@ def add_owner(graph, app_path, owner_id):
     except GraphError as error:
         if error.status != 400 or not has_owner(graph, app_path, owner_id):
             raise
-
-
-def _found(answer):
-    if isinstance(answer, GraphError):
-        if answer.status == 404:
-            return None
-        raise answer
-    return answer

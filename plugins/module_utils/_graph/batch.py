@@ -18,6 +18,16 @@ BATCH_ROUNDS_BEFORE_ALONE = 3
 BATCH_RETRIED_STATUSES = (429, 503, 504)
 
 
+def found_or_none(answer):
+    """One ``$batch`` answer as its caller uses it: the object, None for a 404 (there is no such object); any other
+    error is raised."""
+    if isinstance(answer, GraphError):
+        if answer.status == 404:
+            return None
+        raise answer
+    return answer
+
+
 class GraphBatch:
     """The ``batch()`` of ``GraphClient``."""
 
