@@ -83,6 +83,19 @@ class AppSecrets:
     def _path(self):
         return entity_path("/applications", self.object_id) if self.object_id else key_path("/applications", "appId", self.app_id)
 
+    def _action_path(self, action):
+        """``addPassword`` / ``removePassword`` of the app. Graph v1.0 defines these actions on the object id's path only, not on
+        the alternate key ``(appId='...')`` (docs/graph-facts.md), so an app known by its appId alone (the caller gave
+        ``current_secrets`` and no ``app_object_id``) is read for its id first: one GET, waited for while it replicates."""
+        if not self.object_id:
+            found = wait_until(lambda: self.graph.get_or_none(key_path("/applications", "appId", self.app_id), params={"$select": "id"}),
+                               self._wait(self.wait_timeout), sleep=self._sleep, delay=lambda attempt: backoff_delay(attempt, 1.0, 10.0),
+                               done=lambda answer: answer is not None)
+            if found is None:
+                raise SecretOptionError("there is no %s in this tenant: check app_id, the Application (client) ID." % self.label)
+            self.object_id = found["id"]
+        return entity_path("/applications", self.object_id, action)
+
     def _wait(self, seconds):
         return Deadline.earliest(Deadline(seconds, self._clock), self.deadline)
 
@@ -127,7 +140,7 @@ class AppSecrets:
         retry_on = (not_found,) if self.app is None else ()
         for post in range(1, MAX_ADD_POSTS + 1):
             try:
-                return self.graph.request("POST", self._path + "/addPassword", body=body, idempotent=False, retry_on=retry_on,
+                return self.graph.request("POST", self._action_path("addPassword"), body=body, idempotent=False, retry_on=retry_on,
                                           deadline=self._wait(self.wait_timeout) if retry_on else None)
             except GraphError as error:
                 if not _ambiguous(error) or post == MAX_ADD_POSTS:
@@ -140,7 +153,7 @@ class AppSecrets:
         removed, gone, errors = [], [], []
         if not key_ids:
             return removed, gone, errors
-        path = self._path + "/removePassword"
+        path = self._action_path("removePassword")
         if len(key_ids) == 1:
             try:
                 self.graph.request("POST", path, body={"keyId": key_ids[0]}, idempotent=True)

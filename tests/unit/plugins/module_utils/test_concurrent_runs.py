@@ -180,9 +180,10 @@ def test_with_the_callers_secrets_a_secret_added_since_is_seen_after_adding(wait
         ensure_present(store, params(force=True, held_key_id=held["keyId"], wait_timeout=wait_timeout), NOW, False, END)
     assert theirs["keyId"] in str(caught.value) and "This run removed the secret it had added at the same moment" in str(caught.value)
     assert fake.key_ids() == [held["keyId"], theirs["keyId"]]
-    assert fake.calls[0][:2] == ("POST", "/applications(appId='%s')/addPassword" % fake.app["appId"])  # no read before the write
+    # the app's id only (addPassword is defined on the object id's path), not its secrets, before the write
+    assert fake.calls[1][:2] == ("POST", "/applications/%s/addPassword" % fake.app["id"])
     # add, the sightings (without wait_timeout one read all the same: the turn is taken on it), remove ours
-    assert [call[0] for call in fake.calls] == ["POST"] + ["GET"] * reads + ["POST"]
+    assert [call[0] for call in fake.calls] == ["GET", "POST"] + ["GET"] * reads + ["POST"]
 
 
 def test_with_the_callers_secrets_and_none_in_flight_the_run_reads_only_after_adding():
@@ -192,4 +193,4 @@ def test_with_the_callers_secrets_and_none_in_flight_the_run_reads_only_after_ad
     outcome = ensure_present(store, params(force=True, held_key_id=held["keyId"]), NOW, False, END)
     assert outcome["changed"] is True and outcome["result"]["secret"] == fake.secrets[0]
     assert [item["key_id"] for item in outcome["before"]["secrets"]] == [held["keyId"]]
-    assert [call[0] for call in fake.calls] == ["POST", "GET", "GET", "GET"]  # add, then the 3 sightings (no verify)
+    assert [call[0] for call in fake.calls] == ["GET", "POST", "GET", "GET", "GET"]  # the app's id, add, then the 3 sightings (no verify)
