@@ -254,7 +254,8 @@ def test_the_credential_module_checks_a_playbook_input_in_check_mode_without_a_r
 
 
 @pytest.mark.parametrize("module, args, message", [
-    (entra_app_credential, dict(app_id=APP_ID, certificates=[{"content": "-----BEGIN RSA %s-----" % KEY_WORDS}]), "certificates[0].content holds a private key"),
+    (entra_app_credential, dict(app_id=APP_ID, certificates=[{"content": "-----BEGIN RSA %s-----" % KEY_WORDS}]),
+     "certificates[0].content holds a private key"),
     (entra_app_credential, dict(app_id=APP_ID, federated_credentials=[{"name": "ci", "issuer": ISSUER, "subject": "s"}]),
      "federated_credentials[0].name must have 3 to 120 characters"),
     (entra_app_permissions, dict(app_id=KNOWN_AFTER_RUN, permissions=["Directory.Read.All"]), "app_id '(known after the real run)' is not"),
