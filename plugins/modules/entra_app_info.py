@@ -184,7 +184,8 @@ apps:
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_view import read_app_infos
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import GUID_RE
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import expiry_warnings, utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import expiry_warnings
 
 
 def main():

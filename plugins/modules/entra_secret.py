@@ -28,7 +28,12 @@ options:
   app_id:
     description:
       - The Application (client) ID of the app registration.
-      - Exactly one of O(app_id) and O(app_object_id) is required.
+      - At least one of O(app_id) and O(app_object_id) is required. Both may be given (the role M(smarttrace.sso.entra_sso) does):
+        they must then name the same app registration. The module says so when its read of the app finds otherwise, and with
+        O(verify=true) Entra ID's token endpoint proves the pair for a new secret (a mismatch fails verification, and the new
+        secret is removed again).
+      - With O(current_secrets) and no O(app_object_id), the module reads the app's Object ID first (one request):
+        C(addPassword) and C(removePassword) are only defined on the Object ID's path.
       - In check mode also V((known after the real run\)), what M(smarttrace.sso.entra_app) returns for an app it would create; the
         module then reads nothing and predicts what the real run does (a new secret with O(state=present), nothing to remove with
         O(state=absent)). Outside check mode that placeholder is an error naming this option.
@@ -37,6 +42,7 @@ options:
     description:
       - The Object ID of the app registration (not the Object ID of its enterprise application).
       - In check mode also V((known after the real run\)), as for O(app_id).
+      - With O(verify=true) the new secret's proof needs O(app_id) as well (the app's client ID); without it the module reads it.
     type: str
   current_secrets:
     description:
@@ -316,7 +322,7 @@ app_object_id:
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.concurrent_runs import ConcurrentRunError
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import utc_now
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_verify import SecretVerificationError, SecretVerifier
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_options import SecretOptionError, check_options, graph_credentials
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secrets import AppSecrets, ensure_absent, ensure_present
@@ -349,7 +355,7 @@ ARGUMENT_SPEC = dict(
 def main():
     module = EntraModule(
         argument_spec=ARGUMENT_SPEC,
-        mutually_exclusive=[("app_id", "app_object_id"), ("expires_in_days", "end_date"), ("key_id", "keep_key_id")],
+        mutually_exclusive=[("expires_in_days", "end_date"), ("key_id", "keep_key_id")],
         required_one_of=[("app_id", "app_object_id")],
     )
     params, now = module.params, utc_now()

@@ -95,8 +95,17 @@ def kind(entry):
     return "write"
 
 
-def is_token_request(entry):
-    return entry["surface"] == "login" and entry["method"] == "POST" and "token" in entry["path"]
+def is_token_request(entry, client_id=None):
+    """A token request of the automation identity (``client_id``; the endpoint's by default). The proof of each new client secret
+    is a token request too, but by the SmartTrace app the secret belongs to: it is counted apart (``secret_proofs``)."""
+    if not (entry["surface"] == "login" and entry["method"] == "POST" and "token" in entry["path"]):
+        return False
+    body_client = str((entry.get("body") or {}).get("client_id") or "").lower()
+    return body_client == str(client_id or endpoint()["client_id"]).lower() or not body_client
+
+
+def is_secret_proof(entry, client_id=None):
+    return entry["surface"] == "login" and entry["method"] == "POST" and "token" in entry["path"] and not is_token_request(entry, client_id)
 
 
 def describe(entry):
@@ -113,7 +122,9 @@ def summarize(entries):
         figures[surface] = sum(1 for e in entries if e["surface"] == surface)
     for name in ("read", "write", "login", "action"):
         figures["kind_" + name] = sum(1 for e in entries if kind(e) == name)
-    figures["token_requests"] = sum(1 for e in entries if is_token_request(e))
+    identity = endpoint()["client_id"]
+    figures["token_requests"] = sum(1 for e in entries if is_token_request(e, identity))
+    figures["secret_proofs"] = sum(1 for e in entries if is_secret_proof(e, identity))
     figures["batch"] = sum(1 for e in entries if e["path"].rstrip("/") == "/v1.0/$batch")
     figures["batched_sub_requests"] = sum(len((e.get("body") or {}).get("requests") or [])
                                           for e in entries if e["path"].rstrip("/") == "/v1.0/$batch")
@@ -422,8 +433,10 @@ def report(opts):
                          fresh_requests - test_user, fresh_requests, fresh["kind_write"], BEFORE["fresh_instance"]),
                      "<= 13", verdict(fresh_requests - test_user, TARGETS["fresh_instance"])))
         tokens = max(run["token_requests"] for run in runs.values())
-        rows.append(("Role: token requests per play (one identity)", "fresh %d, re-run cached %d, re-run new controller %d" % (
-            fresh["token_requests"], warm["token_requests"], cold["token_requests"]), "<= 1", verdict(tokens, 1)))
+        rows.append(("Role: token requests per play by the automation identity (a new secret's proof, a token request of the SmartTrace "
+                     "app, is counted apart)", "fresh %d (+%d proof), re-run cached %d, re-run new controller %d" % (
+                         fresh["token_requests"], fresh.get("secret_proofs", 0), warm["token_requests"], cold["token_requests"]),
+                     "<= 1", verdict(tokens, 1)))
     if per_task:
         rows.append(("Per task: entra_app_info / ansible.builtin.ping (median of %d runs, %d tasks each)" % (len(per_task["runs"]), per_task["tasks"]),
                      "%.2f (%s)" % (per_task["ratio_median"], ", ".join("%.2f" % run["ratio"] for run in per_task["runs"])),
@@ -454,7 +467,8 @@ def report(opts):
                 fleet["converged"], fleet["hosts"], fleet["seconds"], fleet["total"], fleet["requests_per_host"], fleet["status_429"],
                 fleet["injected"]["429"]),
             "all converge", "met" if fleet["converged"] == fleet["hosts"] and not fleet["failed_hosts"] else "MISSED"))
-        rows.append(("Fleet: token requests in the play (one identity)", "%d" % fleet["token_requests"], "<= 1", verdict(fleet["token_requests"], 1)))
+        rows.append(("Fleet: token requests in the play by the automation identity (proofs of new secrets apart)",
+                     "%d (+%d proofs)" % (fleet["token_requests"], fleet.get("secret_proofs", 0)), "<= 1", verdict(fleet["token_requests"], 1)))
         if fleet.get("parallel_efficiency") is not None:
             rows.append(("Fleet: parallel efficiency = (instances / forks x one instance's wall time) / fleet wall time, same run",
                          "%.2f (%d / %d x %.1f s = %.1f s ideal, %.1f s measured)" % (

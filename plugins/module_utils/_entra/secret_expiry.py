@@ -13,9 +13,7 @@ this part: a task's module code is compiled anew from the AnsiballZ payload on e
 import datetime
 import math
 
-# format_date_time and utc_now: also imported from here by the secret modules
-# pylint: disable-next=unused-import
-from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import UTC, format_date_time, parse_date_time, utc_now  # noqa: F401
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import UTC, parse_date_time
 
 DAY = 86400.0
 CLOCK_SKEW = datetime.timedelta(minutes=5)  # between this host and Microsoft Graph, as Entra ID allows for tokens

@@ -10,16 +10,8 @@ import datetime
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.concurrent_runs import MAX_IN_FLIGHT_TIMEOUT
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import GUID_RE, is_known_after_run
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import (
-    DAY,
-    format_date_time,
-    in_use,
-    is_expired,
-    lifetime_problem,
-    named,
-    parse_date_time,
-    seconds_left,
-)
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import format_date_time, parse_date_time
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import DAY, in_use, is_expired, lifetime_problem, named, seconds_left
 
 # addPassword refused by an app management policy (docs/graph-facts.md, Client secrets): Graph's error codes, not its words.
 LIFETIME_POLICY_CODES = ("CredentialInvalidLifetimeAsPerAppPolicy",)

@@ -24,7 +24,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors impo
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import entity_path, key_path, not_found
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN, is_known_after_run
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.retry_policy import Deadline, backoff_delay, wait_until
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import app_label, describe, expiry_warnings, format_date_time, in_use, named
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import format_date_time
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import app_label, describe, expiry_warnings, in_use, named
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_options import SecretOptionError, explain_add_error, plan_absent, plan_present
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_verify import verification_failed
 
@@ -96,6 +97,18 @@ class AppSecrets:
             self.object_id = found["id"]
         return entity_path("/applications", self.object_id, action)
 
+    def client_id(self):
+        """The app's Application (client) ID, which a new secret's proof needs: read (one GET of ``appId``) only when the caller
+        gave the Object ID alone with ``current_secrets``."""
+        if not self.app_id:
+            found = wait_until(lambda: self.graph.get_or_none(self._path, params={"$select": "appId"}), self._wait(self.wait_timeout),
+                               sleep=self._sleep, delay=lambda attempt: backoff_delay(attempt, 1.0, 10.0), done=lambda answer: answer is not None)
+            if found is None:
+                raise SecretOptionError("there is no %s in this tenant: check app_object_id, the Object ID of the app registration "
+                                        "(not of its enterprise application)." % self.label)
+            self.app_id = found["appId"]
+        return self.app_id
+
     def _wait(self, seconds):
         return Deadline.earliest(Deadline(seconds, self._clock), self.deadline)
 
@@ -115,6 +128,9 @@ class AppSecrets:
                                         self.label, " (waited %d s)" % self.wait_timeout if self.wait_timeout else "",
                                         "app_id, the Application (client) ID" if self.app_id else
                                         "app_object_id, the Object ID of the app registration (not of its enterprise application)"))
+        if self.object_id and self.app_id and app.get("id") and app["id"].lower() != self.object_id.lower():
+            raise SecretOptionError("app_id %s and app_object_id %s name two different app registrations (app_id's Object ID is %s): give "
+                                    "one of them, or both of the same app." % (self.app_id, self.object_id, app["id"]))
         self.app = app
         self.object_id = app.get("id") or self.object_id
         self.app_id = app.get("appId") or self.app_id
@@ -252,6 +268,8 @@ def ensure_present(store, params, now, check_mode, end, verifier=None):
         predicted = {"keyId": KNOWN_AFTER_RUN, "displayName": display_name, "hint": KNOWN_AFTER_RUN, "startDateTime": KNOWN_AFTER_RUN,
                      "endDateTime": format_date_time(end)}
         return _outcome(store, True, display_name, mine, mine + [predicted], now, rotate, secret=KNOWN_AFTER_RUN)
+    if verifier is not None:
+        store.client_id()  # before the secret exists: its proof needs the client ID
     try:
         created = store.add(display_name, end)
     except GraphError as error:
@@ -294,7 +312,7 @@ def ensure_present(store, params, now, check_mode, end, verifier=None):
                         "running again, or a second secret may be added." % (new["keyId"], type(exc).__name__))
     extra = {}
     if verifier is not None:
-        verification = verifier.verify(store.app_id, secret)
+        verification = verifier.verify(store.client_id(), secret)
         if not verification["verified"]:
             secret = None
             raise verification_failed(store, new, verification)

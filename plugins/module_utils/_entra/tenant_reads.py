@@ -5,7 +5,7 @@
 (a second round only when the first one's answers tell it is needed). Shared by ``entra_tenant_info`` and ``entra_sso_plan``."""
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import closest_names, fold
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import utc_now
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.tenant import (
     ORGANIZATION_REQUEST,
     adoptable_apps_result,

@@ -11,7 +11,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra import module as _entra_module
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import utc_now
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import utc_now
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secrets import SIGHTINGS
 from ansible_collections.smarttrace.sso.plugins.modules import entra_secret
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_apps import FakeApps
@@ -80,6 +80,36 @@ def test_invalid_options_fail_before_any_request(world, capsys):
     result, dummy = run(capsys, display_name="smarttrace")
     assert result["failed"] and "app_id, app_object_id" in result["msg"]
     assert world["apps"].http == 0
+
+
+def test_both_ids_and_current_secrets_add_without_reading_first(world, capsys):
+    """What the role gives: the app's two ids and the secrets its plan read, so the first request is the addPassword, on the
+    Object ID's path (the only one Graph v1.0 defines), and the proof uses the client ID."""
+    apps, login = world["apps"], world["login"]
+    result, dummy = run(capsys, app_id=apps.app["appId"], app_object_id=apps.app["id"], display_name="smarttrace", current_secrets=[],
+                        verify=True)
+    assert result["changed"] is True and result["verification"]["verified"] is True
+    assert apps.calls[0][:2] == ("POST", "/applications/%s/addPassword" % apps.app["id"])
+    assert [call for call in apps.calls if call[0] == "GET"] == [("GET", "/applications/%s" % apps.app["id"], {"$select": "passwordCredentials"})]
+    assert login.token_forms[-1]["client_id"] == apps.app["appId"]
+
+
+def test_the_object_id_alone_with_verify_reads_the_client_id_before_adding(world, capsys):
+    apps, login = world["apps"], world["login"]
+    result, dummy = run(capsys, app_object_id=apps.app["id"], display_name="smarttrace", current_secrets=[], verify=True)
+    assert result["changed"] is True and result["verification"]["verified"] is True
+    assert apps.calls[0] == ("GET", "/applications/%s" % apps.app["id"], {"$select": "appId"})
+    assert apps.calls[1][:2] == ("POST", "/applications/%s/addPassword" % apps.app["id"])
+    assert login.token_forms[-1]["client_id"] == apps.app["appId"]
+
+
+def test_ids_of_two_apps_fail_before_anything_is_written(world, capsys):
+    apps = world["apps"]
+    other = "00000000-0000-0000-0000-0000000000bb"
+    result, dummy = run(capsys, app_id=apps.app["appId"], app_object_id=other, display_name="smarttrace")
+    assert result["failed"] and result["msg"].startswith("app_id %s and app_object_id %s name two different app registrations" % (
+        apps.app["appId"], other))
+    assert apps.secrets == [] and all(call[0] == "GET" for call in apps.calls)
 
 
 def test_check_mode_reads_once_and_writes_nothing(world, capsys):

@@ -8,9 +8,10 @@ import json
 
 import pytest
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra import secret_expiry as _secret_expiry
+from ansible_collections.smarttrace.sso.plugins.module_utils._common import dates as _dates
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import days_left, expiry_warnings, in_use, lifetime_problem, parse_date_time
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import parse_date_time
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import days_left, expiry_warnings, in_use, lifetime_problem
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_options import (
     SecretOptionError,
     check_options,
@@ -396,7 +397,7 @@ def test_keep_key_id_not_visible_says_it_may_be_replicating():
 
 
 def test_module_level_now_has_whole_seconds():
-    assert _secret_expiry.utc_now().microsecond == 0
+    assert _dates.utc_now().microsecond == 0
 
 
 # ---------------------------------------------------------------------------------------------- verification at the token endpoint

@@ -352,6 +352,6 @@ def test_verify_fails_at_once_on_other_errors():
 
 @pytest.mark.parametrize("value", ["2027-01-31T12:00:00Z", "2027-01-31t12:00:00.1234567+01:00", "2027-01-31T23:59:59-05:30"])
 def test_one_date_time_parser_smarttrace_only_adds_its_format_rule(value):
-    from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import parse_date_time
+    from ansible_collections.smarttrace.sso.plugins.module_utils._common.dates import parse_date_time
     assert si.parse_date_time(value) is not None and si.parse_date_time(value) == parse_date_time(value)
     assert si.parse_date_time(value[:10]) is None and parse_date_time(value[:10]) is not None  # a bare date: a secret's, not SmartTrace's
