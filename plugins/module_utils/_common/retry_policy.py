@@ -51,6 +51,10 @@ HTTP_IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
 REQUEST_BACKOFF = (1.0, 60.0)
 #: Backoff between reads that wait for replication.
 REPLICATION_BACKOFF = (1.0, 15.0)
+#: The most attempts of one request (Graph and SmartTrace alike), within its ``max_wait`` and the task's budget: a safety net,
+#: the deadlines decide first. Under a fleet's throttling one request can meet 429 several times in a row (make bench saw a
+#: SmartTrace test refused 6 times with ``Retry-After: 1`` when SmartTrace's client stopped at 6).
+REQUEST_MAX_ATTEMPTS = 16
 
 
 def is_idempotent(method):

@@ -31,6 +31,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors impo
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph.batch import GraphBatch
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import TLSCertificateError, TransportError
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.retry_policy import (
+    REQUEST_MAX_ATTEMPTS,
     Deadline,
     backoff_delay,
     is_ambiguous,
@@ -85,7 +86,7 @@ class GraphClient(GraphBatch):
     """Microsoft Graph client on an ``_http.Session``; ``token_provider()`` returns a bearer token."""
 
     def __init__(self, session, graph_root, token_provider, timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=300.0,
-                 max_attempts=16, backoff_base=1.0, backoff_cap=60.0, trace_size=50, on_token_rejected=None, budget=None):
+                 max_attempts=REQUEST_MAX_ATTEMPTS, backoff_base=1.0, backoff_cap=60.0, trace_size=50, on_token_rejected=None, budget=None):
         root = graph_root.rstrip("/")
         for suffix in ("/" + API_VERSION, "/beta"):
             if root.endswith(suffix):

@@ -33,6 +33,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors impo
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.http import TLSError, TransportError, UnsupportedProxy
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.integration import InputError, integration_view
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.retry_policy import (
+    REQUEST_MAX_ATTEMPTS,
     Deadline,
     backoff_delay,
     parse_retry_after,
@@ -150,7 +151,7 @@ class SmartTraceClient:
     """
 
     def __init__(self, session, api_url=DEFAULT_API_URL, api_token=None, username=None, password=None, on_token=None,
-                 timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=120.0, max_attempts=6, trace_size=50, budget=None):
+                 timeout=30, sleep=time.sleep, clock=time.monotonic, max_wait=120.0, max_attempts=REQUEST_MAX_ATTEMPTS, trace_size=50, budget=None):
         self.session = session
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         self.username = username

@@ -13,6 +13,8 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace import 
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace import integration as si
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph.auth import build_session
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import SmartTraceError, to_fail_kwargs
+from ansible_collections.smarttrace.sso.plugins.module_utils._common.retry_policy import REQUEST_MAX_ATTEMPTS
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import GraphClient
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import FakeClock, Reply, mount, request_json, scripted
 
 API = "https://st.example.test/v1"
@@ -243,6 +245,17 @@ def test_throttling_is_retried_after_retry_after():
     api, server, clock = client(scripted(error(429, "throttled", "slow down", headers={"Retry-After": "7"}), Reply(200, configured())))
     assert api.get_integration("acme")["client_secret_set"] is True
     assert clock.sleeps == [7.0] and len(server.requests) == 2 and api.trace[0]["retry_in"] == 7.0
+
+
+def test_a_fleets_throttling_is_outlasted_like_graphs():
+    """One policy: SmartTrace's client makes as many attempts as the Graph client (make bench saw a test refused 6 times in a
+    row with Retry-After 1 s under a fleet's throttling, when this client stopped at 6)."""
+    throttled = [error(429, "throttled", "slow down", headers={"Retry-After": "1"})] * 8
+    api, server, clock = client(scripted(*(throttled + [Reply(200, {"ok": True})])))
+    assert api.run_test("acme") == (True, None)
+    assert len(server.requests) == 9 and clock.sleeps == [1.0] * 8
+    graph = GraphClient(build_session(), "https://graph.example.test/v1.0", lambda: "token")
+    assert api.max_attempts == graph.max_attempts == REQUEST_MAX_ATTEMPTS
 
 
 def test_unavailable_gives_up_after_max_attempts_and_says_so():
