@@ -28,12 +28,12 @@ options:
   app_id:
     description:
       - The Application (client) ID of the app registration.
-      - At least one of O(app_id) and O(app_object_id) is required. Both may be given (the role M(smarttrace.sso.entra_sso) does):
-        they must then name the same app registration. The module says so when its read of the app finds otherwise, and with
+      - At least one of O(app_id) and O(app_object_id) is required. Both may be given, as the role smarttrace.sso.entra_sso does, and
+        must then name the same app registration. The module says so when its read of the app finds otherwise, and with
         O(verify=true) Entra ID's token endpoint proves the pair for a new secret (a mismatch fails verification, and the new
         secret is removed again).
-      - With O(current_secrets) and no O(app_object_id), the module reads the app's Object ID first (one request):
-        C(addPassword) and C(removePassword) are only defined on the Object ID's path.
+      - With O(current_secrets) and no O(app_object_id), the module reads the app's Object ID first (one request),
+        because C(addPassword) and C(removePassword) are only defined on the Object ID's path.
       - In check mode also V((known after the real run\)), what M(smarttrace.sso.entra_app) returns for an app it would create; the
         module then reads nothing and predicts what the real run does (a new secret with O(state=present), nothing to remove with
         O(state=absent)). Outside check mode that placeholder is an error naming this option.
