@@ -95,17 +95,19 @@ def kind(entry):
     return "write"
 
 
-def is_token_request(entry, client_id=None):
-    """A token request of the automation identity (``client_id``; the endpoint's by default). The proof of each new client secret
-    is a token request too, but by the SmartTrace app the secret belongs to: it is counted apart (``secret_proofs``)."""
-    if not (entry["surface"] == "login" and entry["method"] == "POST" and "token" in entry["path"]):
-        return False
+def asks_for_token(entry):
+    return entry["surface"] == "login" and entry["method"] == "POST" and "token" in entry["path"]
+
+
+def is_token_request(entry, client_id):
+    """A token request of the automation identity (``client_id``, the endpoint's). The proof of each new client secret is a
+    token request too, but by the SmartTrace app the secret belongs to: it is counted apart (``is_secret_proof``)."""
     body_client = str((entry.get("body") or {}).get("client_id") or "").lower()
-    return body_client == str(client_id or endpoint()["client_id"]).lower() or not body_client
+    return asks_for_token(entry) and (body_client == client_id.lower() or not body_client)
 
 
-def is_secret_proof(entry, client_id=None):
-    return entry["surface"] == "login" and entry["method"] == "POST" and "token" in entry["path"] and not is_token_request(entry, client_id)
+def is_secret_proof(entry, client_id):
+    return asks_for_token(entry) and not is_token_request(entry, client_id)
 
 
 def describe(entry):

@@ -25,6 +25,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_properti
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import GraphError, SsoError
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN
+from ansible_collections.smarttrace.sso.plugins.module_utils._graph.batch import found_or_none
 from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client import (  # re-exports odata_string  # pylint: disable=unused-import
     entity_path,
     filter_eq,
@@ -100,15 +101,7 @@ def read_many(graph, requests, keep_errors=()):
             return [error]
     answers = graph.batch([dict({"method": "GET", "url": path, "params": params}, **({"headers": headers} if headers else {}))
                            for path, params, headers in requests])
-    results = []
-    for index, answer in enumerate(answers):
-        if isinstance(answer, GraphError) and index not in keep_errors:
-            if answer.status == 404:
-                answer = None
-            else:
-                raise answer
-        results.append(answer)
-    return results
+    return [answer if index in keep_errors else found_or_none(answer) for index, answer in enumerate(answers)]
 
 
 def app_lookup_request(app_id=None, unique_name=None, display_name=None, properties=APP_SELECT):

@@ -87,27 +87,27 @@ class AppSecrets:
     def _action_path(self, action):
         """``addPassword`` / ``removePassword`` of the app. Graph v1.0 defines these actions on the object id's path only, not on
         the alternate key ``(appId='...')`` (docs/graph-facts.md), so an app known by its appId alone (the caller gave
-        ``current_secrets`` and no ``app_object_id``) is read for its id first: one GET, waited for while it replicates."""
+        ``current_secrets`` and no ``app_object_id``) has its ids read first (``_read_ids``)."""
         if not self.object_id:
-            found = wait_until(lambda: self.graph.get_or_none(key_path("/applications", "appId", self.app_id), params={"$select": "id"}),
-                               self._wait(self.wait_timeout), sleep=self._sleep, delay=lambda attempt: backoff_delay(attempt, 1.0, 10.0),
-                               done=lambda answer: answer is not None)
-            if found is None:
-                raise SecretOptionError("there is no %s in this tenant: check app_id, the Application (client) ID." % self.label)
-            self.object_id = found["id"]
+            self._read_ids()
         return entity_path("/applications", self.object_id, action)
 
     def client_id(self):
-        """The app's Application (client) ID, which a new secret's proof needs: read (one GET of ``appId``) only when the caller
-        gave the Object ID alone with ``current_secrets``."""
+        """The app's Application (client) ID, which a new secret's proof needs: read (``_read_ids``) only when the caller gave
+        the Object ID alone with ``current_secrets``."""
         if not self.app_id:
-            found = wait_until(lambda: self.graph.get_or_none(self._path, params={"$select": "appId"}), self._wait(self.wait_timeout),
-                               sleep=self._sleep, delay=lambda attempt: backoff_delay(attempt, 1.0, 10.0), done=lambda answer: answer is not None)
-            if found is None:
-                raise SecretOptionError("there is no %s in this tenant: check app_object_id, the Object ID of the app registration "
-                                        "(not of its enterprise application)." % self.label)
-            self.app_id = found["appId"]
+            self._read_ids()
         return self.app_id
+
+    def _read_ids(self):
+        """Both of the app's ids, by the one the caller gave: one GET of ``id,appId``, waited for while the app replicates."""
+        found = wait_until(lambda: self.graph.get_or_none(self._path, params={"$select": "id,appId"}), self._wait(self.wait_timeout),
+                           sleep=self._sleep, delay=lambda attempt: backoff_delay(attempt, 1.0, 10.0), done=lambda answer: answer is not None)
+        if found is None:
+            raise SecretOptionError("there is no %s in this tenant: check %s." % (
+                self.label, "app_id, the Application (client) ID" if self.app_id else
+                "app_object_id, the Object ID of the app registration (not of its enterprise application)"))
+        self.object_id, self.app_id = found["id"], found["appId"]
 
     def _wait(self, seconds):
         return Deadline.earliest(Deadline(seconds, self._clock), self.deadline)

@@ -98,7 +98,7 @@ def test_the_object_id_alone_with_verify_reads_the_client_id_before_adding(world
     apps, login = world["apps"], world["login"]
     result, dummy = run(capsys, app_object_id=apps.app["id"], display_name="smarttrace", current_secrets=[], verify=True)
     assert result["changed"] is True and result["verification"]["verified"] is True
-    assert apps.calls[0] == ("GET", "/applications/%s" % apps.app["id"], {"$select": "appId"})
+    assert apps.calls[0] == ("GET", "/applications/%s" % apps.app["id"], {"$select": "id,appId"})
     assert apps.calls[1][:2] == ("POST", "/applications/%s/addPassword" % apps.app["id"])
     assert login.token_forms[-1]["client_id"] == apps.app["appId"]
 
