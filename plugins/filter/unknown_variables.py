@@ -55,8 +55,6 @@ _value:
   elements: str
 """
 
-import difflib
-
 from ansible.module_utils.common.collections import is_sequence
 from ansible.module_utils.six import string_types
 
@@ -85,6 +83,8 @@ def closest(name, known):
         return None
     prefix = _shared_prefix(candidates + [name])
     by_rest = dict((candidate[len(prefix):], candidate) for candidate in candidates)
+    import difflib  # imported here: only an unknown name needs it (tests/unit/plugins/filter/test_plugins_load_light.py)
+
     matches = difflib.get_close_matches(name[len(prefix):], list(by_rest), n=1, cutoff=CUTOFF)
     return by_rest[matches[0]] if matches else None
 

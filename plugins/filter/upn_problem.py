@@ -36,7 +36,7 @@ _value:
   type: str
 """
 
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import upn_problem as _upn_problem
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_rules import upn_problem as _upn_problem
 
 
 def upn_problem(upn):

@@ -259,7 +259,8 @@ users:
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import Waiter, fold
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.module import EntraModule
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import UserSync, validate_user
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_rules import validate_user
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import UserSync
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import SsoError
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_properties import KEY_OPTION, USER_OPTIONS
 

@@ -25,6 +25,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_view imp
     owner,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import GUID_RE
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_rules import upn_problem
 
 IN_LIMIT = 15  # values in one $filter ... in (...) on directory objects
 
@@ -32,8 +33,6 @@ IN_LIMIT = 15  # values in one $filter ... in (...) on directory objects
 def owner_problem(value):
     """Why ``value`` cannot name an owner, or None (no request made)."""
     if "@" in value:
-        # imported here: only a task that names owners by UPN compiles the user rules (docs/performance.md)
-        from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import upn_problem
         problem = upn_problem(value)
         return None if problem is None else "%r is not a user principal name: %s" % (value, problem)
     if not GUID_RE.match(value):

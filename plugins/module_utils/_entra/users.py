@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) smarttrace.sso contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Users: the input rules Entra ID applies, a plan per user, batched writes, and errors that say what to do.
+"""Users: a plan per user, batched writes, and errors that say what to do (the input rules are ``_entra/user_rules.py``).
 
 Graph behaviour relied on (docs/graph-facts.md, Users):
 
@@ -18,8 +18,6 @@ Graph behaviour relied on (docs/graph-facts.md, Users):
 * ``employeeType`` (a plain string, writable with User.ReadWrite.All, read with ``$select``) carries the ``created_by``
   mark: written only when a user is created, so a user someone else created never gets it.
 """
-
-import re
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import (
     TRANSIENT_ROUNDS,
@@ -43,6 +41,7 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._graph.client impor
     message_kind,
 )
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.property_table import changed_options, desired
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_rules import NICKNAME_RULE, PASSWORD_RULE, UPN_RULE
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_properties import (  # re-exports the table's names  # pylint: disable=unused-import
     MARK_PROPERTY,
     USER,
@@ -54,75 +53,12 @@ from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_propert
 
 DOMAINS_REQUEST = {"method": "GET", "url": "/domains?$select=id,isVerified"}
 
-UPN_LOCAL_RE = re.compile(r"^[A-Za-z0-9'.\-_!#^~$`]{1,64}$")
-DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}$")
-NICKNAME_FORBIDDEN = set('@()\\[]";:<>, ')
-NICKNAME_RULE = "1 to 64 ASCII characters, none of @ ( ) \\ [ ] \" ; : < > , or space"
-PASSWORD_RULE = ("8 to 256 characters, at least three of lower-case letters, upper-case letters, digits and symbols, "
-                 "no characters outside ASCII")
-UPN_RULE = "name@domain, the name of at most 64 of A-Z a-z 0-9 ' . - _ ! # ^ ~ $ ` (not starting or ending with a dot, no two dots in a row)"
 PASSWORD_PERMISSION = ("Changing the password of an existing user needs the Microsoft Graph permission User-PasswordProfile.ReadWrite.All "
                        "(or the User Administrator role) for the automation identity; keep update_password set to on_create to set passwords "
                        "only when users are created")
 
 
-# ---------------------------------------------------------------------------------------------- input rules
-
-def upn_problem(upn):
-    """Why ``upn`` cannot be a userPrincipalName, or None."""
-    if upn.count("@") != 1:
-        return "it must contain exactly one @ (%s)" % UPN_RULE
-    local, domain = upn.split("@")
-    if not UPN_LOCAL_RE.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
-        return "the part before @ has characters or dots Entra ID does not accept (%s)" % UPN_RULE
-    if not DOMAIN_RE.match(domain):
-        return "the part after @ is not a domain name"
-    return None
-
-
-def password_problem(password):
-    """Why Entra ID would refuse ``password`` (the text never contains the password), or None."""
-    problems = []
-    if not 8 <= len(password) <= 256:
-        problems.append("it has %d characters" % len(password))
-    if any(ord(char) < 32 or ord(char) > 126 for char in password):
-        problems.append("it has characters outside printable ASCII")
-    kinds = sum(bool(re.search(pattern, password)) for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
-    if kinds < 3:
-        problems.append("it has only %d of the 4 kinds of characters" % kinds)
-    if problems:
-        return "does not meet the complexity rule of Entra ID (%s): %s" % (PASSWORD_RULE, "; ".join(problems))
-    return None
-
-
-def nickname_problem(nickname):
-    if not 1 <= len(nickname) <= 64 or any(char in NICKNAME_FORBIDDEN or ord(char) > 127 for char in nickname):
-        return "must have " + NICKNAME_RULE
-    return None
-
-
-def validate_user(entry):
-    """Every problem of one user entry (option values as the module got them), as ``option: problem`` texts."""
-    problems = []
-    upn_issue = upn_problem(entry["user_principal_name"])
-    if upn_issue:
-        problems.append("user_principal_name %r: %s" % (entry["user_principal_name"], upn_issue))
-    if entry.get("password") is not None:
-        issue = password_problem(entry["password"])
-        if issue:
-            problems.append("password " + issue)
-    if entry.get("update_password") == "always" and entry.get("password") is None:
-        problems.append("update_password set to always needs password")
-    if entry.get("mail_nickname") is not None and nickname_problem(entry["mail_nickname"]):
-        problems.append("mail_nickname %r %s" % (entry["mail_nickname"], nickname_problem(entry["mail_nickname"])))
-    if entry.get("display_name") is not None and (not entry["display_name"].strip() or len(entry["display_name"]) > 256):
-        problems.append("display_name must have 1 to 256 characters, not only spaces")
-    if entry.get("created_by") is not None and not entry["created_by"].strip():
-        problems.append("created_by must not be empty: give the mark of the creator, or omit created_by")
-    if entry.get("usage_location") is not None and not re.match(r"^[A-Za-z]{2}$", entry["usage_location"]):
-        problems.append("usage_location %r must be a two-letter country code (ISO 3166-1 alpha-2) such as US or DE" % entry["usage_location"])
-    return problems
-
+# ---------------------------------------------------------------------------------------------- plan and write
 
 def desired_properties(entry, creating):
     """The Graph properties ``entry`` asks for (the table's compared rows); when ``creating``, with the defaults a new user needs."""

@@ -13,7 +13,7 @@ import json
 import re
 
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.app_validate import uri_problem
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import password_problem, upn_problem
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_rules import password_problem, upn_problem
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import is_guid
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.secret_expiry import RECOMMENDED_MAX_DAYS, lifetime_problem
 from ansible_collections.smarttrace.sso.plugins.module_utils._smarttrace.client import InputError, check_instance

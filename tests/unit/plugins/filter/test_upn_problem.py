@@ -6,7 +6,7 @@
 import pytest
 
 from ansible_collections.smarttrace.sso.plugins.filter.upn_problem import FilterModule, upn_problem
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import upn_problem as module_rule
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_rules import upn_problem as module_rule
 
 
 @pytest.mark.parametrize("upn", ["B.Simon@contoso.example", "$user#000001@contoso.example", "a`b@contoso.example"])

@@ -8,17 +8,16 @@ import pytest
 from ansible_collections.smarttrace.sso.plugins.module_utils._entra.directory_bulk import Waiter
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.identifiers import KNOWN_AFTER_RUN
 from ansible_collections.smarttrace.sso.plugins.module_utils._common.errors import mask_secrets
-from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import (
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.user_rules import (
     NICKNAME_RULE,
-    PASSWORD_PERMISSION,
     PASSWORD_RULE,
     UPN_RULE,
-    UserSync,
     nickname_problem,
     password_problem,
     upn_problem,
     validate_user,
 )
+from ansible_collections.smarttrace.sso.plugins.module_utils._entra.users import PASSWORD_PERMISSION, UserSync
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fake_directory import FakeDirectory
 from ansible_collections.smarttrace.sso.tests.unit.plugins.module_utils.fakes import graph_error
 
