@@ -152,7 +152,7 @@ def ansible_env(work, cache_dir=None, extra=None):
     ep = endpoint()
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"),
-               ANSIBLE_CALLBACKS_ENABLED="bench_timer", ANSIBLE_HOST_KEY_CHECKING="false",
+               ANSIBLE_CALLBACKS_ENABLED="bench_timer,bench_cpu", ANSIBLE_HOST_KEY_CHECKING="false", BENCH_CPU=str(work / "cpu.jsonl"),
                SMARTTRACE_SSO_TOKEN_CACHE_DIR=str(cache_dir or tempfile.mkdtemp(dir=str(work))),
                BENCH_TIMINGS=str(work / "timings.json"))
     env.update({variable: str(ep[key]) for variable, key in ENV_MAPPING.items()})
@@ -162,9 +162,10 @@ def ansible_env(work, cache_dir=None, extra=None):
 
 def play(args, work, env):
     """Run ansible-playbook; return ({seconds, rc, recap per host}, task timings)."""
-    timings_file = pathlib.Path(env["BENCH_TIMINGS"])
-    if timings_file.exists():
-        timings_file.unlink()
+    timings_file, cpu_file = pathlib.Path(env["BENCH_TIMINGS"]), pathlib.Path(env["BENCH_CPU"])
+    for stale in (timings_file, cpu_file):
+        if stale.exists():
+            stale.unlink()
     started, cpu_before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([str(BIN / "ansible-playbook")] + args, cwd=str(work), env=env, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - started
@@ -177,7 +178,23 @@ def play(args, work, env):
     (work / "ansible-playbook.log").write_text(done.stdout + "\n" + done.stderr, encoding="utf-8")
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + "\n" + done.stderr[-4000:] + "\n(whole output: %s)\n" % (work / "ansible-playbook.log"))
-    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1), "rc": done.returncode, "recap": recap}, timings
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1), "rc": done.returncode, "recap": recap, "cpu": cpu_by_task(cpu_file)}, timings
+
+
+def cpu_by_task(path):
+    """The CPU seconds the play spent, from the callback bench_cpu: ansible-playbook's main process, and per task (summed over
+    its hosts) the worker processes and the processes they started (the module's Python process, the connection's shell)."""
+    main, tasks = None, {}
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for record in (json.loads(line) for line in lines):
+        if "main" in record:
+            main = record["main"]
+            continue
+        task = tasks.setdefault(record["task"], {"task": record["task"], "action": record["action"], "runs": 0, "worker": 0.0, "children": 0.0})
+        task["runs"] += 1
+        task["worker"] += record["worker"]
+        task["children"] += record["children"]
+    return {"main": main, "tasks": [dict(task, worker=round(task["worker"], 3), children=round(task["children"], 3)) for task in tasks.values()]}
 
 
 def write(path, data):
@@ -199,6 +216,7 @@ def bench_role(opts):
         result.update(summarize(entries))
         result["changed"] = sum(host["changed"] for host in result["recap"].values())
         result["requests_by_task"] = attribute(entries, timings)
+        result.pop("cpu")  # reported for the fleet
         runs[name] = result
         print("role %-22s rc=%d %5.1fs changed=%d requests=%d (graph %d, login %d, smarttrace %d; reads %d, writes %d, actions %d)" % (
             name, result["rc"], result["seconds"], result["changed"], result["total"], result["graph"], result["login"],
@@ -379,6 +397,9 @@ def bench_fleet(opts):
         opts.hosts, opts.forks, result["throttle_every"], len(converged), len(failed_hosts), result["seconds"], len(entries),
         result["status_429"], result["injected"]))
     result["cores"] = os.cpu_count()
+    result["cpu_per_instance"] = cpu_per_instance(result.pop("cpu"), opts.hosts)
+    solo_cpu = cpu_per_instance(solo["cpu"], 1)
+    result["solo"]["cpu_main_seconds"] = solo_cpu["main"]
     print("fleet: one instance alone %.1fs (%.1f CPU s, %d requests); parallel ideal %.1fs; efficiency %.2f; the fleet used %.1f CPU s on %d cores" % (
         solo["seconds"], solo["cpu_seconds"], solo["total"], ideal, result["parallel_efficiency"] or 0, result["cpu_seconds"], result["cores"]))
     # The audit of the converged fleet (reads only): requests per instance, in the same sandbox (same throttling).
@@ -395,6 +416,25 @@ def bench_fleet(opts):
         opts.hosts, audit["seconds"], audit["total"], audit["status_429"], audit["login"], audit["per_instance"], audit["kind_write"], audit["rc"]))
     write(opts.out, result)
     return 0 if result["rc"] == 0 and len(converged) == opts.hosts else 1
+
+
+def cpu_per_instance(cpu, hosts):
+    """Where a fleet instance's CPU seconds go: its module processes (per module task that ran one), the workers of those tasks,
+    the other tasks (templating, set_fact, assert, skipped tasks), and its share of ansible-playbook's main process."""
+    # a task ran a module when the processes its workers started took CPU time (a skipped module task starts none)
+    ran_module = [task for task in cpu["tasks"] if task["action"].startswith("smarttrace.sso.") and task["children"] > 0.02 * task["runs"]]
+    others = [task for task in cpu["tasks"] if task not in ran_module]
+    share = {"modules": sum(task["children"] for task in ran_module), "module_workers": sum(task["worker"] for task in ran_module),
+             "other_tasks": sum(task["worker"] + task["children"] for task in others), "main": cpu["main"] or 0.0}
+    per = {key: round(value / hosts, 3) for key, value in share.items()}
+    per.update({"total": round(sum(share.values()) / hosts, 3), "main_play_seconds": round(share["main"], 1),
+                "other_task_count": round(sum(task["runs"] for task in others) / float(hosts), 1),
+                "module_processes": [{"action": task["action"].split(".")[-1], "runs_per_instance": round(task["runs"] / float(hosts), 2),
+                                      "cpu_seconds": round(task["children"] / task["runs"], 3)} for task in ran_module],
+                "tasks": [{"task": task["task"].split(" : ")[-1], "runs_per_instance": round(task["runs"] / float(hosts), 2),
+                           "worker": round(task["worker"] / task["runs"], 3), "children": round(task["children"] / task["runs"], 3)}
+                          for task in cpu["tasks"]]})
+    return per
 
 
 # ---------------------------------------------------------------------------- report
@@ -479,6 +519,15 @@ def report(opts):
             rows.append(("Fleet: CPU time of ansible-playbook and its processes (one instance alone; the fleet) on %d cores" % fleet["cores"],
                          "%.1f s; %.1f s, so the CPU bound of the fleet's wall time is %.1f s" % (
                              fleet["solo"]["cpu_seconds"], fleet["cpu_seconds"], fleet["cpu_seconds"] / fleet["cores"]), "-", "-"))
+        if fleet.get("cpu_per_instance"):
+            cpu = fleet["cpu_per_instance"]
+            rows.append(("Fleet: CPU seconds per instance, by where they go (callback bench_cpu: each worker process's own CPU time and its "
+                         "children's, that is the module's Python process)",
+                         "%.2f: %d module processes %.2f (%s), their workers %.2f, %.0f other tasks %.2f, ansible-playbook's main process %.2f "
+                         "(%.1f s for the play)" % (
+                             cpu["total"], len(cpu["module_processes"]), cpu["modules"],
+                             ", ".join("%s %.2f" % (module["action"], module["cpu_seconds"]) for module in cpu["module_processes"]),
+                             cpu["module_workers"], cpu["other_task_count"], cpu["other_tasks"], cpu["main"], cpu["main_play_seconds"]), "-", "-"))
         if fleet.get("audit"):
             audit = fleet["audit"]
             rows.append(("Audit of the fleet (smarttrace.sso.audit, reads only): requests per instance under the fleet's throttling (without login "
