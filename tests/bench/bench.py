@@ -398,8 +398,7 @@ def bench_fleet(opts):
         result["status_429"], result["injected"]))
     result["cores"] = os.cpu_count()
     result["cpu_per_instance"] = cpu_per_instance(result.pop("cpu"), opts.hosts)
-    solo_cpu = cpu_per_instance(solo["cpu"], 1)
-    result["solo"]["cpu_main_seconds"] = solo_cpu["main"]
+    result["solo"]["cpu_main_seconds"] = solo["cpu"]["main"]
     print("fleet: one instance alone %.1fs (%.1f CPU s, %d requests); parallel ideal %.1fs; efficiency %.2f; the fleet used %.1f CPU s on %d cores" % (
         solo["seconds"], solo["cpu_seconds"], solo["total"], ideal, result["parallel_efficiency"] or 0, result["cpu_seconds"], result["cores"]))
     # The audit of the converged fleet (reads only): requests per instance, in the same sandbox (same throttling).
@@ -422,8 +421,10 @@ def cpu_per_instance(cpu, hosts):
     """Where a fleet instance's CPU seconds go: its module processes (per module task that ran one), the workers of those tasks,
     the other tasks (templating, set_fact, assert, skipped tasks), and its share of ansible-playbook's main process."""
     # a task ran a module when the processes its workers started took CPU time (a skipped module task starts none)
-    ran_module = [task for task in cpu["tasks"] if task["action"].startswith("smarttrace.sso.") and task["children"] > 0.02 * task["runs"]]
-    others = [task for task in cpu["tasks"] if task not in ran_module]
+    ran_module, others = [], []
+    for task in cpu["tasks"]:
+        ran = task["action"].startswith("smarttrace.sso.") and task["children"] > 0.02 * task["runs"]
+        (ran_module if ran else others).append(task)
     share = {"modules": sum(task["children"] for task in ran_module), "module_workers": sum(task["worker"] for task in ran_module),
              "other_tasks": sum(task["worker"] + task["children"] for task in others), "main": cpu["main"] or 0.0}
     per = {key: round(value / hosts, 3) for key, value in share.items()}

@@ -65,8 +65,9 @@ def validate_user(entry):
             problems.append("password " + issue)
     if entry.get("update_password") == "always" and entry.get("password") is None:
         problems.append("update_password set to always needs password")
-    if entry.get("mail_nickname") is not None and nickname_problem(entry["mail_nickname"]):
-        problems.append("mail_nickname %r %s" % (entry["mail_nickname"], nickname_problem(entry["mail_nickname"])))
+    nickname_issue = None if entry.get("mail_nickname") is None else nickname_problem(entry["mail_nickname"])
+    if nickname_issue:
+        problems.append("mail_nickname %r %s" % (entry["mail_nickname"], nickname_issue))
     if entry.get("display_name") is not None and (not entry["display_name"].strip() or len(entry["display_name"]) > 256):
         problems.append("display_name must have 1 to 256 characters, not only spaces")
     if entry.get("created_by") is not None and not entry["created_by"].strip():
