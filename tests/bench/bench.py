@@ -186,12 +186,17 @@ def cpu_by_task(path):
     its hosts) the worker processes and the processes they started (the module's Python process, the connection's shell)."""
     main, tasks = None, {}
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    for record in (json.loads(line) for line in lines):
+    records = [json.loads(line) for line in lines]
+    skipped = set((record["skipped"], record["task"]) for record in records if "skipped" in record)
+    for record in records:
         if "main" in record:
             main = record["main"]
+        if "worker" not in record:
             continue
-        task = tasks.setdefault(record["task"], {"task": record["task"], "action": record["action"], "runs": 0, "worker": 0.0, "children": 0.0})
+        task = tasks.setdefault(record["task"], {"task": record["task"], "action": record["action"], "runs": 0, "skipped": 0, "worker": 0.0,
+                                                 "children": 0.0})
         task["runs"] += 1
+        task["skipped"] += (record["host"], record["task"]) in skipped
         task["worker"] += record["worker"]
         task["children"] += record["children"]
     return {"main": main, "tasks": [dict(task, worker=round(task["worker"], 3), children=round(task["children"], 3)) for task in tasks.values()]}
@@ -418,20 +423,20 @@ def bench_fleet(opts):
 
 
 def cpu_per_instance(cpu, hosts):
-    """Where a fleet instance's CPU seconds go: its module processes (per module task that ran one), the workers of those tasks,
-    the other tasks (templating, set_fact, assert, skipped tasks), and its share of ansible-playbook's main process."""
-    # a task ran a module when the processes its workers started took CPU time (a skipped module task starts none)
+    """Where a fleet instance's CPU seconds go: the tasks that ran one of the collection's modules (their workers, which run
+    the module, and any process they started), the other tasks (templating, set_fact, assert, skipped tasks), and its share
+    of ansible-playbook's main process."""
     ran_module, others = [], []
     for task in cpu["tasks"]:
-        ran = task["action"].startswith("smarttrace.sso.") and task["children"] > 0.02 * task["runs"]
+        ran = task["action"].startswith("smarttrace.sso.") and task["skipped"] < task["runs"]
         (ran_module if ran else others).append(task)
-    share = {"modules": sum(task["children"] for task in ran_module), "module_workers": sum(task["worker"] for task in ran_module),
+    share = {"modules": sum(task["worker"] + task["children"] for task in ran_module), "module_processes": sum(task["children"] for task in ran_module),
              "other_tasks": sum(task["worker"] + task["children"] for task in others), "main": cpu["main"] or 0.0}
     per = {key: round(value / hosts, 3) for key, value in share.items()}
-    per.update({"total": round(sum(share.values()) / hosts, 3), "main_play_seconds": round(share["main"], 1),
+    per.update({"total": round((share["modules"] + share["other_tasks"] + share["main"]) / hosts, 3), "main_play_seconds": round(share["main"], 1),
                 "other_task_count": round(sum(task["runs"] for task in others) / float(hosts), 1),
-                "module_processes": [{"action": task["action"].split(".")[-1], "runs_per_instance": round(task["runs"] / float(hosts), 2),
-                                      "cpu_seconds": round(task["children"] / task["runs"], 3)} for task in ran_module],
+                "module_tasks": [{"action": task["action"].split(".")[-1], "runs_per_instance": round(task["runs"] / float(hosts), 2),
+                                  "cpu_seconds": round((task["worker"] + task["children"]) / task["runs"], 3)} for task in ran_module],
                 "tasks": [{"task": task["task"].split(" : ")[-1], "runs_per_instance": round(task["runs"] / float(hosts), 2),
                            "worker": round(task["worker"] / task["runs"], 3), "children": round(task["children"] / task["runs"], 3)}
                           for task in cpu["tasks"]]})
@@ -523,12 +528,12 @@ def report(opts):
         if fleet.get("cpu_per_instance"):
             cpu = fleet["cpu_per_instance"]
             rows.append(("Fleet: CPU seconds per instance, by where they go (callback bench_cpu: each worker process's own CPU time and its "
-                         "children's, that is the module's Python process)",
-                         "%.2f: %d module processes %.2f (%s), their workers %.2f, %.0f other tasks %.2f, ansible-playbook's main process %.2f "
-                         "(%.1f s for the play)" % (
-                             cpu["total"], len(cpu["module_processes"]), cpu["modules"],
-                             ", ".join("%s %.2f" % (module["action"], module["cpu_seconds"]) for module in cpu["module_processes"]),
-                             cpu["module_workers"], cpu["other_task_count"], cpu["other_tasks"], cpu["main"], cpu["main_play_seconds"]), "-", "-"))
+                         "children's; a module runs in the worker, or in a process of its own the worker starts)",
+                         "%.2f: %d module tasks %.2f (%s; processes they started %.2f), %.0f other tasks %.2f, ansible-playbook's main process "
+                         "%.2f (%.1f s for the play)" % (
+                             cpu["total"], len(cpu["module_tasks"]), cpu["modules"],
+                             ", ".join("%s %.2f" % (module["action"], module["cpu_seconds"]) for module in cpu["module_tasks"]),
+                             cpu["module_processes"], cpu["other_task_count"], cpu["other_tasks"], cpu["main"], cpu["main_play_seconds"]), "-", "-"))
         if fleet.get("audit"):
             audit = fleet["audit"]
             rows.append(("Audit of the fleet (smarttrace.sso.audit, reads only): requests per instance under the fleet's throttling (without login "

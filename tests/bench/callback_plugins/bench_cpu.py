@@ -10,7 +10,8 @@ short_description: Append each task's CPU time per host to the JSON-lines file n
 description:
   - Used by tests/bench/bench.py only.
   - Ansible forks one worker process per task and host; this plugin wraps the worker's entry point, so when the worker ends it
-    appends its own CPU time and that of the processes it waited for (the module) to the file. It relies on
+    appends its own CPU time and that of the processes it waited for (a module run as a process of its own) to the file.
+  - The main process appends each skipped task and host, and its own CPU time at the end of the play. It relies on
     ansible.executor.process.worker.WorkerProcess.run, an internal of ansible-core (2.16 to 2.19 have it), which a measurement
     tool may do and the collection may not.
 requirements: [BENCH_CPU environment variable]
@@ -61,6 +62,10 @@ class CallbackModule(CallbackBase):
     CALLBACK_TYPE = "aggregate"
     CALLBACK_NAME = "bench_cpu"
     CALLBACK_NEEDS_ENABLED = True
+
+    def v2_runner_on_skipped(self, result):
+        # a worker cannot tell whether its task was skipped; the main process can (bench.py leaves skipped module tasks out)
+        _append({"skipped": result._host.get_name(), "task": result._task.get_name()})  # pylint: disable=protected-access
 
     def v2_playbook_on_stats(self, stats):
         _append({"main": round(_cpu(resource.RUSAGE_SELF), 4)})
