@@ -51,7 +51,7 @@ help:
 	@echo "make build           build the Galaxy artifact"
 	@echo "make test-artifact   build the artifact, check it is clean, install it into an empty path, run the demo from it"
 	@echo "make test-ee         ansible-builder create on docs/execution-environment.yml, introspection of the artifact"
-	@echo "make test-matrix     ansible-test sanity and ansible-lint on ansible-core 2.16 (in $(VENV_216))"
+	@echo "make test-matrix     ansible-test sanity, ansible-lint and configure twice (sandbox) on ansible-core 2.16 (in $(VENV_216))"
 	@echo "make integration-live  the integration targets against a real tenant (tests/integration/integration_config.yml)"
 	@echo "make cleanup-live    remove st-sso-it-* apps and users an interrupted live run left in the tenant"
 	@echo "make bench           benchmarks against sandboxes: docs/performance.md and docs/performance.json (not part of make test)"
@@ -191,7 +191,7 @@ test-matrix:
 		mkdir -p $(BUILD) && touch $(BUILD)/test-matrix.skipped; \
 	else $(MAKE) --no-print-directory test-matrix-run; fi
 
-test-matrix-run: $(VENV_216)/.installed $(PIP_BOOTSTRAP_216)
+test-matrix-run: venv $(VENV_216)/.installed $(PIP_BOOTSTRAP_216)
 	rm -rf $(TREE_216)
 	mkdir -p $(TREE_216)
 	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(TREE_216)
@@ -200,7 +200,10 @@ test-matrix-run: $(VENV_216)/.installed $(PIP_BOOTSTRAP_216)
 		$(BIN_216)/ansible-test sanity --python $(PYTHON_216_VERSION) --color no
 	cd $(TREE_216) && PATH=$(BIN_216):$$PATH ANSIBLE_COLLECTIONS_PATH=$(MATRIX_216) \
 		$(BIN_216)/ansible-lint --profile production --offline
-	@echo "test-matrix: ansible-core $$($(BIN_216)/python -c 'import ansible.release as r; print(r.__version__)'): sanity and ansible-lint clean"
+	rm -rf $(MATRIX_216)/sandbox $(MATRIX_216)/configure
+	ANSIBLE_COLLECTIONS_PATH=$(MATRIX_216) PYTHON=$(BIN)/python tests/tools/with_sandbox.sh $(MATRIX_216)/sandbox -- \
+		tests/tools/configure_twice.sh $(BIN_216) $(MATRIX_216)/configure
+	@echo "test-matrix: ansible-core $$($(BIN_216)/python -c 'import ansible.release as r; print(r.__version__)'): sanity and ansible-lint clean, configure twice against the sandbox"
 
 # The same integration targets against a real tenant and a real SmartTrace: needs
 # tests/integration/integration_config.yml (copy the .sample; git-ignored and build-ignored).
