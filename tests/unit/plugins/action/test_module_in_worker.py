@@ -38,29 +38,28 @@ def test_a_module_gets_its_arguments_and_its_result_is_what_it_printed(in_worker
     assert result["invocation"]["module_args"]["instance"] == "acme"
 
 
+def fake_module(monkeypatch, in_worker, main):
+    """A module named "fake" of the collection whose main() is the one given."""
+    module = types.ModuleType("fake")
+    module.main = main
+    monkeypatch.setitem(sys.modules, in_worker.MODULES_PACKAGE + ".fake", module)
+
+
 def test_the_task_environment_applies_while_the_module_runs_and_is_put_back(in_worker, monkeypatch):
     seen = {}
-    module = types.ModuleType("fake")
 
     def main():
         seen.update(there=os.environ.get("SMARTTRACE_TEST_VARIABLE"), home=os.environ.get("HOME"))
         print(json.dumps({"changed": False}))
         sys.exit(0)
 
-    module.main = main
-    monkeypatch.setitem(sys.modules, in_worker.MODULES_PACKAGE + ".fake", module)
+    fake_module(monkeypatch, in_worker, main)
     monkeypatch.delenv("SMARTTRACE_TEST_VARIABLE", raising=False)
     home = os.environ.get("HOME")
     response = in_worker.run_main("fake", b"{}", {"SMARTTRACE_TEST_VARIABLE": "set", "HOME": "/elsewhere"})
     assert response["rc"] == 0 and result_of(response) == {"changed": False}
     assert seen == {"there": "set", "home": "/elsewhere"}
     assert "SMARTTRACE_TEST_VARIABLE" not in os.environ and os.environ.get("HOME") == home
-
-
-def fake_module(monkeypatch, in_worker, main):
-    module = types.ModuleType("fake")
-    module.main = main
-    monkeypatch.setitem(sys.modules, in_worker.MODULES_PACKAGE + ".fake", module)
 
 
 def test_an_unhandled_exception_is_a_failed_result_naming_it(in_worker, monkeypatch):
