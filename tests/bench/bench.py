@@ -183,7 +183,8 @@ def play(args, work, env):
 
 def cpu_by_task(path):
     """The CPU seconds the play spent, from the callback bench_cpu: ansible-playbook's main process, and per task (summed over
-    its hosts) the worker processes and the processes they started (the module's Python process, the connection's shell)."""
+    its hosts) the worker processes and the processes they started (a module's own Python process, the connection's shell),
+    and which task and host pairs were skipped."""
     main, tasks = None, {}
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     records = [json.loads(line) for line in lines]
@@ -430,10 +431,11 @@ def cpu_per_instance(cpu, hosts):
     for task in cpu["tasks"]:
         ran = task["action"].startswith("smarttrace.sso.") and task["skipped"] < task["runs"]
         (ran_module if ran else others).append(task)
-    share = {"modules": sum(task["worker"] + task["children"] for task in ran_module), "module_processes": sum(task["children"] for task in ran_module),
+    share = {"modules": sum(task["worker"] + task["children"] for task in ran_module),
              "other_tasks": sum(task["worker"] + task["children"] for task in others), "main": cpu["main"] or 0.0}
     per = {key: round(value / hosts, 3) for key, value in share.items()}
-    per.update({"total": round((share["modules"] + share["other_tasks"] + share["main"]) / hosts, 3), "main_play_seconds": round(share["main"], 1),
+    per.update({"total": round(sum(share.values()) / hosts, 3), "main_play_seconds": round(share["main"], 1),
+                "module_processes": round(sum(task["children"] for task in ran_module) / hosts, 3),  # part of "modules"
                 "other_task_count": round(sum(task["runs"] for task in others) / float(hosts), 1),
                 "module_tasks": [{"action": task["action"].split(".")[-1], "runs_per_instance": round(task["runs"] / float(hosts), 2),
                                   "cpu_seconds": round((task["worker"] + task["children"]) / task["runs"], 3)} for task in ran_module],
